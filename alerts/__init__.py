@@ -1,0 +1,1 @@
+"""Alert delivery: the transactional outbox, and the Slack, console and webhook sinks."""

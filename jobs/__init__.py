@@ -1,0 +1,1 @@
+"""Scheduled jobs: APScheduler wiring around thin jobs that call monitor.pipeline."""

@@ -1,0 +1,98 @@
+"""The ``monitor`` command: the composition root that turns settings into clients, storage and jobs.
+
+Each command group lives in ``monitor/commands/``; this module registers them, owns the global options, and maps
+our exceptions to one-line messages and exit codes (no tracebacks for problems an operator can fix).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from monitor import __version__
+from monitor.bootstrap import AppContext
+from monitor.commands import config_cmd, db_cmd
+from monitor.errors import MonitorError
+
+app = typer.Typer(
+    name="monitor",
+    help=(
+        "Entity List market-reaction monitor: catches Commerce Department Entity List rules as they are filed, "
+        "maps them to the listed securities they move, alerts on Slack and measures the reaction."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"monitor (entity-list-monitor) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        envvar="MONITOR_CONFIG",
+        help="TOML settings file (also MONITOR_CONFIG).",
+        dir_okay=False,
+    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory (MONITOR_DATA_DIR)."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://... (MONITOR_DATABASE_URL)."
+    ),
+    log_level: str | None = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line instead of key=value."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    log: dict[str, str] = {}
+    if log_level is not None:
+        log["level"] = log_level.upper()
+    if log_json:
+        log["format"] = "json"
+    if log:
+        overrides["log"] = log
+    context = AppContext(config_path=config, cli_overrides=overrides)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and of ``python -m monitor``; returns the exit code."""
+    from monitor.logs import configure_logging
+
+    configure_logging()  # until settings are loaded, so early problems are logged in the same shape
+    try:
+        app(args=argv, prog_name="monitor")  # standalone mode: usage errors print and raise SystemExit(2)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MonitorError as exc:
+        sys.stderr.write(f"monitor: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("monitor: interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

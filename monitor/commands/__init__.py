@@ -1,0 +1,1 @@
+"""One module per command group; ``monitor.cli`` registers them. Heavy imports stay inside the commands."""

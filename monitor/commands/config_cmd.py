@@ -1,0 +1,32 @@
+"""``monitor config``: what the monitor will run with, and where each value came from."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from monitor.commands._common import app_context, console, print_json
+
+app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {key, value, source}."),
+) -> None:
+    """Print every setting with secrets masked, and whether it came from a default, the file, env or a flag."""
+    from monitor.config import explain
+
+    context = app_context(ctx)
+    rows = explain(context.settings, context.config_path, context.cli_overrides)
+    if as_json:
+        print_json([{"key": key, "value": value, "source": source} for key, value, source in rows])
+        return
+    table = Table(title="Effective settings", show_lines=False)
+    table.add_column("setting", style="bold", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("source", style="dim", overflow="fold")
+    for key, value, source in rows:
+        table.add_row(key, value, source)
+    console.print(table)

@@ -1,0 +1,122 @@
+"""Schema migrations shipped inside the package, applied by ``monitor db upgrade`` or on first use.
+
+The embedded SQLite database is upgraded automatically by every command, so a newcomer never runs a migration by
+hand. A PostgreSQL database is shared infrastructure: commands refuse to touch it until an operator has run
+``monitor db upgrade``, and concurrent upgrades are serialised with an advisory lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from monitor.db.engine import redacted, short_reason
+from monitor.errors import DatabaseNotMigrated, StorageError
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_ADVISORY_LOCK_KEY = 0x454E544C  # "ENTL"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise StorageError("the package ships no migrations")
+    return head
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    url: str
+    dialect: str
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def status(engine: Engine) -> SchemaStatus:
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except (DBAPIError, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot connect to {redacted(engine)}: {short_reason(exc)}") from None
+    return SchemaStatus(redacted(engine), engine.dialect.name, current, head_revision())
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Apply pending migrations; returns (revision before, revision after). A second run is a no-op."""
+    from alembic import command
+
+    try:
+        with _exclusive(engine), engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
+            command.upgrade(alembic_config(connection), revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+    except (DBAPIError, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot migrate {redacted(engine)}: {short_reason(exc)}") from None
+    return before, after
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> SchemaStatus:
+    """Make sure the schema is current: upgrade the embedded database, refuse on a stale shared one."""
+    current = status(engine)
+    if current.up_to_date:
+        return current
+    if auto_upgrade:
+        upgrade(engine)
+        return status(engine)
+    known = ScriptDirectory.from_config(alembic_config())
+    if current.current is not None and known.get_revision(current.current) is None:
+        raise DatabaseNotMigrated(
+            f"database {current.url} is at revision {current.current}, which this version does not know; "
+            "upgrade the monitor package"
+        )
+    raise DatabaseNotMigrated(
+        f"database {current.url} is at revision {current.current or 'none (empty)'}, code expects {current.head}; "
+        "run `monitor db upgrade`"
+    )
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[None]:
+    """One migrator at a time: a PostgreSQL advisory lock, or a lock file beside the SQLite database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).expanduser().with_suffix(".migrate.lock")
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

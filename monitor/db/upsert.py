@@ -1,0 +1,94 @@
+"""Idempotent writes: one INSERT ... ON CONFLICT helper for SQLite and PostgreSQL.
+
+Every write in the product goes through a natural key, so running a job twice, or two replicas at once, never
+duplicates a row. Columns fall in four groups: the conflict ``key``; ``insert_only`` columns written once (first
+seen times); ``fill_nulls`` columns that keep an existing value and only fill a gap; and every other column,
+which the new row overwrites, unless it is in ``prefer_new`` where a new NULL never erases a stored value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from monitor.db.tables._common import utcnow
+from monitor.errors import StorageError
+
+# Bound parameters per statement; below SQLite's 32,766 and PostgreSQL's 65,535.
+_MAX_PARAMETERS = 20_000
+
+
+def upsert(
+    session: Session,
+    model: type[DeclarativeBase],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    insert_only: Sequence[str] = (),
+    fill_nulls: Sequence[str] = (),
+    prefer_new: Sequence[str] = (),
+    do_nothing: bool = False,
+) -> int:
+    """Insert ``rows`` or update them on a ``key`` conflict; returns the number of rows written."""
+    table: Table = model.__table__  # type: ignore[assignment]
+    batch = [dict(row) for row in rows]
+    if not batch:
+        return 0
+    columns = list(batch[0])
+    for number, row in enumerate(batch):
+        if list(row) != columns:
+            raise ValueError(f"row {number} has columns {sorted(row)}, expected {sorted(columns)}")
+    unknown = [name for name in [*columns, *key] if name not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {unknown}")
+    insert = _dialect_insert(session)
+    chunk = max(1, _MAX_PARAMETERS // max(1, len(columns)))
+    written = 0
+    for start in range(0, len(batch), chunk):
+        statement = insert(table).values(batch[start : start + chunk])
+        excluded = statement.excluded
+        assignments: dict[str, Any] = {}
+        if not do_nothing:
+            for name in columns:
+                if name in key or name in insert_only:
+                    continue
+                if name in fill_nulls:
+                    assignments[name] = func.coalesce(table.c[name], excluded[name])
+                elif name in prefer_new:
+                    assignments[name] = func.coalesce(excluded[name], table.c[name])
+                else:
+                    assignments[name] = excluded[name]
+            if assignments and "updated_at" in table.c and "updated_at" not in columns:
+                assignments["updated_at"] = utcnow()
+        if assignments:
+            statement = statement.on_conflict_do_update(index_elements=list(key), set_=assignments)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(key))
+        # RETURNING counts the rows actually written on both databases (a bare rowcount is -1 under psycopg).
+        primary_key = list(table.primary_key.columns)
+        written += len(session.execute(statement.returning(*primary_key)).all())
+    return written
+
+
+def upsert_returning_id(
+    session: Session, model: type[DeclarativeBase], row: Mapping[str, Any], *, key: Sequence[str], **options: Any
+) -> int:
+    """Upsert one row and return its primary key, whether it was inserted or already there."""
+    upsert(session, model, [row], key=key, **options)
+    table: Table = model.__table__  # type: ignore[assignment]
+    condition = [table.c[name] == row[name] for name in key]
+    found = session.execute(select(table.c.id).where(*condition)).scalar_one()
+    return int(found)
+
+
+def _dialect_insert(session: Session) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise StorageError(f"upsert supports sqlite and postgresql, not {name}")

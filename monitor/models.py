@@ -1,0 +1,155 @@
+"""Domain vocabulary shared by every part: immutable pydantic types that cross module boundaries.
+
+Hot paths (the study engine, the matcher's index) use plain dataclasses or numpy arrays internally and convert
+at their edges. Timestamps are timezone-aware UTC everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Relation(StrEnum):
+    """How a security relates to a listed entity: the security's role towards the entity."""
+
+    DIRECT = "direct"  # the entity is the listed issuer
+    PARENT = "parent"  # the entity is the listed company's controlling parent
+    SUBSIDIARY = "subsidiary"  # the entity is a subsidiary of the listed company
+    SUPPLIER = "supplier"  # the security sells to the entity
+    CUSTOMER = "customer"  # the security buys from the entity
+    COMPETITOR = "competitor"  # the security competes with the entity
+
+
+class ActionKind(StrEnum):
+    ADD = "add"
+    REVISE = "revise"
+    REMOVE = "remove"
+
+
+class FeedName(StrEnum):
+    DOCUMENTS = "fr"  # Federal Register documents search (published rules)
+    PUBLIC_INSPECTION = "pi"  # public inspection: filed, not yet published
+    CSL = "csl"  # Consolidated Screening List bulk file
+
+
+class ParseStatus(StrEnum):
+    PENDING = "pending"  # not parsed yet (no XML available so far)
+    PARSED = "parsed"  # listing actions extracted from the XML
+    TEXT_FALLBACK = "text_fallback"  # extracted from the raw text because the XML was missing or broken
+    FAILED = "failed"  # nothing could be extracted; stored with its error and still alerted
+    NOT_APPLICABLE = "not_applicable"  # not an Entity List action
+
+
+class AnnouncementSource(StrEnum):
+    """Which signal dated an event; the earliest trustworthy one wins."""
+
+    OVERRIDE = "override"  # an operator-supplied announcement time (e.g. a press release before filing)
+    PI_FILED_AT = "pi_filed_at"  # the public-inspection filing time
+    FIRST_SEEN = "first_seen"  # when our poller first saw the filing (filed_at unknown)
+    PUBLICATION = "publication"  # the Federal Register publication date at its publication time
+    CSL = "csl"  # first seen on the Consolidated Screening List with no document behind it
+
+
+class AlertStage(StrEnum):
+    DETECTED = "detected"
+    DAY0 = "day0"
+    DAY1 = "day1"
+    DAY5 = "day5"
+    WINDOW_CLOSED = "window_closed"
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; a crash here is resolved by checking the sink before resending
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class StudyStatus(StrEnum):
+    PENDING = "pending"  # day 0 has not closed yet, or prices are not in
+    PARTIAL = "partial"  # some event-window days are in
+    COMPLETE = "complete"  # the whole window is in
+    INSUFFICIENT_DATA = "insufficient_data"  # too few estimation returns, or no prices at all
+    ERROR = "error"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RegulatoryDocument(_Frozen):
+    """One Federal Register document (or CSL pseudo-document), merged across the feeds that reported it."""
+
+    document_number: str
+    source: FeedName
+    title: str
+    document_type: str | None = None
+    agencies: tuple[str, ...] = ()  # agency slugs, e.g. industry-and-security-bureau
+    abstract: str | None = None
+    action: str | None = None
+    citation: str | None = None
+    cfr_parts: tuple[str, ...] = ()  # "15 CFR 744"
+    html_url: str | None = None
+    pdf_url: str | None = None
+    public_inspection_pdf_url: str | None = None
+    full_text_xml_url: str | None = None
+    raw_text_url: str | None = None
+    filed_at: AwareDatetime | None = None
+    filing_type: str | None = None  # "regular" | "special" (public inspection)
+    publication_date: date | None = None
+    effective_on: date | None = None
+
+
+class ListingAction(_Frozen):
+    """One row of Supplement No. 4 to Part 744 that a rule adds, revises or removes."""
+
+    action: ActionKind
+    entity_name: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+    country_iso: str | None = None
+    addresses: tuple[str, ...] = ()
+    license_requirement: str | None = None
+    license_review_policy: str | None = None
+    federal_register_citation: str | None = None
+    source: FeedName = FeedName.DOCUMENTS
+
+
+class Security(_Frozen):
+    """A listing in the universe; ``symbol`` is Yahoo-style (AMBA, 002415.SZ, 0981.HK)."""
+
+    symbol: str
+    issuer_name: str
+    aliases: tuple[str, ...] = ()
+    exchange_mic: str
+    country: str
+    currency: str
+    benchmark: str
+    listed_on: date | None = None
+
+
+class Match(_Frozen):
+    """An explainable link from a listing action to a security."""
+
+    symbol: str
+    issuer: str
+    relation: Relation
+    score: float = Field(ge=0, le=1)
+    confirmed: bool  # True for an auto-match, False for the review band
+    reason: str  # readable by a trader: "entity alias 'Hikvision' = issuer alias 'Hikvision'"
+    method: str = "name"
+    entity_name: str = ""
+    weight: float | None = None  # revenue weight for exposures, when known
+    features: dict[str, str | float] = Field(default_factory=dict)
+
+
+class Event(_Frozen):
+    """A rule's announcement: the instant the market could first react to it."""
+
+    document_number: str
+    announced_at: AwareDatetime
+    announced_source: AnnouncementSource
+    title: str

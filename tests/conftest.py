@@ -1,0 +1,90 @@
+"""Fixtures shared by the whole suite.
+
+Storage tests take the ``engine`` (or ``sessions``) fixture, which runs each test twice: on a fresh SQLite file
+and on a fresh PostgreSQL schema. The PostgreSQL half needs ``MONITOR_TEST_POSTGRES_URL`` and is skipped, with
+that reason, when it is not set. Each test gets its own schema, migrated with the shipped Alembic migrations,
+so tests can run in parallel against one server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.db.engine import make_engine, session_factory
+from monitor.db.migrate import upgrade
+
+POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_DATA = SHARED / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV, "")
+    if not url:
+        pytest.skip(
+            f"PostgreSQL half skipped: set {POSTGRES_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test to run it"
+        )
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's MONITOR_* variables or writes to their data directory."""
+    for name in list(os.environ):
+        if name.startswith("MONITOR_") and name != POSTGRES_ENV:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_admin() -> Iterator[Engine | None]:
+    url = os.environ.get(POSTGRES_ENV, "")
+    if not url:
+        yield None
+        return
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, _postgres_admin: Engine | None) -> Iterator[Engine]:
+    """A migrated, empty database: SQLite file or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = postgres_url()
+    assert _postgres_admin is not None
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with _postgres_admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, schema=schema)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with _postgres_admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
