@@ -54,11 +54,12 @@ def test_a_crashing_probe_answers_503(server: HealthServer, state: dict[str, lis
 
 def test_metrics_are_prometheus_text(server: HealthServer) -> None:
     metrics.documents_seen.labels(feed="pi").inc()
+    metrics.detection_latency.labels(sink="slack").observe(42.0)
     response = httpx.get(f"http://127.0.0.1:{server.port}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert 'monitor_documents_seen_total{feed="pi"}' in response.text
-    assert "monitor_detection_latency_seconds_bucket" in response.text
+    assert 'monitor_detection_latency_seconds_bucket{le="60.0",sink="slack"}' in response.text
 
 
 def test_unknown_path_is_404(server: HealthServer) -> None:
