@@ -91,11 +91,24 @@ class SlackSettings(_Section):
     bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...); unset means console alerts.")
     channel: str | None = Field(None, description="Channel ID (C..., G...), not a #name: threads need the ID.")
     base_url: str = Field(DEFAULT_SLACK_BASE_URL, description="Slack Web API base URL, ending in '/'.")
+    min_post_interval_seconds: float = Field(
+        1.0, ge=0, description="Pause between two posts to the channel (Slack allows about one per second), seconds."
+    )
+    max_inline_retry_after_seconds: float = Field(
+        30.0, ge=0, description="Longest Retry-After slept in the client; longer ones are rescheduled, seconds."
+    )
 
     @field_validator("base_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("#"):
+            raise ValueError(f"expected a channel ID such as C0123456789, not the name {value!r}")
+        return value or None
 
     @property
     def enabled(self) -> bool:
@@ -117,6 +130,30 @@ class PollSettings(_Section):
     csl_hours: float = Field(3.0, gt=0, description="Consolidated Screening List poll interval, hours.")
     outbox_seconds: float = Field(5.0, gt=0, description="Alert delivery interval, seconds.")
     studies_seconds: float = Field(300.0, gt=0, description="Study update and follow-up scan interval, seconds.")
+
+
+class FeedSettings(_Section):
+    """The regulatory feeds: how far each poll looks and how much untrusted input it accepts."""
+
+    documents_per_page: int = Field(
+        20, ge=2, le=2000, description="Federal Register results per page on a routine poll (1 is silently 20)."
+    )
+    backfill_per_page: int = Field(200, ge=2, le=2000, description="Results per page when polling with --since.")
+    initial_lookback_days: int = Field(
+        30, ge=1, description="How far back the first documents poll of an empty database looks, days."
+    )
+    max_pages: int = Field(50, ge=1, le=50, description="Pages followed per search (the API resets page > 50).")
+    max_xml_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Largest rule XML parsed, bytes; larger input is refused."
+    )
+    extraction_attempts: int = Field(
+        5, ge=1, description="Fetch attempts for a published rule's XML/text before it is marked failed."
+    )
+    csl_new_listing_max_age_days: int = Field(
+        14,
+        ge=0,
+        description="A new CSL Entity List row becomes a listing action only if its start_date is this recent, days.",
+    )
 
 
 class PriceSettings(_Section):
@@ -141,6 +178,9 @@ class CalendarSettings(_Section):
         description="Extra closed days per exchange MIC, e.g. {XSHG = [2027-02-08]}, for years the library lacks.",
     )
     warn_days: int = Field(60, ge=0, description="Warn when a calendar's data ends within this many days.")
+    start: date = Field(
+        date(2000, 1, 1), description="First date calendars cover (estimation windows reach ~1 year before events)."
+    )
 
 
 class MatchingSettings(_Section):
@@ -162,6 +202,9 @@ class StudySettings(_Section):
     min_estimation: int = Field(120, ge=10, description="Fewest valid estimation returns for a usable study.")
     placebo_draws: int = Field(500, ge=0, description="Random non-event dates for the placebo p-value.")
     placebo_seed: int = Field(20191007, description="Seed for the placebo draws, so reports are reproducible.")
+    placebo_lookback: int = Field(
+        500, ge=0, description="Placebo dates are drawn from this many sessions before the event, sessions."
+    )
 
     @model_validator(mode="after")
     def _window(self) -> StudySettings:
@@ -169,6 +212,9 @@ class StudySettings(_Section):
         if first > 0 or last < 0:
             raise ValueError(f"window must contain day 0, got [{first}, {last}]")
         return self
+
+
+ALERT_SINKS: tuple[str, ...] = ("slack", "console", "webhook")
 
 
 class AlertRoute(_Section):
@@ -185,6 +231,22 @@ class AlertSettings(_Section):
     )
     mute_symbols: list[str] = Field(default_factory=list, description="Symbols never alerted.")
     mute_entities: list[str] = Field(default_factory=list, description="Entity names never alerted.")
+    claim_timeout_seconds: float = Field(
+        600.0, gt=0, description="A delivery claimed longer ago than this is presumed crashed and recovered, seconds."
+    )
+    batch_size: int = Field(50, ge=1, description="Deliveries attempted per worker pass.")
+    charts: bool = Field(True, description="Upload an AR/CAR chart with each follow-up (Slack) or save it (console).")
+    broadcast_car_threshold: float | None = Field(
+        0.05, ge=0, description="Also show a follow-up in the channel when any |CAR| reaches this (fraction)."
+    )
+
+    @field_validator("routes")
+    @classmethod
+    def _known_sinks(cls, value: dict[str, AlertRoute]) -> dict[str, AlertRoute]:
+        unknown = sorted(set(value) - set(ALERT_SINKS))
+        if unknown:
+            raise ValueError(f"unknown sink(s) {unknown}; routes are per sink: {', '.join(ALERT_SINKS)}")
+        return value
 
 
 class LogSettings(_Section):
@@ -223,6 +285,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     poll: PollSettings = Field(default_factory=PollSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
     prices: PriceSettings = Field(default_factory=PriceSettings)
     calendars: CalendarSettings = Field(default_factory=CalendarSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)

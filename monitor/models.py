@@ -59,6 +59,7 @@ class AlertStage(StrEnum):
     DAY1 = "day1"
     DAY5 = "day5"
     WINDOW_CLOSED = "window_closed"
+    OPERATOR = "operator"  # an alert about the monitor itself (a delivery went dead), not about an event
 
 
 class AlertStatus(StrEnum):
@@ -91,6 +92,8 @@ class RegulatoryDocument(_Frozen):
     abstract: str | None = None
     action: str | None = None
     citation: str | None = None
+    start_page: int | None = None  # Federal Register pages the document spans, once published
+    end_page: int | None = None
     cfr_parts: tuple[str, ...] = ()  # "15 CFR 744"
     html_url: str | None = None
     pdf_url: str | None = None

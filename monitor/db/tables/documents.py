@@ -31,6 +31,8 @@ class Document(Base):
     abstract: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(Text)
     citation: Mapped[str | None] = mapped_column(String(64))
+    start_page: Mapped[int | None] = mapped_column(Integer)  # FR pages, so a CSL citation maps to its rule
+    end_page: Mapped[int | None] = mapped_column(Integer)
     cfr_parts: Mapped[list[str]] = mapped_column(JSONType, default=list)
     html_url: Mapped[str | None] = mapped_column(Text)
     pdf_url: Mapped[str | None] = mapped_column(Text)

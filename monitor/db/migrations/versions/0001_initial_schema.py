@@ -74,6 +74,8 @@ def upgrade() -> None:
         sa.Column("abstract", sa.Text(), nullable=True),
         sa.Column("action", sa.Text(), nullable=True),
         sa.Column("citation", sa.String(length=64), nullable=True),
+        sa.Column("start_page", sa.Integer(), nullable=True),
+        sa.Column("end_page", sa.Integer(), nullable=True),
         sa.Column("cfr_parts", JSON_, nullable=False),
         sa.Column("html_url", sa.Text(), nullable=True),
         sa.Column("pdf_url", sa.Text(), nullable=True),
@@ -395,6 +397,8 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=64), nullable=True),
         sa.Column("channel", sa.String(length=64), nullable=True),
         sa.Column("thread_ref", sa.String(length=64), nullable=True),
+        sa.Column("routing", JSON_, nullable=False),
+        sa.Column("receipt", JSON_, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["alert_id"],
