@@ -1,0 +1,72 @@
+"""Which returns a window takes when halts straddle its edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor.study import SecuritySeries, StudyParams, run_event
+from tests.study._synthetic import market
+
+PARAMS = StudyParams()
+
+
+def _with_halts(m, i: int, rels: list[int], cut: int | None = None) -> SecuritySeries:
+    halted = np.zeros(len(m.sessions), dtype=bool)
+    halted[[m.e + r for r in rels]] = True
+    end = len(m.sessions) if cut is None else m.e + cut + 1
+    return SecuritySeries.from_closes(
+        "H",
+        "IDX",
+        m.day0,
+        m.sessions[:end],
+        m.closes(i)[:end],
+        m.benchmark_closes()[:end],
+        halted[:end],
+    )
+
+
+def test_a_halt_over_the_window_end_extends_the_window_to_the_reopening():
+    m = market(n=3)
+    result = run_event([m.series(0), _with_halts(m, 1, [5, 6])], PARAMS)
+    s = result.securities[1]
+    assert s.status == "complete"
+    assert [d.rel_day for d in s.days][-1] == 7  # the return ending on +7 contains +5's move
+    last = s.days[-1]
+    assert last.sessions == 3
+    assert s.car == pytest.approx(sum(d.ar for d in s.days if d.ar is not None))
+    assert s.sub_windows["[0,5]"].last == 7
+    assert s.sub_windows["[0,5]"].complete is True
+    assert s.through_date == last.date
+    # Day-level AAR stays on the nominal window.
+    assert [d.rel_day for d in result.aggregate.aar] == list(range(-5, 6))
+    assert result.aggregate.aar[-1].n == 1
+
+
+def test_a_halt_still_running_leaves_the_study_partial():
+    m = market(n=3)
+    s = run_event([_with_halts(m, 1, [4, 5, 6], cut=6)], PARAMS).securities[0]
+    assert s.status == "partial"
+    assert s.sub_windows["[0,3]"].complete is True
+    assert s.sub_windows["[0,5]"].complete is False
+    assert s.car == pytest.approx(sum(d.ar for d in s.days if d.ar is not None))
+    assert [d.halted for d in s.days][-2:] == [True, True]
+
+
+def test_a_return_ending_on_the_first_day_may_start_before_it():
+    m = market(n=3)
+    s = run_event([_with_halts(m, 1, [-6])], PARAMS).securities[0]
+    first = s.days[0]
+    assert first.rel_day == -5
+    assert first.sessions == 2
+    window = s.sub_windows["[-1,1]"]
+    assert (window.first, window.last) == (-1, 1)
+    full = run_event([_with_halts(m, 1, [-6])], PARAMS.with_(sub_windows=((-5, 5),))).securities[0]
+    assert full.sub_windows["[-5,5]"].first == -6  # reported honestly: the window's returns start on -6
+
+
+def test_sub_windows_outside_the_event_window_are_skipped():
+    m = market(n=2)
+    result = run_event(m.all_series(), PARAMS.with_(window=(-1, 1)))
+    assert set(result.securities[0].sub_windows) == {"[0,0]", "[0,1]", "[-1,1]"}
+    assert set(result.aggregate.sub_windows) == {"[0,0]", "[0,1]", "[-1,1]"}
