@@ -1,0 +1,229 @@
+"""Where daily bars come from: the ``PriceSource`` protocol, the CSV-directory source and source selection.
+
+Every source returns the same frame: columns ``open, high, low, close, adj_close, volume, dividends, splits``
+(float64), indexed by the exchange-local session date (tz-naive ``DatetimeIndex`` named ``date``), sorted, one row
+per date. ``close`` is the price as traded (Yahoo: split-adjusted), ``adj_close`` also carries dividends.
+``frame.attrs["currency"]`` holds the quote currency when the source knows it. A halted session comes through as a
+row with volume 0 (or no row at all); it is never dropped or filled by the source, so halts stay visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from monitor.errors import ConfigError, InputError, MonitorError
+from monitor.logs import get_logger
+from monitor.prices.exchanges import normalise_symbol
+
+log = get_logger(__name__)
+
+COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume", "dividends", "splits")
+_REQUIRED_CSV = ("date", "open", "high", "low", "close", "volume")
+_OPTIONAL_CSV = ("adj_close", "dividends", "splits", "preclose", "trade_status")
+
+
+class NoPriceData(InputError):
+    """The source has no prices for the symbol (unknown, delisted, or nothing in the range asked for)."""
+
+    def __init__(self, message: str, *, symbol: str) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+
+
+@runtime_checkable
+class PriceSource(Protocol):
+    """A supplier of daily bars. ``start``/``end`` are inclusive session dates; ``None`` means unbounded."""
+
+    @property
+    def name(self) -> str: ...
+
+    def history(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame: ...
+
+
+def empty_frame() -> pd.DataFrame:
+    frame = pd.DataFrame({column: pd.Series(dtype="float64") for column in COLUMNS})
+    frame.index = pd.DatetimeIndex([], dtype="datetime64[ns]", name="date")
+    return frame
+
+
+def conform(frame: pd.DataFrame, *, symbol: str, origin: str) -> pd.DataFrame:
+    """Shape a source's frame into the protocol's form; problems raise ``InputError`` naming ``origin``."""
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(f"{origin}: {symbol} frame lacks column(s) {missing}")
+    out = frame.loc[:, list(COLUMNS)].astype("float64")
+    index = pd.DatetimeIndex(out.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    out.index = index.normalize().as_unit("ns").rename("date")
+    out = out.sort_index(kind="stable")
+    duplicated = out.index.duplicated(keep="last")
+    if duplicated.any():
+        log.warning("price_duplicate_dates", symbol=symbol, origin=origin, dropped=int(duplicated.sum()))
+        out = out[~duplicated]
+    out["dividends"] = out["dividends"].fillna(0.0)
+    out["splits"] = out["splits"].fillna(0.0)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def slice_dates(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
+    lo = pd.Timestamp(start) if start is not None else None
+    hi = pd.Timestamp(end) if end is not None else None
+    return frame.loc[lo:hi]
+
+
+# --- CSV directory ----------------------------------------------------------------------------------------------
+
+
+def _derive_adj_close(frame: pd.DataFrame) -> pd.Series:
+    """Fill ``adj_close`` where a vendor left it empty.
+
+    Rows with a value keep it. If the file has some values, a missing row takes the adjustment factor
+    (adj_close / close) of the next row that has one: adjustments reach backwards from each dividend or split.
+    If the whole column is empty and the file has the exchange's ex-rights previous close (``preclose``, as in
+    baostock A-share exports), the back-adjusted total-return close is chained from ``close / preclose`` and anchored
+    at the last raw close. Otherwise, ``close`` is used as is and the returns ignore dividends (logged).
+    """
+    close = frame["close"]
+    adj = frame["adj_close"] if "adj_close" in frame.columns else pd.Series(np.nan, index=frame.index)
+    if adj.notna().all():
+        return adj
+    if adj.notna().any():
+        factor = (adj / close).bfill().ffill()
+        return adj.fillna(close * factor)
+    if "preclose" in frame.columns and frame["preclose"].notna().all() and (frame["preclose"] > 0).all():
+        growth = (close / frame["preclose"]).to_numpy(dtype="float64")
+        # adj[t] = adj[t-1] * close[t] / preclose[t]; anchored so that adj[last] == close[last].
+        cumulative = np.cumprod(growth)
+        return pd.Series(cumulative / cumulative[-1] * close.iloc[-1], index=frame.index)
+    return close.copy()
+
+
+class CsvDirectorySource:
+    """``SYMBOL.csv`` files in one directory (vendor exports, the bundled offline data).
+
+    Header ``date,open,high,low,close,adj_close,volume``; ``adj_close``, ``dividends`` and ``splits`` are optional
+    and other columns are ignored, except ``trade_status`` (0 = suspended, as baostock writes halted days) and
+    ``preclose`` (used to derive an empty ``adj_close``). A suspended row keeps its date with volume 0: a halt.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path).expanduser()
+        if not self._path.is_dir():
+            raise ConfigError(f"price directory {self._path} does not exist or is not a directory", setting="--source")
+
+    @property
+    def name(self) -> str:
+        return f"dir:{self._path}"
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def symbols(self) -> list[str]:
+        return sorted(p.stem for p in self._path.glob("*.csv"))
+
+    def history(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        symbol = normalise_symbol(symbol)
+        file = self._path / f"{symbol}.csv"
+        if not file.is_file():
+            raise NoPriceData(f"{symbol}: no file {file.name} in {self._path}", symbol=symbol)
+        return slice_dates(self._read(symbol, file), start, end)
+
+    def _read(self, symbol: str, file: Path) -> pd.DataFrame:
+        wanted = set(_REQUIRED_CSV) | set(_OPTIONAL_CSV)
+        try:
+            raw = pd.read_csv(file, usecols=lambda column: column.strip().lower() in wanted, dtype=str)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise InputError(f"{file}: cannot read CSV: {exc}") from exc
+        raw.columns = [column.strip().lower() for column in raw.columns]
+        missing = [column for column in _REQUIRED_CSV if column not in raw.columns]
+        if missing:
+            raise InputError(f"{file}: missing column(s) {missing}; expected date,open,high,low,close,adj_close,volume")
+        frame = self._parse(raw, file)
+        frame["adj_close"] = _derive_adj_close(frame)
+        if "trade_status" in frame.columns:
+            suspended = frame["trade_status"] == 0
+            frame.loc[suspended, "volume"] = 0.0
+        for column in ("dividends", "splits"):
+            if column not in frame.columns:
+                frame[column] = 0.0
+        frame.attrs["source"] = self.name
+        return conform(frame, symbol=symbol, origin=str(file))
+
+    @staticmethod
+    def _parse(raw: pd.DataFrame, file: Path) -> pd.DataFrame:
+        dates = pd.to_datetime(raw["date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+        if dates.isna().any():
+            line = int(np.flatnonzero(dates.isna().to_numpy())[0]) + 2
+            raise InputError(f"{file}, line {line}: date {raw['date'].iloc[line - 2]!r} is not YYYY-MM-DD")
+        numbers: dict[str, Any] = {}
+        for column in raw.columns:
+            if column == "date":
+                continue
+            text = raw[column].str.strip()
+            values = pd.to_numeric(text, errors="coerce")
+            bad = values.isna() & text.notna() & (text != "")
+            if bad.any():
+                line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+                raise InputError(f"{file}, line {line}: {column} {text.iloc[line - 2]!r} is not a number")
+            numbers[column] = values.astype("float64")
+        frame = pd.DataFrame(numbers)
+        frame.index = pd.DatetimeIndex(dates, name="date")
+        no_close = frame["close"].isna()
+        if no_close.any():
+            log.warning("price_rows_without_close", file=str(file), dropped=int(no_close.sum()))
+            frame = frame[~no_close]
+        return frame
+
+
+class StaticSource:
+    """Bars held in memory (per symbol); the backfill and tests use it as a source with known contents."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], *, name: str = "static") -> None:
+        self._frames = {
+            normalise_symbol(symbol): conform(frame, symbol=symbol, origin=name) for symbol, frame in frames.items()
+        }
+        self._name = name
+        self.calls: list[tuple[str, date | None, date | None]] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def set(self, symbol: str, frame: pd.DataFrame) -> None:
+        self._frames[normalise_symbol(symbol)] = conform(frame, symbol=symbol, origin=self._name)
+
+    def history(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        symbol = normalise_symbol(symbol)
+        self.calls.append((symbol, start, end))
+        if symbol not in self._frames:
+            raise NoPriceData(f"{symbol}: not in {self._name}", symbol=symbol)
+        return slice_dates(self._frames[symbol], start, end).copy()
+
+
+def make_source(spec: str, *, settings: Any | None = None) -> PriceSource:
+    """Build the source named by ``settings.prices.source`` or ``--source``: ``yfinance`` or ``dir:PATH``."""
+    if spec.startswith("dir:") and len(spec) > 4:
+        return CsvDirectorySource(spec[4:])
+    if spec == "yfinance":
+        from monitor.config import Settings
+        from monitor.prices.yfinance_source import YFinanceSource
+
+        resolved = settings if settings is not None else Settings()
+        return YFinanceSource.from_settings(resolved)
+    raise ConfigError(f"expected 'yfinance' or 'dir:PATH', got {spec!r}", setting="prices.source")
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the sync state and logs; our errors already are one line."""
+    if isinstance(exc, MonitorError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
