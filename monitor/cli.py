@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+import monitor.commands.matching_cmd as matching_cmd
 from monitor import __version__
 from monitor.bootstrap import AppContext
 from monitor.commands import config_cmd, db_cmd
@@ -30,6 +31,8 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(matching_cmd.universe_app, name="universe")
+app.command("match")(matching_cmd.match)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,222 @@
+"""``monitor match`` and ``monitor universe``: match a name by hand, and keep the universe of securities.
+
+The universe lives in the database and is seeded from the package on first use, so ``monitor match Hikvision``
+works on a fresh install. ``--universe``/``--exposures``/``--links`` switch ``match`` to files instead (parts not
+given come from the shipped seed), which needs no database at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from monitor.commands._common import app_context, console, err_console, print_json
+
+universe_app = typer.Typer(
+    help="Import, list and refresh the securities universe, links and exposures.", no_args_is_help=True
+)
+
+
+def match(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., help="Entity name as the rule writes it, e.g. 'Hangzhou Hikvision Digital Technology Co., Ltd.'"
+    ),
+    alias: list[str] = typer.Option([], "--alias", "-a", help="An alias of the entity (repeatable)."),
+    universe: Path | None = typer.Option(
+        None, "--universe", dir_okay=False, help="Universe CSV instead of the database."
+    ),
+    exposures: Path | None = typer.Option(None, "--exposures", dir_okay=False, help="Exposures CSV (file mode)."),
+    links: Path | None = typer.Option(None, "--links", dir_okay=False, help="Corporate links CSV (file mode)."),
+    country: str | None = typer.Option(
+        None, "--country", help="Entity country as ISO code (e.g. CN); mildly penalises foreign listings."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
+) -> None:
+    """Match one entity name against the universe: ranked securities with relation, score and reason."""
+    from monitor.matching.csv_files import read_universe
+    from monitor.matching.index import MatchIndex
+    from monitor.matching.matcher import Matcher
+    from monitor.matching.store import build_matcher
+
+    context = app_context(ctx)
+    settings = context.settings.matching
+    if universe is not None or exposures is not None or links is not None:
+        universe_data, problems = read_universe(universe, exposures, links)
+        for problem in problems:
+            err_console.print(f"skipped {problem}")
+        matcher = Matcher(MatchIndex.build(universe_data), settings)
+    else:
+        with context.sessions().begin() as session:
+            matcher = build_matcher(session, settings)
+    results = matcher.match_name(name, alias, country.upper() if country else None)
+    if as_json:
+        print_json([_as_dict(result) for result in results])
+        return
+    _print_matches(name, results, settings.auto_threshold, settings.review_threshold)
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    return {
+        "ticker": result.symbol,
+        "issuer": result.issuer,
+        "relation": result.relation.value,
+        "score": result.score,
+        "confirmed": result.confirmed,
+        "reason": result.reason,
+        "method": result.method,
+        "weight": result.weight,
+        "entity_name": result.entity_name,
+        "features": result.features,
+    }
+
+
+def _print_matches(name: str, results: list[Any], auto: float, review: float) -> None:
+    """One line per match, its reason indented below: readable in a narrow terminal or a chat paste."""
+    from rich.markup import escape
+
+    if not results:
+        console.print(f"no match for {escape(repr(name))} above the review threshold ({review:.2f})")
+        return
+    confirmed = sum(result.confirmed for result in results)
+    console.print(
+        f"[bold]{escape(name)}[/bold]: {confirmed} confirmed, {len(results) - confirmed} for review "
+        f"(auto >= {auto:.2f}, review >= {review:.2f})"
+    )
+    width = max(len(result.symbol) for result in results)
+    for rank, result in enumerate(results, start=1):
+        status = "[green]auto  [/green]" if result.confirmed else "[yellow]review[/yellow]"
+        weight = "" if result.weight is None else f" weight {result.weight:.0%}"
+        console.print(
+            f"{rank:>3}. {result.symbol:<{width}}  {result.relation.value:<10} {result.score:.2f} {status} "
+            f"{escape(result.issuer)}{weight}"
+        )
+        console.print(f"     [dim]{escape(result.reason)}[/dim]")
+
+
+@universe_app.command("import")
+def import_file(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., dir_okay=False, help="CSV of securities, exposures or corporate links."),
+    kind: str | None = typer.Option(None, "--kind", help="securities, exposures or links; default: from the header."),
+    no_seed: bool = typer.Option(False, "--no-seed", help="Do not load the shipped seed into an empty universe first."),
+) -> None:
+    """Load or update a CSV; bad rows are reported by line number (exit 1) and the good rows are loaded."""
+    from monitor.errors import InputError
+    from monitor.matching import csv_files
+    from monitor.matching.store import ensure_seed_universe, save_exposures, save_links, save_securities
+
+    text = csv_files.read_text(path)
+    try:
+        file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_kind(text, str(path))
+    except ValueError:
+        raise InputError(f"--kind {kind!r}: expected securities, exposures or links") from None
+    with app_context(ctx).sessions().begin() as session:
+        seeded = None if no_seed else ensure_seed_universe(session)
+        errors: list[csv_files.RowError]
+        if file_kind is csv_files.FileKind.SECURITIES:
+            securities = csv_files.parse_securities(text, str(path))
+            written = save_securities(session, securities.records, source=f"import:{path.name}"[:64])
+            errors, loaded = securities.errors, len(securities.rows)
+        elif file_kind is csv_files.FileKind.LINKS:
+            parsed_links = csv_files.parse_links(text, str(path))
+            written, missing = save_links(session, parsed_links.rows)
+            errors, loaded = parsed_links.errors + missing, len(parsed_links.rows) - len(missing)
+        else:
+            parsed_exposures = csv_files.parse_exposures(text, str(path))
+            written, missing = save_exposures(session, parsed_exposures.rows)
+            errors, loaded = parsed_exposures.errors + missing, len(parsed_exposures.rows) - len(missing)
+    if seeded is not None:
+        console.print(
+            f"empty universe: loaded the shipped seed first ({seeded.securities} securities, "
+            f"{seeded.links} links, {seeded.exposures} exposures)"
+        )
+    console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {len(errors)} bad row(s)")
+    for error in sorted(errors, key=lambda error: error.line):
+        err_console.print(f"{path}:{error.line}: {error.message}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@universe_app.command("list")
+def list_universe(
+    ctx: typer.Context,
+    search: str | None = typer.Option(
+        None, "--search", "-s", help="Only rows whose symbol, name or alias contains this."
+    ),
+    show_links: bool = typer.Option(False, "--links", help="List curated corporate links instead of securities."),
+    show_exposures: bool = typer.Option(False, "--exposures", help="List exposures instead of securities."),
+    limit: int = typer.Option(100, "--limit", min=0, help="Most rows shown; 0 means all."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the stored universe (seeded on first use), its corporate links or its exposures."""
+    from rich.table import Table
+
+    from monitor.matching.store import ensure_seed_universe, load_universe
+
+    with app_context(ctx).sessions().begin() as session:
+        ensure_seed_universe(session)
+        universe = load_universe(session)
+    needle = (search or "").casefold()
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+    if show_links:
+        rows = [link.model_dump(mode="json") for link in universe.links]
+        columns = ("entity_name", "symbol", "relation", "source")
+    elif show_exposures:
+        rows = [exposure.model_dump(mode="json") for exposure in universe.exposures]
+        columns = ("symbol", "counterparty", "relation", "weight", "source")
+    else:
+        rows = [security.model_dump(mode="json") for security in universe.securities]
+        columns = ("symbol", "issuer_name", "exchange_mic", "country", "currency", "benchmark", "aliases")
+    if needle:
+        rows = [row for row in rows if needle in " ".join(str(value) for value in row.values()).casefold()]
+    total = len(rows)
+    if limit:
+        rows = rows[:limit]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} of {total} row(s)")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " | ".join(str(item) for item in value)
+    return str(value)
+
+
+@universe_app.command("refresh-sec")
+def refresh_sec(
+    ctx: typer.Context,
+    include_otc: bool = typer.Option(False, "--include-otc", help="Also add OTC-traded listings."),
+    url: str | None = typer.Option(None, "--url", help="Override settings.sec_tickers_url (MONITOR_SEC_TICKERS_URL)."),
+) -> None:
+    """Add and refresh US listings from the SEC company tickers file (needs network.contact_email)."""
+    import httpx
+
+    from monitor.matching.sec import refresh_from_sec
+
+    context = app_context(ctx)
+    settings = context.settings
+    target = url or settings.sec_tickers_url
+    with (
+        httpx.Client(follow_redirects=True) as client,
+        context.sessions().begin() as session,
+        console.status(f"fetching {target}"),
+    ):
+        report = refresh_from_sec(session, client, target, settings.network, include_otc=include_otc)
+    skipped = ", ".join(f"{why} {count}" for why, count in report.skipped.items() if count) or "none"
+    console.print(
+        f"SEC: {report.fetched} listing(s) fetched, {report.securities} securities upserted, "
+        f"{report.aliases_added} alias(es) added, {report.malformed} malformed; skipped: {skipped}"
+    )

@@ -1,0 +1,218 @@
+"""The match index: a universe snapshot turned into lookup tables, built once and then only read.
+
+Targets are what an entity name can turn out to be: a listed issuer (one target for all its listings), an entity
+from the curated corporate links (CETC), or an unlisted exposure counterparty (Huawei). Every name of a target is
+normalized once; exact keys go in dictionaries, distinctive tokens in posting lists, and long distinctive tokens
+in a one-deletion neighbourhood table so a misspelt token finds its candidates without a scan of the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from monitor.matching.lexicon import GENERIC, ORG_TYPES
+from monitor.matching.normalize import NameForm, normalize_name
+from monitor.matching.records import CorporateLinkRecord, ExposureRecord, Universe
+from monitor.matching.scoring import DISTINCTIVE_WEIGHT, FUZZY_MIN_LENGTH, GENERIC_WEIGHT, ORG_TYPE_WEIGHT
+from monitor.models import Security
+
+# A token carried by more targets than this is treated as generic, whatever the word lists say.
+MIN_COMMON_TARGETS = 5
+COMMON_TARGET_SHARE = 0.002
+
+
+class TargetKind(StrEnum):
+    ISSUER = "issuer"
+    LINKED_ENTITY = "linked_entity"
+    COUNTERPARTY = "counterparty"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    name: str
+    securities: tuple[Security, ...] = ()  # an issuer's listings
+    links: tuple[CorporateLinkRecord, ...] = ()  # a linked entity's control relations
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One name of a target: its legal name (``is_alias`` False) or an alias."""
+
+    target: int
+    form: NameForm
+    is_alias: bool
+
+
+@dataclass
+class MatchIndex:
+    targets: list[Target] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+    by_core: dict[str, list[int]] = field(default_factory=dict)
+    by_han: dict[str, list[int]] = field(default_factory=dict)
+    by_han_core: dict[str, list[int]] = field(default_factory=dict)
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    deletions: dict[str, list[str]] = field(default_factory=dict)
+    document_frequency: dict[str, int] = field(default_factory=dict)
+    common_cutoff: int = MIN_COMMON_TARGETS
+    issuer_of_symbol: dict[str, int] = field(default_factory=dict)
+    exposures_of: dict[int, list[ExposureRecord]] = field(default_factory=dict)
+    securities: dict[str, Security] = field(default_factory=dict)
+    descriptors: list[frozenset[str]] = field(default_factory=list)  # per target: generic words in its names
+
+    @classmethod
+    def build(cls, universe: Universe) -> MatchIndex:
+        universe = universe.restricted()
+        index = cls()
+        index.securities = {security.symbol: security for security in universe.securities}
+        issuers: dict[str, list[Security]] = defaultdict(list)
+        for security in universe.securities:
+            issuers[security.issuer_name].append(security)
+        for name, listings in issuers.items():
+            target = index._add_target(
+                Target(TargetKind.ISSUER, name, securities=tuple(listings), country=listings[0].country)
+            )
+            aliases = dict.fromkeys(alias for listing in listings for alias in listing.aliases)
+            index._add_names(target, name, aliases)
+            for listing in listings:
+                index.issuer_of_symbol[listing.symbol] = target
+        linked: dict[str, list[CorporateLinkRecord]] = defaultdict(list)
+        for link in universe.links:
+            linked[link.entity_name].append(link)
+        for name, links in linked.items():
+            target = index._add_target(Target(TargetKind.LINKED_ENTITY, name, links=tuple(links)))
+            index._add_names(target, name, dict.fromkeys(alias for link in links for alias in link.aliases))
+        index._finish_exact()
+        for exposure in universe.exposures:
+            index._attach_exposure(exposure)
+        index._finish_tokens()
+        return index
+
+    # --- building --------------------------------------------------------------------------------------------
+
+    def _add_target(self, target: Target) -> int:
+        self.targets.append(target)
+        return len(self.targets) - 1
+
+    def _add_names(self, target: int, name: str, aliases: Iterable[str]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for text, is_alias in [(name, False), *((alias, True) for alias in aliases)]:
+            form = normalize_name(text)
+            if form.is_empty or (form.key, form.han) in seen:
+                continue
+            seen.add((form.key, form.han))
+            self.variants.append(Variant(target, form, is_alias))
+
+    def _finish_exact(self) -> None:
+        self.by_key, self.by_core, self.by_han, self.by_han_core = {}, {}, {}, {}
+        self._index_exact(range(len(self.variants)))
+
+    def _index_exact(self, numbers: Iterable[int]) -> None:
+        for number in numbers:
+            form = self.variants[number].form
+            for table, value in (
+                (self.by_key, form.key),
+                (self.by_core, form.core_key),
+                (self.by_han, form.han),
+                (self.by_han_core, form.han_core),
+            ):
+                if value:
+                    table.setdefault(value, []).append(number)
+
+    def _resolve(self, name: str) -> int | None:
+        """The issuer or linked entity a counterparty name exactly denotes, if any."""
+        form = normalize_name(name)
+        for table, value in ((self.by_key, form.key), (self.by_han, form.han)):
+            for number in table.get(value, []) if value else []:
+                return self.variants[number].target
+        return None
+
+    def _attach_exposure(self, exposure: ExposureRecord) -> None:
+        target = self._resolve(exposure.counterparty)
+        if target is None:
+            target = self._add_target(Target(TargetKind.COUNTERPARTY, exposure.counterparty))
+            start = len(self.variants)
+            self._add_names(target, exposure.counterparty, ())
+            self._index_exact(range(start, len(self.variants)))
+        self.exposures_of.setdefault(target, []).append(exposure)
+
+    def _finish_tokens(self) -> None:
+        per_target: dict[str, set[int]] = defaultdict(set)
+        for variant in self.variants:
+            for token in variant.form.tokens:
+                per_target[token].add(variant.target)
+        self.document_frequency = {token: len(targets) for token, targets in per_target.items()}
+        self.common_cutoff = max(MIN_COMMON_TARGETS, int(COMMON_TARGET_SHARE * len(self.targets)))
+        postings: dict[str, list[int]] = defaultdict(list)
+        for number, variant in enumerate(self.variants):
+            for token in set(variant.form.tokens):
+                if self.weight(token) >= DISTINCTIVE_WEIGHT:
+                    postings[token].append(number)
+        self.postings = dict(postings)
+        descriptors: list[set[str]] = [set() for _ in self.targets]
+        for variant in self.variants:
+            descriptors[variant.target].update(t for t in variant.form.tokens if self.weight(t) == GENERIC_WEIGHT)
+        self.descriptors = [frozenset(words) for words in descriptors]
+        deletions: dict[str, list[str]] = defaultdict(list)
+        for token in self.postings:
+            if len(token) >= FUZZY_MIN_LENGTH:
+                for key in _one_deletions(token):
+                    deletions[key].append(token)
+        self.deletions = dict(deletions)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def weight(self, token: str) -> float:
+        """How much a token says about identity: generic words and words many issuers share weigh little."""
+        if token in ORG_TYPES:
+            return ORG_TYPE_WEIGHT
+        if token in GENERIC or self.document_frequency.get(token, 0) > self.common_cutoff:
+            return GENERIC_WEIGHT
+        return DISTINCTIVE_WEIGHT
+
+    def similar_tokens(self, token: str) -> set[str]:
+        """Vocabulary tokens within one edit (insert, delete, substitute, swap) of a long token."""
+        if len(token) < FUZZY_MIN_LENGTH:
+            return set()
+        found: set[str] = set()
+        for key in _one_deletions(token):
+            found.update(self.deletions.get(key, ()))
+        found.discard(token)
+        return found
+
+    def candidates(self, form: NameForm) -> set[int]:
+        """Variant numbers worth scoring against ``form``: exact keys, then shared or near distinctive tokens."""
+        found: set[int] = set()
+        for table, value in (
+            (self.by_key, form.key),
+            (self.by_core, form.core_key),
+            (self.by_han, form.han),
+            (self.by_han_core, form.han_core),
+        ):
+            if value:
+                found.update(table.get(value, ()))
+        for token in form.tokens:
+            if self.weight(token) < DISTINCTIVE_WEIGHT:
+                continue
+            found.update(self.postings.get(token, ()))
+            for near in self.similar_tokens(token):
+                found.update(self.postings.get(near, ()))
+        return found
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {
+            "securities": len(self.securities),
+            "targets": len(self.targets),
+            "names": len(self.variants),
+            "distinctive_tokens": len(self.postings),
+        }
+
+
+def _one_deletions(token: str) -> set[str]:
+    return {token} | {token[:position] + token[position + 1 :] for position in range(len(token))}

@@ -1,0 +1,187 @@
+"""Company-name normalization: one name in, a ``NameForm`` of comparable parts out.
+
+The steps follow ``reference/libraries.md`` §6.1: NFKC (full-width forms become ASCII), casefold, unify
+punctuation, drop legal forms in English and Chinese, set place names aside as a weak feature, and fold plurals.
+Latin and dense scripts (Han, kana, hangul) are handled apart: dense scripts have no word boundaries and are
+compared as whole strings, through the alias table, never by similarity to pinyin or English.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.matching.lexicon import (
+    HAN_LEGAL_SUFFIXES,
+    HAN_PLACE_SUFFIXES,
+    HAN_PLACES,
+    HAN_WEAK_SUFFIXES,
+    LEGAL_FORMS,
+    ORG_TYPES,
+    PLACE_PHRASES,
+    PLACES,
+    STOPWORDS,
+    TOKEN_FOLDS,
+)
+
+_DENSE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_DENSE}]+|[^\W_{_DENSE}]+")
+_APOSTROPHES = re.compile(r"['’`´]")
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_MAX_LEGAL = max(len(form) for form in LEGAL_FORMS)
+_LEGAL = frozenset(LEGAL_FORMS)
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """The comparable parts of one name.
+
+    ``tokens`` are the identity-bearing Latin tokens in order (no legal forms, stopwords or places). ``key`` is the
+    whole name without legal forms, spaces or punctuation ("Sense Time" and "SenseTime" share it); ``core_key`` is
+    the same without places. ``han`` and ``han_core`` are the dense-script counterparts.
+    """
+
+    original: str
+    tokens: tuple[str, ...]
+    places: tuple[str, ...]
+    inner_places: tuple[str, ...]  # places after the first identity token: "(Beijing)" in a subsidiary's name
+    legal: tuple[str, ...]
+    key: str
+    core_key: str
+    han: str
+    han_core: str
+
+    @property
+    def org_types(self) -> frozenset[str]:
+        return frozenset(token for token in self.tokens if token in ORG_TYPES)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.key or self.han)
+
+
+def fold_token(token: str) -> str:
+    """Plural and abbreviation folding, applied identically to both sides of every comparison."""
+    folded = TOKEN_FOLDS.get(token)
+    if folded is not None:
+        return folded
+    ordinal = _ORDINAL.match(token)
+    if ordinal:
+        return ordinal.group(1)
+    if len(token) > 5 and token.isalpha():
+        if token.endswith("ies"):
+            return token[:-3] + "y"
+        if token.endswith("s") and not token.endswith(("ss", "us", "is")):
+            return token[:-1]
+    return token
+
+
+def _ascii_fold(token: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", token)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _strip_legal(tokens: list[str]) -> tuple[list[str], list[str]]:
+    kept: list[str] = []
+    found: list[str] = []
+    index = 0
+    while index < len(tokens):
+        for size in range(min(_MAX_LEGAL, len(tokens) - index), 0, -1):
+            window = tuple(tokens[index : index + size])
+            if window in _LEGAL:
+                found.append(" ".join(window))
+                index += size
+                break
+        else:
+            kept.append(tokens[index])
+            index += 1
+    return kept, found
+
+
+def _join_place_phrases(tokens: list[str]) -> list[str]:
+    joined: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = tuple(tokens[index : index + 2])
+        if len(pair) == 2 and pair in PLACE_PHRASES:
+            joined.append(PLACE_PHRASES[pair])
+            index += 2
+        else:
+            joined.append(tokens[index])
+            index += 1
+    return joined
+
+
+def _strip_han(text: str) -> tuple[str, str]:
+    """(name without legal suffix, core without places and weak suffixes) for a dense-script name."""
+    han = text
+    changed = True
+    while changed and han:
+        changed = False
+        for suffix in HAN_LEGAL_SUFFIXES:
+            if han.endswith(suffix) and len(han) > len(suffix):
+                han = han[: -len(suffix)]
+                changed = True
+                break
+    core = han
+    changed = True
+    while changed and core:
+        changed = False
+        for place in HAN_PLACES:
+            if core.startswith(place) and len(core) > len(place) + 1:
+                core = core[len(place) :]
+                if core[:1] in HAN_PLACE_SUFFIXES and len(core) > 2:
+                    core = core[1:]
+                changed = True
+                break
+            if core.endswith(place) and len(core) > len(place) + 1:
+                core = core[: -len(place)]
+                changed = True
+                break
+    for suffix in HAN_WEAK_SUFFIXES:
+        if core.endswith(suffix) and len(core) > len(suffix) + 1:
+            core = core[: -len(suffix)]
+    return han, core
+
+
+@lru_cache(maxsize=65536)
+def normalize_name(name: str) -> NameForm:
+    """Normalize one company or entity name; cached, since universes repeat names across listings."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = _APOSTROPHES.sub("", text).replace("&", " and ").replace("+", " plus ")
+    latin: list[str] = []
+    dense: list[str] = []
+    for raw in _TOKEN.findall(text):
+        if "\u3040" <= raw[0] <= "\ud7af" or "\uf900" <= raw[0] <= "\ufaff":
+            dense.append(raw)
+        else:
+            latin.append(_ascii_fold(raw))
+    kept, legal = _strip_legal([token for token in latin if token])
+    kept = _join_place_phrases([token for token in kept if token not in STOPWORDS])
+    tokens: list[str] = []
+    places: list[str] = []
+    inner: list[str] = []
+    full: list[str] = []
+    for token in kept:
+        folded = fold_token(token)
+        full.append(folded)
+        if folded in PLACES:
+            places.append(folded)
+            if tokens:
+                inner.append(folded)
+        else:
+            tokens.append(folded)
+    han, han_core = _strip_han("".join(dense)) if dense else ("", "")
+    return NameForm(
+        original=name,
+        tokens=tuple(tokens),
+        places=tuple(places),
+        inner_places=tuple(inner),
+        legal=tuple(legal),
+        key="".join(full),
+        core_key="".join(tokens),
+        han=han,
+        han_core=han_core,
+    )

@@ -1,0 +1,161 @@
+"""Scoring one entity name against one universe name: exact keys first, then a weighted token alignment.
+
+The alignment is a weighted Dice coefficient over identity tokens: each token weighs 1 when it is distinctive in
+the universe and little when it is a generic descriptor, so "Hikvision Digital Technology" still scores high
+against "Hikvision", while "Hangzhou Digital Technology" (no distinctive token) never matches at all. Places,
+organisation types and fuzzy (typo) token matches subtract fixed, explainable penalties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from monitor.matching.normalize import NameForm
+
+DISTINCTIVE_WEIGHT = 1.0
+ORG_TYPE_WEIGHT = 0.5
+GENERIC_WEIGHT = 0.15
+
+FUZZY_MIN_LENGTH = 6  # shorter tokens only match exactly: "huafu" vs "huafa" are different issuers
+FUZZY_MIN_SIMILARITY = 0.8
+FUZZY_TOKEN_PENALTY = 0.06
+PLACE_CONFLICT_PENALTY = 0.06  # both names carry places and none is shared
+INNER_PLACE_PENALTY = 0.10  # "SMIC (Beijing)": a place after the name usually marks a subsidiary or branch
+PLACE_ONE_SIDED_PENALTY = 0.02  # "Hangzhou Hikvision" vs "Hikvision"
+ORG_TYPE_PENALTY = 0.30  # "Jiangnan Institute" is not "Jiangnan Group"
+DESCRIPTOR_CONFLICT_PENALTY = 0.06  # "Great Wall Industry" vs "Greatwall Technology Group": same brand, other trade
+HAN_CORE_SCORE = 0.95  # same Chinese name once places and legal suffixes are gone
+HAN_SHORT_CORE_SCORE = 0.88  # ... but only two characters left: too little to confirm alone
+MAX_FUZZY_SCORE = 0.99  # only an exact key earns 1.0
+
+Weigher = Callable[[str], float]
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    score: float
+    method: str  # exact | han_exact | core | han_core | fuzzy
+    shared: tuple[str, ...] = ()  # distinctive tokens both names carry
+    fuzzy: tuple[str, ...] = ()  # "hikvison~hikvision"
+    penalties: tuple[str, ...] = ()
+
+
+def _merge_compounds(tokens: list[str], other: set[str]) -> list[str]:
+    """Join adjacent tokens that the other name writes as one word ("sense time" vs "sensetime")."""
+    merged: list[str] = []
+    index = 0
+    while index < len(tokens):
+        if index + 1 < len(tokens) and tokens[index] + tokens[index + 1] in other:
+            merged.append(tokens[index] + tokens[index + 1])
+            index += 2
+        else:
+            merged.append(tokens[index])
+            index += 1
+    return merged
+
+
+def _align(entity: list[str], candidate: list[str], weigh: Weigher) -> tuple[float, list[str], list[str]]:
+    """Greedy best-first alignment; returns (matched weight, shared distinctive tokens, fuzzy pairs)."""
+    unused = list(candidate)
+    matched = 0.0
+    shared: list[str] = []
+    fuzzy: list[str] = []
+    for token in sorted(entity, key=lambda item: (-weigh(item), -len(item))):
+        weight = weigh(token)
+        if token in unused:
+            unused.remove(token)
+            matched += weight
+            if weight >= DISTINCTIVE_WEIGHT:
+                shared.append(token)
+            continue
+        if weight < DISTINCTIVE_WEIGHT or len(token) < FUZZY_MIN_LENGTH:
+            continue
+        best, best_similarity = None, FUZZY_MIN_SIMILARITY
+        for other in unused:
+            if len(other) >= FUZZY_MIN_LENGTH and weigh(other) >= DISTINCTIVE_WEIGHT:
+                similarity = Levenshtein.normalized_similarity(token, other, score_cutoff=best_similarity)
+                if similarity >= best_similarity:
+                    best, best_similarity = other, similarity
+        if best is not None:
+            unused.remove(best)
+            matched += best_similarity * (weight + weigh(best)) / 2
+            fuzzy.append(f"{token}~{best}")
+    return matched, shared, fuzzy
+
+
+def _place_penalty(entity: NameForm, candidate: NameForm) -> tuple[float, str | None]:
+    mine, theirs = set(entity.places), set(candidate.places)
+    if mine and theirs and not mine & theirs:
+        return PLACE_CONFLICT_PENALTY, f"places differ ({' '.join(entity.places)} vs {' '.join(candidate.places)})"
+    missing = [place for place in entity.inner_places if place not in theirs]
+    if missing:
+        return INNER_PLACE_PENALTY, f"entity is qualified by {' '.join(missing)}, which the listed name lacks"
+    if mine ^ theirs:
+        return PLACE_ONE_SIDED_PENALTY, "place prefix on one side only"
+    return 0.0, None
+
+
+def _descriptor_conflict(entity: list[str], descriptors: frozenset[str], weigh: Weigher) -> list[str]:
+    """Generic words the entity uses that none of the target's names use, when the target has its own."""
+    if not descriptors:
+        return []
+    return [token for token in entity if weigh(token) == GENERIC_WEIGHT and token not in descriptors]
+
+
+def score_pair(
+    entity: NameForm, candidate: NameForm, weigh: Weigher, descriptors: frozenset[str] = frozenset()
+) -> PairScore | None:
+    """How well ``entity`` names the same company as ``candidate``; None when it plainly does not.
+
+    ``descriptors`` are the generic words across all of the target's names ("technology", "group"); an entity
+    that describes itself with other generic words is probably a namesake in another trade.
+    """
+    if entity.key and entity.key == candidate.key:
+        return PairScore(1.0, "exact", shared=tuple(t for t in entity.tokens if weigh(t) >= DISTINCTIVE_WEIGHT))
+    if entity.han and entity.han == candidate.han:
+        return PairScore(1.0, "han_exact")
+    if entity.han_core and entity.han_core == candidate.han_core:
+        score = HAN_CORE_SCORE if len(entity.han_core) >= 3 else HAN_SHORT_CORE_SCORE
+        return PairScore(score, "han_core", shared=(entity.han_core,))
+    if not entity.tokens or not candidate.tokens:
+        return None
+    candidate_set = set(candidate.tokens)
+    mine = _merge_compounds(list(entity.tokens), candidate_set)
+    theirs = _merge_compounds(list(candidate.tokens), set(mine))
+    matched, shared, fuzzy = _align(mine, theirs, weigh)
+    if not shared and not fuzzy:
+        return None  # the distinctive-token requirement
+    if sum(len(token) for token in shared) < 3 and not fuzzy:
+        return None  # a lone "o" or "ab" is no evidence
+    if entity.core_key == candidate.core_key:
+        dice, method = 1.0, "core"
+    else:
+        total = sum(weigh(token) for token in mine) + sum(weigh(token) for token in theirs)
+        dice, method = 2 * matched / total, "fuzzy"
+    penalties: list[str] = []
+    score = dice
+    place, why = _place_penalty(entity, candidate)
+    if why:
+        score -= place
+        penalties.append(f"{why} (-{place:.2f})")
+    extra_types = entity.org_types - candidate.org_types
+    if extra_types:
+        score -= ORG_TYPE_PENALTY
+        penalties.append(
+            f"entity is a {'/'.join(sorted(extra_types))}, the listed name is not (-{ORG_TYPE_PENALTY:.2f})"
+        )
+    conflict = _descriptor_conflict(mine, descriptors, weigh) if method == "fuzzy" else []
+    if conflict and not set(descriptors) <= set(mine):
+        score -= DESCRIPTOR_CONFLICT_PENALTY
+        penalties.append(
+            f"entity says {' '.join(conflict)}, the listed names say {' '.join(sorted(descriptors))} "
+            f"(-{DESCRIPTOR_CONFLICT_PENALTY:.2f})"
+        )
+    if fuzzy:
+        cost = FUZZY_TOKEN_PENALTY * len(fuzzy)
+        score -= cost
+        penalties.append(f"spelling differs: {', '.join(fuzzy)} (-{cost:.2f})")
+    return PairScore(max(0.0, min(MAX_FUZZY_SCORE, score)), method, tuple(shared), tuple(fuzzy), tuple(penalties))

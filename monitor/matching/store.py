@@ -1,0 +1,290 @@
+"""The universe and the matches in the database: what the pipeline, the daemon and the CLI call.
+
+- ``ensure_seed_universe(session)``: at start-up; loads the shipped seed when the universe is empty.
+- ``build_matcher(session, settings)``: a ``Matcher`` over a fresh snapshot of the stored universe.
+- ``match_listing_actions(session, matcher, ids)``: matches stored listing actions and upserts their matches.
+- ``save_securities`` / ``save_links`` / ``save_exposures``: idempotent imports (upserts on natural keys).
+
+Every write is an upsert, so importing a file twice, or two replicas seeding at once, never duplicates a row.
+Callers own the transaction: nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from monitor.config import MatchingSettings
+from monitor.db.tables import CorporateLink, Exposure, ListingActionRow, MatchRow, SecurityAlias, SecurityRow
+from monitor.db.upsert import upsert
+from monitor.logs import get_logger
+from monitor.matching.csv_files import RowError, seed_universe
+from monitor.matching.index import MatchIndex
+from monitor.matching.matcher import Matcher
+from monitor.matching.records import CorporateLinkRecord, CounterpartyRole, ExposureRecord, LinkRole, Universe
+from monitor.models import ActionKind, FeedName, ListingAction, Match, Security
+
+log = get_logger(__name__)
+_CHUNK = 5000
+SEED_SOURCE = "seed"
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    securities: int
+    links: int
+    exposures: int
+
+
+def _symbol_ids(session: Session, symbols: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(symbols))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(select(SecurityRow.symbol, SecurityRow.id).where(SecurityRow.symbol.in_(chunk)))
+        found.update({symbol: int(ident) for symbol, ident in rows})
+    return found
+
+
+def save_securities(
+    session: Session, securities: Sequence[Security], *, source: str, keep_curated: bool = False
+) -> int:
+    """Upsert listings and add their aliases; with ``keep_curated`` existing rows keep their fields (SEC refresh)."""
+    if not securities:
+        return 0
+    rows = [
+        {
+            "symbol": s.symbol,
+            "issuer_name": s.issuer_name,
+            "exchange_mic": s.exchange_mic,
+            "country": s.country,
+            "currency": s.currency,
+            "benchmark": s.benchmark,
+            "listed_on": s.listed_on,
+            "active": True,
+            "source": source,
+        }
+        for s in securities
+    ]
+    curated = ("issuer_name", "exchange_mic", "country", "currency", "benchmark", "source", "listed_on")
+    written = upsert(
+        session,
+        SecurityRow,
+        rows,
+        key=["symbol"],
+        insert_only=curated if keep_curated else (),
+        prefer_new=() if keep_curated else ("listed_on",),
+    )
+    ids = _symbol_ids(session, (s.symbol for s in securities))
+    stored_names: dict[str, str] = {}
+    if keep_curated:
+        query = select(SecurityRow.symbol, SecurityRow.issuer_name).where(SecurityRow.id.in_(list(ids.values())))
+        stored_names = {symbol: name for symbol, name in session.execute(query)}
+    aliases = []
+    for security in securities:
+        names = list(security.aliases)
+        if keep_curated and stored_names.get(security.symbol, security.issuer_name) != security.issuer_name:
+            names.append(security.issuer_name)  # the refreshed name becomes an alias of the curated one
+        aliases += [{"security_id": ids[security.symbol], "alias": alias} for alias in dict.fromkeys(names)]
+    upsert(session, SecurityAlias, aliases, key=["security_id", "alias"], do_nothing=True)
+    return written
+
+
+def save_links(session: Session, links: Sequence[tuple[int, CorporateLinkRecord]]) -> tuple[int, list[RowError]]:
+    """Upsert curated links; a link to a symbol not in the universe is reported with its line, not stored."""
+    ids = _symbol_ids(session, (link.symbol for _, link in links))
+    errors = [
+        RowError(line, f"ticker {link.symbol} is not in the universe; import it first")
+        for line, link in links
+        if link.symbol not in ids
+    ]
+    rows = [
+        {
+            "entity_name": link.entity_name,
+            "security_id": ids[link.symbol],
+            "relation": link.relation.value,
+            "aliases": list(link.aliases),
+            "source": link.source,
+        }
+        for _, link in links
+        if link.symbol in ids
+    ]
+    return upsert(session, CorporateLink, rows, key=["entity_name", "security_id", "relation"]), errors
+
+
+def save_exposures(session: Session, exposures: Sequence[tuple[int, ExposureRecord]]) -> tuple[int, list[RowError]]:
+    """Upsert exposures; a row whose ticker is not in the universe is reported with its line, not stored."""
+    ids = _symbol_ids(session, (exposure.symbol for _, exposure in exposures))
+    errors = [
+        RowError(line, f"ticker {e.symbol} is not in the universe; import it first")
+        for line, e in exposures
+        if e.symbol not in ids
+    ]
+    rows = [
+        {
+            "security_id": ids[e.symbol],
+            "counterparty": e.counterparty,
+            "relation": e.relation.value,
+            "weight": e.weight,
+            "source": e.source,
+        }
+        for _, e in exposures
+        if e.symbol in ids
+    ]
+    return upsert(session, Exposure, rows, key=["security_id", "counterparty", "relation"]), errors
+
+
+def universe_is_empty(session: Session) -> bool:
+    return not session.execute(select(exists().where(SecurityRow.id.is_not(None)))).scalar_one()
+
+
+def ensure_seed_universe(session: Session) -> SeedReport | None:
+    """Load the shipped seed (listings, curated links, exposures) into an empty universe; None if not empty."""
+    if not universe_is_empty(session):
+        return None
+    seed = seed_universe()
+    securities = save_securities(session, seed.securities, source=SEED_SOURCE)
+    links, _ = save_links(session, list(enumerate(seed.links, start=2)))
+    exposures, _ = save_exposures(session, list(enumerate(seed.exposures, start=2)))
+    report = SeedReport(securities, links, exposures)
+    log.info("universe_seeded", securities=securities, links=links, exposures=exposures)
+    return report
+
+
+def load_universe(session: Session) -> Universe:
+    """A snapshot of the active stored universe, ready for ``MatchIndex.build``."""
+    aliases: dict[int, list[str]] = defaultdict(list)
+    for security_id, alias in session.execute(
+        select(SecurityAlias.security_id, SecurityAlias.alias).order_by(SecurityAlias.id)
+    ):
+        aliases[security_id].append(alias)
+    securities: list[Security] = []
+    symbols: dict[int, str] = {}
+    for row in session.scalars(select(SecurityRow).where(SecurityRow.active.is_(True)).order_by(SecurityRow.symbol)):
+        symbols[row.id] = row.symbol
+        securities.append(
+            Security(
+                symbol=row.symbol,
+                issuer_name=row.issuer_name,
+                aliases=tuple(aliases.get(row.id, ())),
+                exchange_mic=row.exchange_mic,
+                country=row.country,
+                currency=row.currency,
+                benchmark=row.benchmark,
+                listed_on=row.listed_on,
+            )
+        )
+    links = tuple(
+        CorporateLinkRecord(
+            entity_name=link.entity_name,
+            aliases=tuple(link.aliases or ()),
+            symbol=symbols[link.security_id],
+            relation=LinkRole(link.relation),
+            source=link.source,
+        )
+        for link in session.scalars(select(CorporateLink).order_by(CorporateLink.id))
+        if link.security_id in symbols
+    )
+    exposures = tuple(
+        ExposureRecord(
+            symbol=symbols[row.security_id],
+            counterparty=row.counterparty,
+            relation=CounterpartyRole(row.relation),
+            weight=row.weight,
+            source=row.source,
+        )
+        for row in session.scalars(select(Exposure).order_by(Exposure.id))
+        if row.security_id in symbols
+    )
+    return Universe(tuple(securities), links, exposures)
+
+
+def build_matcher(session: Session, settings: MatchingSettings | None = None) -> Matcher:
+    """Seed if needed, snapshot the universe and index it: the one-off cost before matching a rule."""
+    ensure_seed_universe(session)
+    index = MatchIndex.build(load_universe(session))
+    log.info("match_index_built", **index.stats)
+    return Matcher(index, settings)
+
+
+def listing_action_from_row(row: ListingActionRow) -> ListingAction:
+    return ListingAction(
+        action=ActionKind(row.action),
+        entity_name=row.entity_name,
+        aliases=tuple(row.aliases or ()),
+        country=row.country or None,
+        country_iso=row.country_iso,
+        addresses=tuple(row.addresses or ()),
+        license_requirement=row.license_requirement,
+        license_review_policy=row.license_review_policy,
+        federal_register_citation=row.federal_register_citation,
+        source=FeedName(row.source),
+    )
+
+
+def save_matches(session: Session, listing_action_id: int, matches: Sequence[Match], *, replace: bool = False) -> int:
+    """Upsert the matches of one stored listing action on (action, security, relation).
+
+    With ``replace`` the action's stored matches that are no longer found are deleted (a re-screen after the
+    universe changed); otherwise earlier matches stay. A match whose symbol is not stored is logged and skipped.
+    """
+    ids = _symbol_ids(session, (match.symbol for match in matches))
+    rows = []
+    for match in matches:
+        if match.symbol not in ids:
+            log.warning("match_symbol_not_stored", symbol=match.symbol, listing_action_id=listing_action_id)
+            continue
+        rows.append(
+            {
+                "listing_action_id": listing_action_id,
+                "security_id": ids[match.symbol],
+                "relation": match.relation.value,
+                "score": match.score,
+                "confirmed": match.confirmed,
+                "method": match.method,
+                "reason": match.reason,
+                "weight": match.weight,
+                "features": dict(match.features),
+            }
+        )
+    if replace:
+        keep = {(row["security_id"], row["relation"]) for row in rows}
+        stored = session.execute(
+            select(MatchRow.id, MatchRow.security_id, MatchRow.relation).where(
+                MatchRow.listing_action_id == listing_action_id
+            )
+        )
+        stale = [ident for ident, security_id, relation in stored if (security_id, relation) not in keep]
+        if stale:
+            session.execute(delete(MatchRow).where(MatchRow.id.in_(stale)))
+    return upsert(session, MatchRow, rows, key=["listing_action_id", "security_id", "relation"])
+
+
+def match_listing_actions(
+    session: Session, matcher: Matcher, listing_action_ids: Iterable[int], *, replace: bool = False
+) -> dict[int, list[Match]]:
+    """Match stored listing actions and store the results; one bad action is logged and skipped, never fatal."""
+    wanted = list(listing_action_ids)
+    results: dict[int, list[Match]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row in session.scalars(select(ListingActionRow).where(ListingActionRow.id.in_(chunk))):
+            try:
+                matches = matcher.match(listing_action_from_row(row))
+            except (ValueError, KeyError) as exc:
+                log.error("listing_action_match_failed", listing_action_id=row.id, error=str(exc))
+                continue
+            save_matches(session, row.id, matches, replace=replace)
+            results[row.id] = matches
+            log.info(
+                "listing_action_matched",
+                listing_action_id=row.id,
+                entity=row.entity_name,
+                confirmed=sum(m.confirmed for m in matches),
+                review=sum(not m.confirmed for m in matches),
+            )
+    return results
