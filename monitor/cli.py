@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 from monitor import __version__
 from monitor.bootstrap import AppContext
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+feeds_cmd.register(app)  # monitor poll, monitor extract
 app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
 
