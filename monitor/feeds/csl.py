@@ -151,9 +151,11 @@ class CslClient:
 
 
 def parse_csl(data: bytes, *, content_type: str = "", url: str = "") -> list[CslRecord]:
-    """JSON or CSV, decided by content type, then URL, then the first byte."""
+    """JSON or CSV, decided by the content type, then the first byte, then the URL."""
     head = data.lstrip()[:1]
-    if "json" in content_type or url.endswith(".json") or head in (b"{", b"["):
+    if "csv" in content_type or "tab-separated" in content_type:
+        return parse_csl_csv(data, url=url)
+    if "json" in content_type or head in (b"{", b"[") or (url.endswith(".json") and not content_type):
         return parse_csl_json(data, url=url)
     return parse_csl_csv(data, url=url)
 

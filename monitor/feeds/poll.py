@@ -123,7 +123,7 @@ class FeedPoller:
                     break
             for record in reversed(records):  # oldest first, so arrivals read in filing order
                 self._arrive_published(record, run)
-            self._retry_pending(run)
+            self._retry_pending(run, skip={r.document_number for r in records})
             return {"newest_document": newest, "new_documents": len(records)}
 
         return self._run(FeedName.DOCUMENTS, self.fr.http, body)
@@ -142,7 +142,7 @@ class FeedPoller:
                 record, document = completed, completed.to_document()
         self._save(run, document, FeedName.DOCUMENTS, classification, record.model_dump(mode="json"), outcome)
 
-    def _retry_pending(self, run: _Run) -> None:
+    def _retry_pending(self, run: _Run, skip: set[str]) -> None:
         """Entity List documents whose XML/text fetch failed earlier get another try on each poll, a few times."""
         with self.sessions() as session:
             pending = [
@@ -150,6 +150,8 @@ class FeedPoller:
                 for d in store.retryable_extractions(session, limit=5)
             ]
         for document_id, number, xml_url, text_url in pending:
+            if number in skip:  # just tried in this poll
+                continue
             outcome, _ = self._fetch_and_extract(number, xml_url, text_url)
             with self.sessions.begin() as session:
                 attempts = store.bump_extraction_attempts(session, document_id)

@@ -96,7 +96,7 @@ def split_name_list(raw: str) -> list[str]:
     """ "A; B; and C." → [A, B, C]. Names hold commas ("Co., Ltd."), so semicolons separate a long list; a
     short one may read "A and B" or "A, B, and C", split on commas only when no name has a legal-form comma."""
     parts = raw.split(";") if ";" in raw else [raw]
-    parts[-1] = _cut_at_sentence_end(parts[-1])
+    parts[-1] = _without_full_stop(_cut_at_sentence_end(parts[-1]).strip())
     if len(parts) == 1:
         only = parts[0]
         if _LEGAL_COMMA.search(only):
@@ -116,6 +116,19 @@ def split_name_list(raw: str) -> list[str]:
 _LEGAL_COMMA = re.compile(r",\s*(?:Ltd|Inc|LLC|L\.L\.C|S\.A|GmbH|JSC|Limited)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _ABBREVIATIONS = frozenset({"co", "st", "no", "mr", "dr", "jr", "sr", "u.s", "s.a"})
+
+
+_LEGAL_ABBREVIATIONS = frozenset({"co", "ltd", "inc", "corp", "llc", "l.l.c", "s.a", "s.a.s", "b.v", "n.v", "s.r.l"})
+
+
+def _without_full_stop(text: str) -> str:
+    """The sentence's full stop is not part of the last name, unless that name ends in "Ltd." and the like
+    (the Federal Register then doubles it: "Co. Ltd..")."""
+    if text.endswith(".."):
+        return text[:-1]
+    if text.endswith(".") and text[:-1].rsplit(" ", 1)[-1].lower() not in _LEGAL_ABBREVIATIONS:
+        return text[:-1]
+    return text
 
 
 def _cut_at_sentence_end(text: str) -> str:
