@@ -8,6 +8,8 @@ index relative to each one's own day 0) into (rows x securities) arrays so every
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -70,6 +72,12 @@ class SecuritySeries:
         """Sessions on which a usable (security, benchmark) return pair ends."""
         finite = np.isfinite(self.returns) & np.isfinite(self.benchmark_returns) & np.isfinite(self.regressor_sums)
         return finite & (self.spans >= 1)
+
+    def at(self, day0: date | None) -> SecuritySeries:
+        """The same series with another day 0 (placebo dates, backfills), sharing its validated arrays."""
+        twin = copy.copy(self)
+        object.__setattr__(twin, "day0", day0)
+        return twin
 
     @property
     def regressor_sums(self) -> FloatArray:
@@ -153,11 +161,39 @@ class EventPanel:
         return int(rel_day - self.rel[0])
 
 
-def build_panel(series: Sequence[SecuritySeries], rel_first: int, rel_last: int) -> EventPanel:
-    """Gather every security's arrays at relative sessions ``rel_first..rel_last`` in one fancy-indexing pass."""
+def _usable_at(s: SecuritySeries, at: int) -> bool:
+    values = (float(s.returns[at]), float(s.benchmark_returns[at]), float(s.regressor_sums[at]))
+    return all(math.isfinite(v) for v in values) and int(s.spans[at]) >= 1
+
+
+def _usable(s: SecuritySeries, rows: slice) -> BoolArray:
+    """SecuritySeries.valid on a few rows only."""
+    ok = np.isfinite(s.returns[rows]) & np.isfinite(s.benchmark_returns[rows]) & np.isfinite(s.regressor_sums[rows])
+    out: BoolArray = ok & (s.spans[rows] >= 1)
+    return out
+
+
+def _extension(series: Sequence[SecuritySeries], position: IntArray, known: BoolArray, rel_last: int, most: int) -> int:
+    """Rows past ``rel_last`` needed to reach the return that ends a halt still running on ``rel_last``."""
+    need = 0
+    for i in np.flatnonzero(known).tolist():  # a scalar check per security; the search runs only for halted ones
+        s = series[i]
+        at = int(position[i]) + rel_last
+        if at < 0 or at >= len(s.sessions) or _usable_at(s, at):
+            continue
+        ahead = np.flatnonzero(_usable(s, slice(at + 1, at + 1 + most)))
+        need = max(need, int(ahead[0]) + 1 if len(ahead) else min(most, len(s.sessions) - 1 - at))
+    return need
+
+
+def build_panel(series: Sequence[SecuritySeries], rel_first: int, rel_last: int, extend: int = 0) -> EventPanel:
+    """Gather every security's arrays at relative sessions ``rel_first..rel_last`` in one fancy-indexing pass.
+
+    With ``extend`` the panel runs on, by at most that many sessions, until every security halted on ``rel_last``
+    has its next return (so a window ending in a halt can take the return that ends it).
+    """
     count = len(series)
     lengths = np.array([len(s.sessions) for s in series], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64) if count else np.zeros(0, np.int64)
     day0 = np.full(count, NAT)
     position = np.zeros(count, dtype=np.int64)
     problems: list[str | None] = []
@@ -179,24 +215,36 @@ def build_panel(series: Sequence[SecuritySeries], rel_first: int, rel_last: int)
             position[i] = at
         problems.append(problem)
     known = np.array([p is None for p in problems], dtype=bool)
+    if extend:
+        rel_last += _extension(series, position, known, rel_last, extend)
 
     rel = np.arange(rel_first, rel_last + 1, dtype=np.int64)
+    # Only each security's rows rel_first..rel_last are copied: slices of its arrays, concatenated once per field.
+    lo = np.where(known, np.clip(position + rel_first, 0, lengths), 0)
+    hi = np.where(known, np.clip(position + rel_last + 1, 0, lengths), 0)
+    cuts = list(zip(lo.tolist(), hi.tolist(), strict=True))
+    offsets = np.concatenate(([0], np.cumsum(hi - lo)[:-1])).astype(np.int64) if count else np.zeros(0, np.int64)
     local = position[None, :] + rel[:, None]
     present = known[None, :] & (local >= 0) & (local < lengths[None, :])
-    index = np.where(present, offsets[None, :] + local, 0)
+    index = np.where(present, offsets[None, :] + local - lo[None, :], 0)
 
-    def gather(parts: list[npt.NDArray[np.generic]], fill: object, dtype: npt.DTypeLike) -> npt.NDArray[np.generic]:
+    def gather(field: str, fill: object, dtype: npt.DTypeLike) -> npt.NDArray[np.generic]:
+        parts = [getattr(s, field)[a:b] for s, (a, b) in zip(series, cuts, strict=True)]
         flat = np.concatenate([*parts, np.zeros(1, dtype=dtype)]).astype(dtype, copy=False)
         return np.where(present, flat[index], np.asarray(fill, dtype=dtype))
 
-    valid_parts: list[npt.NDArray[np.generic]] = [s.valid for s in series]
-    valid = gather(valid_parts, False, np.bool_).astype(bool)
-    ret = np.where(valid, gather([s.returns for s in series], np.nan, np.float64), np.nan)
-    bench = np.where(valid, gather([s.benchmark_returns for s in series], np.nan, np.float64), np.nan)
-    bench_sum = np.where(valid, gather([s.regressor_sums for s in series], np.nan, np.float64), np.nan)
-    span = np.where(valid, gather([s.spans for s in series], 0, np.int64), 0).astype(np.float64)
-    halted = gather([s.halted for s in series], False, np.bool_).astype(bool)
-    dates = gather([s.sessions for s in series], NAT, "datetime64[D]")
+    ret = gather("returns", np.nan, np.float64)
+    bench = gather("benchmark_returns", np.nan, np.float64)
+    bench_sum = gather("regressor_sums", np.nan, np.float64)
+    span = gather("spans", 0, np.int64).astype(np.float64)
+    # The same rule as SecuritySeries.valid, applied only to the gathered rows.
+    valid = present & np.isfinite(ret) & np.isfinite(bench) & np.isfinite(bench_sum) & (span >= 1)
+    ret = np.where(valid, ret, np.nan)
+    bench = np.where(valid, bench, np.nan)
+    bench_sum = np.where(valid, bench_sum, np.nan)
+    span = np.where(valid, span, 0.0)
+    halted = gather("halted", False, np.bool_).astype(bool)
+    dates = gather("sessions", NAT, "datetime64[D]")
     return EventPanel(
         symbols=tuple(s.symbol for s in series),
         benchmarks=tuple(s.benchmark for s in series),

@@ -1,4 +1,4 @@
-"""What the engine returns: plain frozen dataclasses, and their JSON form (the ``monitor study --json`` shape).
+"""What the engine returns: frozen dataclasses and named tuples, and their JSON form (``monitor study --json``).
 
 Every return and abnormal return is a fraction (−0.095, not −9.5). Missing values are ``None`` (JSON ``null``),
 never NaN: a halted session has no abnormal return, not a zero one.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from monitor.study.params import StudyParams, window_label
 
@@ -37,8 +37,9 @@ class Statistic:
 NO_STATISTIC = Statistic(None, None)
 
 
-@dataclass(frozen=True)
-class DayResult:
+class DayResult(NamedTuple):
+    """One event-window session of one security (a named tuple: 500 securities make thousands of these)."""
+
     rel_day: int
     date: date | None
     ret: float | None  # trade-to-trade simple return ending on this session
@@ -50,8 +51,7 @@ class DayResult:
     halted: bool
 
 
-@dataclass(frozen=True)
-class WindowCar:
+class WindowCar(NamedTuple):
     """One security's CAR over a window; ``first``/``last`` are the sessions its returns actually cover."""
 
     window: tuple[int, int]

@@ -12,8 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.stats import rankdata
+from scipy import special
 
 from monitor.study.inputs import BoolArray, FloatArray, IntArray
 from monitor.study.results import Statistic, WindowTests, clean
@@ -21,18 +20,23 @@ from monitor.study.results import Statistic, WindowTests, clean
 MIN_OVERLAP = 3  # fewest common observations for a pairwise residual correlation to count
 
 
+def two_sided_t(value: float, df: int) -> float:
+    """P(|T| ≥ |value|) for Student's t with ``df`` degrees of freedom (the ufunc, ~100x cheaper than stats.t)."""
+    return float(2.0 * special.stdtr(df, -abs(value)))
+
+
 def normal_statistic(value: float | None) -> Statistic:
     value = clean(value)
     if value is None:
         return Statistic(None, None)
-    return Statistic(value, float(2.0 * stats.norm.sf(abs(value))))
+    return Statistic(value, float(special.erfc(abs(value) / math.sqrt(2.0))))
 
 
 def t_statistic(value: float | None, df: int) -> Statistic:
     value = clean(value)
     if value is None or df < 1:
         return Statistic(None, None, df if df >= 1 else None)
-    return Statistic(value, float(2.0 * stats.t.sf(abs(value), df)), df)
+    return Statistic(value, two_sided_t(value, df), df)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -88,10 +92,30 @@ def mean_pairwise_correlation(residuals: FloatArray) -> float | None:
     return total / pairs if pairs else None
 
 
+def column_ranks(values: FloatArray) -> FloatArray:
+    """Average ranks (1-based, ties averaged) down each column, NaN left as NaN: scipy's ``rankdata(axis=0,
+    nan_policy="omit")`` computed on contiguous rows, which is several times faster for our panel shapes."""
+    rows = np.ascontiguousarray(values.T)
+    finite = np.isfinite(rows)
+    order = np.argsort(np.where(finite, rows, np.inf), axis=1)  # tie order is irrelevant: ties share one rank
+    ordered = np.take_along_axis(rows, order, axis=1)
+    width = rows.shape[1]
+    position = np.broadcast_to(np.arange(width), rows.shape)
+    differs = ordered[:, 1:] != ordered[:, :-1]
+    starts_run = np.concatenate([np.ones((len(rows), 1), bool), differs], axis=1)
+    ends_run = np.concatenate([differs, np.ones((len(rows), 1), bool)], axis=1)
+    first = np.maximum.accumulate(np.where(starts_run, position, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends_run, position, width)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty(rows.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    out: FloatArray = np.where(finite, ranks, np.nan).T
+    return out
+
+
 def rank_scores(estimation: FloatArray, event: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Corrado U = rank/(M_i+1) − 0.5 over each security's pooled estimation residuals and event ARs."""
     pooled = np.vstack([estimation, event])
-    ranks = rankdata(pooled, axis=0, nan_policy="omit")
+    ranks = column_ranks(pooled)
     m = np.isfinite(pooled).sum(axis=0)
     u = ranks / (m + 1.0) - 0.5
     return u[: len(estimation)], u[len(estimation) :]
@@ -163,45 +187,67 @@ def window_tests(
     rank_rows: slice,
 ) -> WindowTests:
     """Every §1.5 statistic for one window, over the securities flagged in ``used``."""
-    n = int(used.sum())
-    if n == 0:
-        return WindowTests(window=window, n=0, caar=None, sessions=None)
-    cars = car[used]
-    caar = float(cars.mean())
-    scar = cars / np.sqrt(variance[used])
-    dfs = df[used].astype(np.float64)
-    length = float(sessions[used].mean())
+    return windows_tests([window], car[None], variance[None], sessions[None], df, used[None], cross, [rank_rows])[0]
 
-    cs = _ratio(caar, float(np.std(cars, ddof=1)) / math.sqrt(n)) if n >= 2 else None
-    patell_scale = float(np.sum(dfs / (dfs - 2.0))) if np.all(dfs > 2) else float("nan")
-    patell = _ratio(float(scar.sum()), math.sqrt(patell_scale)) if patell_scale > 0 else None
-    bmp = _ratio(float(scar.mean()), float(np.std(scar, ddof=1)) / math.sqrt(n)) if n >= 2 else None
 
-    kp_factor = None
-    if cross.rbar is not None and n >= 2 and cross.rbar < 1 and 1 + (n - 1) * cross.rbar > 0:
-        kp_factor = math.sqrt((1 - cross.rbar) / (1 + (n - 1) * cross.rbar))
-    kp = bmp * kp_factor if bmp is not None and kp_factor is not None else None
-
-    portfolio = None
-    if cross.portfolio_sd is not None and length > 0:
-        portfolio = _ratio(caar, cross.portfolio_sd * math.sqrt(length))
-
-    p_hat = float(np.nanmean(cross.positive_share[used]))
-    wins = int((cars > 0).sum())
-    sign = _ratio(wins - n * p_hat, math.sqrt(n * p_hat * (1 - p_hat))) if 0 < p_hat < 1 else None
-
-    return WindowTests(
-        window=window,
-        n=n,
-        caar=clean(caar),
-        sessions=clean(length),
-        cross_sectional_t=t_statistic(cs, n - 1),
-        patell_z=normal_statistic(patell),
-        bmp_t=t_statistic(bmp, n - 1),
-        kp_bmp_t=t_statistic(kp, n - 1),
-        portfolio_t=t_statistic(portfolio, cross.portfolio_df),
-        rank_z=cross.rank_z(rank_rows),
-        generalized_sign_z=normal_statistic(sign),
-        mean_residual_correlation=clean(cross.rbar),
-        kp_factor=clean(kp_factor),
-    )
+def windows_tests(
+    windows: list[tuple[int, int]],
+    car: FloatArray,
+    variance: FloatArray,
+    sessions: FloatArray,
+    df: IntArray,
+    used: BoolArray,
+    cross: CrossSection,
+    rank_rows: list[slice],
+) -> list[WindowTests]:
+    """Every §1.5 statistic for several windows at once: (W, N) arrays, ``used`` flags each window's securities."""
+    n = used.sum(axis=1)
+    dfs = df.astype(np.float64)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cars = np.where(used, car, 0.0)
+        caar = cars.sum(axis=1) / n
+        sd = np.sqrt((np.where(used, car - caar[:, None], 0.0) ** 2).sum(axis=1) / (n - 1))
+        cs = caar / (sd / np.sqrt(n))
+        scar = np.where(used, car / np.sqrt(variance), 0.0)
+        smean = scar.sum(axis=1) / n
+        ssd = np.sqrt((np.where(used, scar - smean[:, None], 0.0) ** 2).sum(axis=1) / (n - 1))
+        bmp = smean / (ssd / np.sqrt(n))
+        patell_ok: BoolArray = np.asarray(~(used & (dfs <= 2)).any(axis=1), dtype=bool)
+        patell = scar.sum(axis=1) / np.sqrt(np.where(used, dfs / (dfs - 2.0), 0.0).sum(axis=1))
+        length = np.where(used, sessions, 0.0).sum(axis=1) / n
+        p_hat = np.where(used, cross.positive_share[None, :], 0.0).sum(axis=1) / n
+        wins = (used & (car > 0)).sum(axis=1)
+        sign = (wins - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
+    out: list[WindowTests] = []
+    for w, window in enumerate(windows):
+        count = int(n[w])
+        if count == 0:
+            out.append(WindowTests(window=window, n=0, caar=None, sessions=None))
+            continue
+        several = count >= 2
+        rbar = cross.rbar
+        kp_factor = None
+        if rbar is not None and several and rbar < 1 and 1 + (count - 1) * rbar > 0:
+            kp_factor = math.sqrt((1 - rbar) / (1 + (count - 1) * rbar))
+        bmp_w = float(bmp[w]) if several else None
+        portfolio = None
+        if cross.portfolio_sd is not None and length[w] > 0:
+            portfolio = _ratio(float(caar[w]), cross.portfolio_sd * math.sqrt(float(length[w])))
+        out.append(
+            WindowTests(
+                window=window,
+                n=count,
+                caar=clean(float(caar[w])),
+                sessions=clean(float(length[w])),
+                cross_sectional_t=t_statistic(float(cs[w]) if several else None, count - 1),
+                patell_z=normal_statistic(float(patell[w]) if patell_ok[w] else None),
+                bmp_t=t_statistic(bmp_w, count - 1),
+                kp_bmp_t=t_statistic(bmp_w * kp_factor if bmp_w is not None and kp_factor else None, count - 1),
+                portfolio_t=t_statistic(portfolio, cross.portfolio_df),
+                rank_z=cross.rank_z(rank_rows[w]),
+                generalized_sign_z=normal_statistic(float(sign[w]) if 0 < p_hat[w] < 1 else None),
+                mean_residual_correlation=clean(rbar),
+                kp_factor=clean(kp_factor),
+            )
+        )
+    return out

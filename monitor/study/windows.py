@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from monitor.study.inputs import BoolArray, FloatArray, IntArray
 from monitor.study.normal import Fit
@@ -76,37 +76,46 @@ class WindowArrays:
 
 
 def measure(rows: EventRows, fit: Fit, window: tuple[int, int]) -> WindowArrays:
-    a, b = window
+    return measure_all(rows, fit, [window])[0]
+
+
+def measure_all(rows: EventRows, fit: Fit, windows: list[tuple[int, int]]) -> list[WindowArrays]:
+    """Every window at once on (W, T, N) masks: one pass whatever the number of windows."""
     count = rows.valid.shape[0]
-    row_a, row_b = rows.row(a), rows.row(b)
-    covering = rows.next_valid[row_b]
+    row_a = np.array([rows.row(a) for a, _ in windows], dtype=np.int64)
+    row_b = np.array([rows.row(b) for _, b in windows], dtype=np.int64)
+    covering = rows.next_valid[row_b]  # (W, N)
     complete = covering < count
-    end = np.where(complete, covering, row_b)
-    index = np.arange(count)[:, None]
-    mask = rows.valid & (index >= row_a) & (index <= end[None, :])
-    car = np.where(mask, rows.ar, 0.0).sum(axis=0)
-    g_k = np.where(mask, rows.span, 0.0).sum(axis=0)
-    g_b = np.where(mask, rows.regressor, 0.0).sum(axis=0)
-    has: BoolArray = np.asarray(mask.any(axis=0), dtype=bool)
+    end = np.where(complete, covering, row_b[:, None])
+    index = np.arange(count)[None, :, None]
+    mask = rows.valid[None] & (index >= row_a[:, None, None]) & (index <= end[:, None, :])
+    car = np.where(mask, rows.ar[None], 0.0).sum(axis=1)
+    g_k = np.where(mask, rows.span[None], 0.0).sum(axis=1)
+    g_b = np.where(mask, rows.regressor[None], 0.0).sum(axis=1)
+    has: BoolArray = np.asarray(mask.any(axis=1), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = np.where(has, fit.sum_variance(g_k, g_b), np.nan)
         t = car / np.sqrt(variance)
-        p = 2.0 * stats.t.sf(np.abs(t), np.maximum(fit.df, 1))
-        bhar = np.prod(np.where(mask, 1.0 + rows.ret, 1.0), axis=0) - np.prod(
-            np.where(mask, 1.0 + rows.expected, 1.0), axis=0
+        p = 2.0 * special.stdtr(np.maximum(fit.df, 1), -np.abs(t))
+        bhar = np.prod(np.where(mask, 1.0 + rows.ret[None], 1.0), axis=1) - np.prod(
+            np.where(mask, 1.0 + rows.expected[None], 1.0), axis=1
         )
-    starts = np.where(mask, rows.rel[:, None] - rows.span.astype(np.int64) + 1, np.iinfo(np.int64).max)
-    return WindowArrays(
-        window=window,
-        mask=mask,
-        has=has,
-        complete=complete,
-        car=np.where(has, car, np.nan),
-        sessions=g_k,
-        variance=variance,
-        t=np.where(has, t, np.nan),
-        p=np.where(has, p, np.nan),
-        bhar=np.where(has, bhar, np.nan),
-        first=starts.min(axis=0),
-        last_row=end.astype(np.int64),
-    )
+    starts = np.where(mask, (rows.rel[:, None] - rows.span.astype(np.int64) + 1)[None], np.iinfo(np.int64).max)
+    first = starts.min(axis=1)
+    return [
+        WindowArrays(
+            window=window,
+            mask=mask[w],
+            has=has[w],
+            complete=complete[w],
+            car=np.where(has[w], car[w], np.nan),
+            sessions=g_k[w],
+            variance=variance[w],
+            t=np.where(has[w], t[w], np.nan),
+            p=np.where(has[w], p[w], np.nan),
+            bhar=np.where(has[w], bhar[w], np.nan),
+            first=first[w],
+            last_row=end[w].astype(np.int64),
+        )
+        for w, window in enumerate(windows)
+    ]

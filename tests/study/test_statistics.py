@@ -118,3 +118,13 @@ def test_a_single_security_has_no_cross_sectional_statistics():
     assert tests.bmp_t.value is None
     assert tests.kp_bmp_t.value is None
     assert tests.patell_z.value == pytest.approx(-0.05 / 0.02 / math.sqrt(248 / 246))
+
+
+def test_column_ranks_match_scipy_with_ties_and_gaps():
+    from monitor.study.statistics import column_ranks
+
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 6, size=(40, 7)).astype(float)  # many ties
+    x[rng.random((40, 7)) < 0.2] = np.nan
+    x[:, 3] = np.nan
+    np.testing.assert_allclose(column_ranks(x), rankdata(x, axis=0, nan_policy="omit"), equal_nan=True)
