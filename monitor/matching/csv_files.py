@@ -77,22 +77,22 @@ class _RowProblem(ValueError):
 
 
 def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = [name.strip() for name in (reader.fieldnames or [])]
+    """(first physical line of the row, row) pairs; blank rows are skipped but still counted as lines."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [name.strip() for name in next(reader, [])]
     missing = [name for name in required if name not in header]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}; expected {','.join(required)}")
-    reader.fieldnames = header
-    line = 1
-    for row in reader:
-        start = line + 1
-        line = reader.line_num
-        if None in row:
+    line = reader.line_num
+    for values in reader:
+        start, line = line + 1, reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) > len(header):
             yield start, {"__extra__": "1"}
             continue
-        cleaned = {key: (value or "").strip() for key, value in row.items()}
-        if any(cleaned.values()):
-            yield start, cleaned
+        padded = [*values, *([""] * (len(header) - len(values)))]
+        yield start, {name: value.strip() for name, value in zip(header, padded, strict=True)}
 
 
 def _parse(text: str, source: str, kind: FileKind, build: Callable[[dict[str, str]], T]) -> Parsed[T]:

@@ -48,7 +48,7 @@ class Matcher:
         for target_number, hit in hits.items():
             for match in self._expand(action, self.index.targets[target_number], target_number, hit):
                 key = (match.symbol, match.relation)
-                if key not in matches or match.score > matches[key].score:
+                if key not in matches or _preference(match) > _preference(matches[key]):
                     matches[key] = match
         return sorted(
             matches.values(),
@@ -188,6 +188,11 @@ class Matcher:
             weight=weight,
             features=features,
         )
+
+
+def _preference(match: Match) -> tuple[float, bool, bool]:
+    """Between two ways to the same (security, relation): higher score, then a known weight, then a direct tie."""
+    return (match.score, match.weight is not None, "via" not in match.features)
 
 
 _ROLE_WORDS = {

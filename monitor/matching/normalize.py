@@ -79,6 +79,8 @@ def fold_token(token: str) -> str:
 
 
 def _ascii_fold(token: str) -> str:
+    if token.isascii():
+        return token
     decomposed = unicodedata.normalize("NFKD", token)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -114,39 +116,34 @@ def _join_place_phrases(tokens: list[str]) -> list[str]:
     return joined
 
 
+_HAN_PLACE_ALTERNATION = "|".join(re.escape(place) for place in HAN_PLACES)
+_HAN_PLACE_PREFIX = re.compile(rf"^(?:{_HAN_PLACE_ALTERNATION})[{''.join(HAN_PLACE_SUFFIXES)}]?")
+_HAN_PLACE_SUFFIX = re.compile(rf"(?:{_HAN_PLACE_ALTERNATION})$")
+
+
 def _strip_han(text: str) -> tuple[str, str]:
     """(name without legal suffix, core without places and weak suffixes) for a dense-script name."""
     han = text
-    changed = True
-    while changed and han:
-        changed = False
+    stripped = True
+    while stripped:
+        stripped = False
         for suffix in HAN_LEGAL_SUFFIXES:
             if han.endswith(suffix) and len(han) > len(suffix):
                 han = han[: -len(suffix)]
-                changed = True
+                stripped = True
                 break
     core = han
-    changed = True
-    while changed and core:
-        changed = False
-        for place in HAN_PLACES:
-            if core.startswith(place) and len(core) > len(place) + 1:
-                core = core[len(place) :]
-                if core[:1] in HAN_PLACE_SUFFIXES and len(core) > 2:
-                    core = core[1:]
-                changed = True
-                break
-            if core.endswith(place) and len(core) > len(place) + 1:
-                core = core[: -len(place)]
-                changed = True
-                break
+    while (found := _HAN_PLACE_PREFIX.match(core)) and len(core) - found.end() >= 2:
+        core = core[found.end() :]
+    while (found := _HAN_PLACE_SUFFIX.search(core)) and found.start() >= 2:
+        core = core[: found.start()]
     for suffix in HAN_WEAK_SUFFIXES:
         if core.endswith(suffix) and len(core) > len(suffix) + 1:
             core = core[: -len(suffix)]
     return han, core
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def normalize_name(name: str) -> NameForm:
     """Normalize one company or entity name; cached, since universes repeat names across listings."""
     text = unicodedata.normalize("NFKC", name).casefold()
