@@ -14,6 +14,7 @@ import typer
 
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
+import monitor.commands.prices_cmd as prices_cmd
 from monitor import __version__
 from monitor.bootstrap import AppContext
 from monitor.commands import config_cmd, db_cmd
@@ -35,6 +36,7 @@ app.add_typer(db_cmd.app, name="db")
 feeds_cmd.register(app)  # monitor poll, monitor extract
 app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
+app.add_typer(prices_cmd.app, name="prices")
 
 
 def _version(value: bool) -> None:

@@ -189,6 +189,11 @@ class Calendars:
         """The exchange-calendars object (with overrides) for a calendar name or a venue MIC."""
         return self._get(_calendar_key(name_or_mic)).calendar
 
+    @staticmethod
+    def name_for_key(name_or_mic: str) -> str:
+        """The calendar name for a calendar name or venue MIC (XSHE → XSHG)."""
+        return _calendar_key(name_or_mic)
+
     def name_for(self, symbol: str, *, mic: str | None = None) -> str:
         return listing(symbol, mic=mic).calendar
 
@@ -280,11 +285,15 @@ class Calendars:
         today = ensure_utc(now, name="now").date()
         warnings: list[CoverageWarning] = []
         for name in sorted({_calendar_key(n) for n in (names if names is not None else calendar_names())}):
+            bound_max = _with_overrides(name, self._overrides.get(name, ())).bound_max()
+            if bound_max is None or (bound_max.date() - today).days >= warn_days + 14:
+                # rule-based, or its data reaches far enough: no need to build it (XKRX takes seconds)
+                warnings.extend(self._incomplete_override_years(name, bound_max.date() if bound_max else today))
+                continue
             built = self._get(name)
-            bound_max = type(built.calendar).bound_max()
             last = pd.Timestamp(int(built.sessions_ns[-1])).date()
             days_left = (last - today).days
-            if bound_max is not None and built.end >= bound_max and days_left < warn_days:
+            if built.end >= bound_max and days_left < warn_days:
                 state = "ended" if days_left < 0 else f"ends in {days_left} days"
                 year = last.year + 1
                 message = (
@@ -315,6 +324,16 @@ class Calendars:
                 )
                 found.append(CoverageWarning(name, last, (last - date(year, 12, 31)).days, message))
         return found
+
+
+def known_through(name_or_mic: str, holiday_overrides: Mapping[str, Iterable[date]] | None = None) -> date | None:
+    """The last date a calendar's holiday data covers (with overrides), or None for a rule-based calendar."""
+    name = _calendar_key(name_or_mic)
+    extra = sorted(
+        {pd.Timestamp(d) for k, v in (holiday_overrides or {}).items() if _calendar_key(k) == name for d in v}
+    )
+    bound = _with_overrides(name, tuple(extra)).bound_max()
+    return bound.date() if bound is not None else None
 
 
 _shared: dict[tuple[Any, ...], Calendars] = {}

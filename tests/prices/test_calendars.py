@@ -112,7 +112,7 @@ def test_calendar_is_widened_back_on_demand(calendars: Calendars) -> None:
     assert narrow.day0("AMBA", utc(2008, 9, 15, 21, 0)) == date(2008, 9, 16)  # Lehman Monday, after the close
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=int(6.5 * 365 * 24 * 60)))
 def test_day0_is_the_first_session_whose_close_is_at_or_after_the_announcement(minutes: int) -> None:
     calendars = shared_calendars()

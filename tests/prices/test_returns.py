@@ -137,7 +137,7 @@ def paths(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return prices, present, zero
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(paths())
 def test_trade_to_trade_returns_chain_to_the_whole_move(path: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     prices, present, zero = path
@@ -160,7 +160,7 @@ def test_trade_to_trade_returns_chain_to_the_whole_move(path: tuple[np.ndarray, 
         assert result["ret"].isna().all()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(paths(), min_size=1, max_size=5))
 def test_panel_equals_each_security_alone(many: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
     count = max(len(prices) for prices, _, _ in many)
