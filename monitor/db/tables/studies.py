@@ -26,6 +26,7 @@ class Study(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     day0: Mapped[date | None] = mapped_column(Date)
     day0_halted: Mapped[bool] = mapped_column(Boolean, default=False)
+    reaction_date: Mapped[date | None] = mapped_column(Date)  # first traded session covering day 0 (halts)
     through_date: Mapped[date | None] = mapped_column(Date)  # last event-window session included so far
     model: Mapped[str] = mapped_column(String(20))
     estimation: Mapped[int] = mapped_column(Integer)
@@ -39,6 +40,7 @@ class Study(Base):
     car: Mapped[float | None] = mapped_column(Float)
     car_variance: Mapped[float | None] = mapped_column(Float)
     car_t: Mapped[float | None] = mapped_column(Float)
+    car_p: Mapped[float | None] = mapped_column(Float)  # two-sided, t(n_estimation - model parameters)
     bhar: Mapped[float | None] = mapped_column(Float)
     sub_windows: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # "[0,1]" -> {car, variance, t}
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,6 +57,7 @@ class StudyDay(Base):
     ret: Mapped[float | None] = mapped_column(Float)  # trade-to-trade simple return ending this session
     benchmark_return: Mapped[float | None] = mapped_column(Float)  # compounded over the same sessions
     ar: Mapped[float | None] = mapped_column(Float)  # None on a halted session: never a zero
+    ar_t: Mapped[float | None] = mapped_column(Float)  # AR over its standard error (prediction-error term included)
     car: Mapped[float | None] = mapped_column(Float)
     sessions: Mapped[int] = mapped_column(Integer, default=1)  # sessions the return spans (halts, holidays)
     halted: Mapped[bool] = mapped_column(Boolean, default=False)
