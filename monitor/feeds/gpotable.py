@@ -9,11 +9,10 @@ Knows nothing about the Entity List; ``entity_list`` interprets the cells.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
-_SPACES = re.compile(r"\s+")
 _STARS = re.compile(r"^[\s*\u2003\u2002\u2009\u00a0]*$")
 _SKIP_TEXT_OF = frozenset({"SU", "FTREF", "PRTPAGE"})
 
@@ -23,18 +22,17 @@ class Cell:
     head: str  # text before the first <LI>
     lines: tuple[str, ...]  # each <LI>, in order
     indent: str | None  # the I= code: 01 first-level, 22 blank, 28 star row
+    text: str = field(init=False)  # head and lines joined; computed once (rows are read many times)
+    is_stars: bool = field(init=False)
 
-    @property
-    def text(self) -> str:
-        return " ".join(part for part in (self.head, *self.lines) if part)
+    def __post_init__(self) -> None:
+        text = " ".join(part for part in (self.head, *self.lines) if part)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "is_stars", self.indent == "28" or (bool(text) and _STARS.match(text) is not None))
 
     @property
     def is_blank(self) -> bool:
         return not self.text
-
-    @property
-    def is_stars(self) -> bool:
-        return self.indent == "28" or (bool(self.text) and _STARS.match(self.text) is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +65,7 @@ class Table:
 
 
 def normalize(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def element_text(element: etree._Element, *, skip_li: bool = False) -> str:

@@ -139,6 +139,8 @@ class FeedHttp:
         self.requests += 1
         try:
             response = self.client.get(url, params=list(params or ()), headers=headers)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # our URL is wrong: retrying cannot help
+            raise FeedRejected(f"{self.feed}: cannot request {url}: {exc}", url=url, status=0) from exc
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:

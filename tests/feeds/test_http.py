@@ -143,3 +143,10 @@ def test_backoff_stays_within_equal_jitter_bounds(attempt: int, base: float, cap
     state.attempt_number = attempt
     ceiling = min(cap, base * 2.0 ** (attempt - 1))
     assert ceiling / 2 <= wait(state) <= ceiling
+
+
+def test_a_relative_or_bad_url_is_rejected_not_retried() -> None:
+    http, sleeps = make_http()
+    with pytest.raises(FeedRejected, match=r"cannot request /documents/full_text/xml/x\.xml"):
+        http.get("/documents/full_text/xml/x.xml")
+    assert sleeps.calls == []
