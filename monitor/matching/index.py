@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 from monitor.matching.lexicon import GENERIC, ORG_TYPES
 from monitor.matching.normalize import NameForm, normalize_name
@@ -196,7 +197,10 @@ class MatchIndex:
         ):
             if value:
                 found.update(table.get(value, ()))
-        for token in form.tokens:
+        tokens = list(form.tokens)
+        for first, second in pairwise(tokens):
+            found.update(self.postings.get(first + second, ()))  # "great wall" finds "greatwall"
+        for token in tokens:
             if self.weight(token) < DISTINCTIVE_WEIGHT:
                 continue
             found.update(self.postings.get(token, ()))

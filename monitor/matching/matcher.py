@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from monitor.config import MatchingSettings
 from monitor.matching.index import MatchIndex, Target, TargetKind, Variant
 from monitor.matching.lexicon import COUNTRY_REGIONS
-from monitor.matching.normalize import normalize_name
+from monitor.matching.normalize import entity_names, normalize_name
 from monitor.matching.records import ExposureRecord, LinkRole, security_role
 from monitor.matching.scoring import PairScore, score_pair
 from monitor.models import ListingAction, Match, Relation, Security
 
 COUNTRY_MISMATCH_PENALTY = 0.05
+AMBIGUITY_MARGIN = 0.03  # partial matches this close to the best one are equally plausible readings
+AMBIGUITY_PENALTY = 0.06  # ... so none of them is confirmed without a human
 _RELATION_ORDER = {relation: rank for rank, relation in enumerate(Relation)}
 
 
@@ -70,7 +72,8 @@ class Matcher:
     def _hits(self, names: Sequence[str], country_iso: str | None) -> dict[int, _Hit]:
         best: dict[int, _Hit] = {}
         region = COUNTRY_REGIONS.get(country_iso.upper(), country_iso.upper()) if country_iso else None
-        for name in dict.fromkeys(name.strip() for name in names if name.strip()):
+        readings = (reading for name in names if name.strip() for reading in entity_names(name.strip()))
+        for name in dict.fromkeys(readings):
             form = normalize_name(name)
             if form.is_empty:
                 continue
@@ -94,7 +97,33 @@ class Matcher:
                     best[variant.target] = _Hit(score, pair, name, variant)
         if any(hit.score >= 1.0 for hit in best.values()):
             best = {target: hit for target, hit in best.items() if hit.score >= 1.0}
+        else:
+            best = self._penalise_ambiguity(best)
         return {target: hit for target, hit in best.items() if hit.score >= self.settings.review_threshold}
+
+    def _penalise_ambiguity(self, best: dict[int, _Hit]) -> dict[int, _Hit]:
+        """Several listed names fitting a partial match about equally well ("Inspur") need a human to choose."""
+        if len(best) < 2:
+            return best
+        top = max(hit.score for hit in best.values())
+        rivals = {target for target, hit in best.items() if top - hit.score <= AMBIGUITY_MARGIN}
+        if len(rivals) < 2:
+            return best
+        names = sorted(self.index.targets[target].name for target in rivals)
+        shown = "; ".join(names[:3])
+        why = f"ambiguous: {len(rivals)} listed names fit about equally ({shown}) (-{AMBIGUITY_PENALTY:.2f})"
+        adjusted = dict(best)
+        for target in rivals:
+            hit = best[target]
+            pair = hit.pair
+            score = hit.score - AMBIGUITY_PENALTY
+            adjusted[target] = _Hit(
+                score,
+                PairScore(score, pair.method, pair.shared, pair.fuzzy, (*pair.penalties, why)),
+                hit.entity_name,
+                hit.variant,
+            )
+        return adjusted
 
     def _foreign(self, target_number: int, region: str) -> bool:
         country = self.index.targets[target_number].country

@@ -30,6 +30,11 @@ _DENSE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_DENSE}]+|[^\W_{_DENSE}]+")
 _APOSTROPHES = re.compile(r"['’`´]")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_BOILERPLATE = re.compile(
+    r"[,;]?\s*\b(?:and|including|or)\s+(?:any|all|its)\s+(?:successors?|sub-?units?|subsidiar(?:y|ies)|affiliates?)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_PARENTHETICAL = re.compile(r"\s*[(（\[]([^()（）\[\]]*)[)）\]]")
 _MAX_LEGAL = max(len(form) for form in LEGAL_FORMS)
 _LEGAL = frozenset(LEGAL_FORMS)
 
@@ -143,10 +148,26 @@ def _strip_han(text: str) -> tuple[str, str]:
     return han, core
 
 
+def entity_names(name: str) -> list[str]:
+    """The ways to read one listed name: as written, and without parenthetical asides that are not places.
+
+    "Semiconductor Manufacturing International Corporation (SMIC)" is also read without "(SMIC)"; the qualifier in
+    "Hoshine Silicon Industry (Shanshan) Co., Ltd." names a place, marks a subsidiary, and so is kept.
+    """
+    names = [name]
+    stripped = _PARENTHETICAL.sub(
+        lambda found: found.group(0) if normalize_name(found.group(1)).places else " ", _BOILERPLATE.sub("", name)
+    )
+    stripped = " ".join(stripped.split())
+    if stripped and stripped != name:
+        names.append(stripped)
+    return names
+
+
 @lru_cache(maxsize=262144)
 def normalize_name(name: str) -> NameForm:
     """Normalize one company or entity name; cached, since universes repeat names across listings."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    text = unicodedata.normalize("NFKC", _BOILERPLATE.sub("", name)).casefold()
     text = _APOSTROPHES.sub("", text).replace("&", " and ").replace("+", " plus ")
     latin: list[str] = []
     dense: list[str] = []
@@ -163,6 +184,8 @@ def normalize_name(name: str) -> NameForm:
     full: list[str] = []
     for token in kept:
         folded = fold_token(token)
+        if folded in full:
+            continue  # "Hikvision Digital Technology (Hikvision)" says Hikvision once
         full.append(folded)
         if folded in PLACES:
             places.append(folded)

@@ -26,6 +26,8 @@ PLACE_CONFLICT_PENALTY = 0.06  # both names carry places and none is shared
 INNER_PLACE_PENALTY = 0.10  # "SMIC (Beijing)": a place after the name usually marks a subsidiary or branch
 PLACE_ONE_SIDED_PENALTY = 0.02  # "Hangzhou Hikvision" vs "Hikvision"
 ORG_TYPE_PENALTY = 0.30  # "Jiangnan Institute" is not "Jiangnan Group"
+GROUP_PENALTY = 0.06  # "New Hope Group" is usually the unlisted parent of the listed "New Hope Liuhe"
+GROUP_WORDS = frozenset({"group", "holding"})
 DESCRIPTOR_CONFLICT_PENALTY = 0.06  # "Great Wall Industry" vs "Greatwall Technology Group": same brand, other trade
 HAN_CORE_SCORE = 0.95  # same Chinese name once places and legal suffixes are gone
 HAN_SHORT_CORE_SCORE = 0.88  # ... but only two characters left: too little to confirm alone
@@ -102,7 +104,11 @@ def _descriptor_conflict(entity: list[str], descriptors: frozenset[str], weigh: 
     """Generic words the entity uses that none of the target's names use, when the target has its own."""
     if not descriptors:
         return []
-    return [token for token in entity if weigh(token) == GENERIC_WEIGHT and token not in descriptors]
+    return [
+        token
+        for token in entity
+        if weigh(token) == GENERIC_WEIGHT and token not in descriptors and token not in GROUP_WORDS
+    ]
 
 
 def score_pair(
@@ -154,6 +160,10 @@ def score_pair(
             f"entity says {' '.join(conflict)}, the listed names say {' '.join(sorted(descriptors))} "
             f"(-{DESCRIPTOR_CONFLICT_PENALTY:.2f})"
         )
+    group = sorted(token for token in set(mine) & GROUP_WORDS if token not in descriptors) if method == "fuzzy" else []
+    if group:
+        score -= GROUP_PENALTY
+        penalties.append(f"entity is a {group[0]}, the listed names are not: perhaps its parent (-{GROUP_PENALTY:.2f})")
     if fuzzy:
         cost = FUZZY_TOKEN_PENALTY * len(fuzzy)
         score -= cost

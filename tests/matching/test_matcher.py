@@ -218,3 +218,37 @@ def test_custom_links_without_exposures() -> None:
 def test_match_many_matches_each_action(matcher: Matcher) -> None:
     actions = [action for _, action in rule_2019_actions()]
     assert [len(result) for result in matcher.match_many(actions)] == [len(matcher.match(action)) for action in actions]
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol", "relation"),
+    [
+        ("Hangzhou Hikvision Digital Technology Co., Ltd. (Hikvision)", "002415.SZ", Relation.DIRECT),
+        ("Semiconductor Manufacturing International Corporation (SMIC)", "0981.HK", Relation.DIRECT),
+        ("Dahua Technology, and any successor, sub-unit, or subsidiary thereof", "002236.SZ", Relation.DIRECT),
+        ("Hoshine Silicon Industry (Shanshan) Co., Ltd.", "603260.SS", Relation.SUBSIDIARY),  # a place stays
+    ],
+)
+def test_parenthetical_asides_and_boilerplate(matcher: Matcher, name: str, symbol: str, relation: Relation) -> None:
+    identifying = [m for m in matcher.match_name(name) if m.relation in (Relation.DIRECT, Relation.SUBSIDIARY)]
+    assert (symbol, relation) in {(m.symbol, m.relation) for m in identifying}
+    assert all(m.confirmed and m.relation is relation for m in identifying)
+
+
+def test_a_brand_shared_by_several_listings_goes_to_review(matcher: Matcher) -> None:
+    matches = matcher.match_name("Inspur")
+    assert {m.symbol for m in matches} >= {"000977.SZ", "600756.SS", "0596.HK"}
+    assert not any(m.confirmed for m in matches)
+    assert "ambiguous" in matches[0].reason
+
+
+def test_a_group_is_not_confirmed_as_its_listed_namesake(matcher: Matcher) -> None:
+    [match] = matcher.match_name("New Hope Group")
+    assert (match.symbol, match.confirmed) == ("000876.SZ", False)
+    assert "perhaps its parent" in match.reason
+
+
+def test_split_brand_finds_its_joined_form(matcher: Matcher) -> None:
+    [match] = matcher.match_name("China Great Wall Industry Corporation")
+    assert match.symbol == "000066.SZ"
+    assert not match.confirmed  # CGWIC (rockets) is not China Greatwall Technology (computers)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.matching.normalize import fold_token, normalize_name
+from monitor.matching.normalize import entity_names, fold_token, normalize_name
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,8 @@ def test_legal_form_and_case_never_change_the_key(words: list[str], legal: str) 
 @given(st.lists(_words, min_size=1, max_size=5), st.sampled_from([", ", " - ", ". ", " (", " & "]))
 def test_punctuation_between_words_never_changes_the_key(words: list[str], separator: str) -> None:
     # "&" reads as "and", a stopword, so it vanishes like the other separators
-    assert normalize_name(separator.join(words)).key == normalize_name(" ".join(words)).key == "".join(words)
+    once = "".join(dict.fromkeys(words))  # a repeated word counts once
+    assert normalize_name(separator.join(words)).key == normalize_name(" ".join(words)).key == once
 
 
 @given(st.text(max_size=60))
@@ -101,3 +102,15 @@ def test_any_text_normalizes_without_error(text: str) -> None:
     assert form.key == form.key.casefold()
     assert " " not in form.key
     assert set(form.core_key) <= set(form.key)
+
+
+def test_entity_names_drop_asides_but_keep_place_qualifiers() -> None:
+    assert entity_names("Semiconductor Manufacturing International Corporation (SMIC)") == [
+        "Semiconductor Manufacturing International Corporation (SMIC)",
+        "Semiconductor Manufacturing International Corporation",
+    ]
+    assert entity_names("Hoshine Silicon Industry (Shanshan) Co., Ltd.") == [
+        "Hoshine Silicon Industry (Shanshan) Co., Ltd."
+    ]
+    assert entity_names("Dahua Technology, and any successor, sub-unit, or subsidiary thereof")[1] == "Dahua Technology"
+    assert normalize_name("Dahua Technology and all subsidiaries").key == "dahuatechnology"
