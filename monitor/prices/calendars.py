@@ -25,7 +25,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,10 @@ DEFAULT_START = date(2000, 1, 1)  # the bundled prices and the 2018-2020 listing
 HORIZON_DAYS = 2 * 366  # how far ahead a rule-based calendar is built; rebuilt further on demand
 MIN_MAINLAND_HOLIDAYS = 8  # SSE/SZSE close on at least this many weekdays a year (1999-2026 lists: 9 to 15)
 _NS_PER_MINUTE = 60 * 1_000_000_000
+_NS_PER_DAY = 24 * 60 * _NS_PER_MINUTE
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,7 @@ def _with_overrides(name: str, extra: tuple[pd.Timestamp, ...]) -> type[Exchange
     return derived
 
 
+@lru_cache(maxsize=256)
 def _calendar_key(name_or_mic: str) -> str:
     key = name_or_mic.strip().upper()
     if key in MIC_CALENDARS:
@@ -103,11 +109,16 @@ def _calendar_key(name_or_mic: str) -> str:
 
 
 def _as_utc_ns(moment: datetime | pd.Timestamp) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"timestamp must be timezone-aware, got naive {moment.isoformat()}")
     if isinstance(moment, pd.Timestamp):
-        if moment.tzinfo is None:
-            raise ValueError(f"timestamp must be timezone-aware, got naive {moment.isoformat()}")
-        return int(moment.tz_convert("UTC").value)
-    return int(pd.Timestamp(ensure_utc(moment, name="timestamp")).value)
+        return int(moment.value)  # always UTC nanoseconds for an aware Timestamp
+    return (moment - _EPOCH) // _MICROSECOND * 1000
+
+
+def _date_of(ns: int) -> date:
+    """The calendar date of a tz-naive session label given in nanoseconds since the epoch."""
+    return date.fromordinal(_EPOCH_ORDINAL + ns // _NS_PER_DAY)
 
 
 class Calendars:
@@ -202,9 +213,13 @@ class Calendars:
         return self.day0_on(self.name_for(symbol, mic=mic), announced_at)
 
     def day0_on(self, name_or_mic: str, announced_at: datetime) -> date:
-        sessions = self.day0_many(name_or_mic, [announced_at])
-        day0: date = pd.Timestamp(sessions[0]).date()
-        return day0
+        name = _calendar_key(name_or_mic)
+        stamp = _as_utc_ns(announced_at)
+        built = self._get(name)
+        if built.start_utc_ns <= stamp <= built.closes_ns[-1]:  # the common case, without pandas
+            return _date_of(int(built.sessions_ns[np.searchsorted(built.closes_ns, stamp, side="left")]))
+        sessions = self.day0_many(name, [announced_at])  # widens the calendar, or raises past its data
+        return _date_of(int(sessions.asi8[0]))
 
     def day0_many(self, name_or_mic: str, announced: Sequence[datetime] | pd.DatetimeIndex) -> pd.DatetimeIndex:
         """Vectorised day 0 for many announcement times on one calendar; tz-naive session labels."""

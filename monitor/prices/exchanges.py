@@ -12,6 +12,7 @@ halt (Yahoo reports no volume for ``^GSPC`` in most of its history and none at a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.errors import InputError
 
@@ -132,6 +133,7 @@ def calendar_for_mic(mic: str) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
 def listing(symbol: str, *, mic: str | None = None, benchmark: str | None = None) -> Listing:
     """Resolve a symbol's venue, calendar and benchmark; explicit ``mic``/``benchmark`` (from the universe) win."""
     symbol = normalise_symbol(symbol)

@@ -140,13 +140,18 @@ class CsvDirectorySource:
     def _read(self, symbol: str, file: Path) -> pd.DataFrame:
         wanted = set(_REQUIRED_CSV) | set(_OPTIONAL_CSV)
         try:
-            raw = pd.read_csv(file, usecols=lambda column: column.strip().lower() in wanted, dtype=str)
+            header = [str(column) for column in pd.read_csv(file, nrows=0).columns]
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise InputError(f"{file}: cannot read CSV: {exc}") from exc
-        raw.columns = [column.strip().lower() for column in raw.columns]
-        missing = [column for column in _REQUIRED_CSV if column not in raw.columns]
+        keep = {column: column.strip().lower() for column in header if column.strip().lower() in wanted}
+        missing = [column for column in _REQUIRED_CSV if column not in keep.values()]
         if missing:
             raise InputError(f"{file}: missing column(s) {missing}; expected date,open,high,low,close,adj_close,volume")
+        try:  # fast path: the C parser reads numbers directly
+            dtypes = {column: (str if name == "date" else "float64") for column, name in keep.items()}
+            raw = pd.read_csv(file, usecols=list(keep), dtype=dtypes).rename(columns=keep)
+        except (ValueError, pd.errors.ParserError):  # a malformed number: read as text to say where
+            raw = pd.read_csv(file, usecols=list(keep), dtype=str).rename(columns=keep)
         frame = self._parse(raw, file)
         frame["adj_close"] = _derive_adj_close(frame)
         if "trade_status" in frame.columns:
@@ -168,15 +173,17 @@ class CsvDirectorySource:
         for column in raw.columns:
             if column == "date":
                 continue
+            if raw[column].dtype == "float64":
+                numbers[column] = raw[column].to_numpy()
+                continue
             text = raw[column].str.strip()
             values = pd.to_numeric(text, errors="coerce")
             bad = values.isna() & text.notna() & (text != "")
             if bad.any():
                 line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
                 raise InputError(f"{file}, line {line}: {column} {text.iloc[line - 2]!r} is not a number")
-            numbers[column] = values.astype("float64")
-        frame = pd.DataFrame(numbers)
-        frame.index = pd.DatetimeIndex(dates, name="date")
+            numbers[column] = values.astype("float64").to_numpy()
+        frame = pd.DataFrame(numbers, index=pd.DatetimeIndex(dates, name="date"))
         no_close = frame["close"].isna()
         if no_close.any():
             log.warning("price_rows_without_close", file=str(file), dropped=int(no_close.sum()))

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import Clock
@@ -38,6 +39,7 @@ from monitor.prices.sources import COLUMNS, NoPriceData, PriceSource, describe_e
 log = get_logger(__name__)
 
 OK, NO_DATA, DEGRADED, ERROR = "ok", "no_data", "degraded", "error"
+_DAILY: Table = DailyPrice.__table__  # type: ignore[assignment]
 _RTOL = 1e-6  # relative change in a stored close that counts as a re-based history
 
 
@@ -190,17 +192,19 @@ class PriceStore:
         replace_from: date | None = None,
         reason: str | None = None,
     ) -> RefreshResult:
-        rows = _rows(symbol, frame, source=source.name, fetched_at=now)
+        rows = _rows(symbol, frame)
+        constants = {"currency": frame.attrs.get("currency"), "source": source.name, "fetched_at": now}
         with self._sessions.begin() as session:
             if mode == "full":
                 stale = delete(DailyPrice).where(DailyPrice.symbol == symbol)
                 if replace_from is not None:
                     stale = stale.where(DailyPrice.date >= replace_from)
                 session.execute(stale)
-                if rows:
-                    session.execute(insert(DailyPrice), rows)
+                if rows:  # a core executemany with the per-batch constants bound once
+                    session.execute(insert(_DAILY).values(**constants), rows)
                 written = len(rows)
             else:
+                rows = [{**row, **constants} for row in rows]
                 written = upsert(session, DailyPrice, rows, key=["symbol", "date"]) if rows else 0
             first, last = session.execute(
                 select(func.min(DailyPrice.date), func.max(DailyPrice.date)).where(DailyPrice.symbol == symbol)
@@ -300,28 +304,24 @@ def _rebased(stored: pd.DataFrame, fetched: pd.DataFrame) -> str | None:
     return None
 
 
-def _rows(symbol: str, frame: pd.DataFrame, *, source: str, fetched_at: datetime) -> list[dict[str, Any]]:
+def _rows(symbol: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One dict per bar (NaN → NULL); built column-wise because a full history is thousands of rows."""
     if frame.empty:
         return []
-    currency = frame.attrs.get("currency")
-    dates = [ts.date() for ts in pd.DatetimeIndex(frame.index)]
-    columns = {name: _nullable(frame[name].to_numpy(dtype="float64")) for name in COLUMNS}
-    rows: list[dict[str, Any]] = []
-    for position, day in enumerate(dates):
-        row: dict[str, Any] = {"symbol": symbol, "date": day}
-        for name in COLUMNS:
-            row[name] = columns[name][position]
-        row["dividends"] = row["dividends"] or 0.0
-        row["splits"] = row["splits"] or 0.0
-        row["currency"] = currency
-        row["source"] = source
-        row["fetched_at"] = fetched_at
-        rows.append(row)
-    return rows
+    columns = [_nullable(frame[name].to_numpy(dtype="float64")) for name in COLUMNS]
+    for position, name in enumerate(COLUMNS):
+        if name in ("dividends", "splits"):
+            columns[position] = [value or 0.0 for value in columns[position]]
+    dates = pd.DatetimeIndex(frame.index).date.tolist()
+    keys = ("symbol", "date", *COLUMNS)
+    return [dict(zip(keys, values, strict=True)) for values in zip(repeat(symbol), dates, *columns)]
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
-    return [None if np.isnan(v) else float(v) for v in values.tolist()]
+    boxed = values.astype(object)
+    boxed[np.isnan(values)] = None
+    out: list[float | None] = boxed.tolist()
+    return out
 
 
 _READ_COLUMNS = (
