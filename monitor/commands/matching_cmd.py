@@ -195,6 +195,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+@universe_app.command("seed")
+def seed(ctx: typer.Context) -> None:
+    """Apply the seed shipped with this version (listings, curated links, exposures); safe to run twice."""
+    from monitor.matching.store import apply_seed
+
+    with app_context(ctx).sessions().begin() as session:
+        report = apply_seed(session)
+    console.print(
+        f"shipped seed applied: {report.securities} securities, {report.links} corporate links, "
+        f"{report.exposures} exposures"
+    )
+
+
 @universe_app.command("refresh-sec")
 def refresh_sec(
     ctx: typer.Context,

@@ -16,6 +16,7 @@ from monitor.matching.matcher import Matcher
 from monitor.matching.normalize import NameForm, normalize_name
 from monitor.matching.records import CorporateLinkRecord, CounterpartyRole, ExposureRecord, LinkRole, Universe
 from monitor.matching.store import (
+    apply_seed,
     build_matcher,
     ensure_seed_universe,
     load_universe,
@@ -35,6 +36,7 @@ __all__ = [
     "Matcher",
     "NameForm",
     "Universe",
+    "apply_seed",
     "build_matcher",
     "ensure_seed_universe",
     "load_universe",

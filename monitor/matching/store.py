@@ -1,6 +1,7 @@
 """The universe and the matches in the database: what the pipeline, the daemon and the CLI call.
 
-- ``ensure_seed_universe(session)``: at start-up; loads the shipped seed when the universe is empty.
+- ``ensure_seed_universe(session)``: at start-up; loads the shipped seed when the universe is empty
+  (``apply_seed`` re-applies it after an upgrade, ``monitor universe seed``).
 - ``build_matcher(session, settings)``: a ``Matcher`` over a fresh snapshot of the stored universe.
 - ``match_listing_actions(session, matcher, ids)``: matches stored listing actions and upserts their matches.
 - ``save_securities`` / ``save_links`` / ``save_exposures``: idempotent imports (upserts on natural keys).
@@ -146,6 +147,11 @@ def ensure_seed_universe(session: Session) -> SeedReport | None:
     """Load the shipped seed (listings, curated links, exposures) into an empty universe; None if not empty."""
     if not universe_is_empty(session):
         return None
+    return apply_seed(session)
+
+
+def apply_seed(session: Session) -> SeedReport:
+    """Upsert the shipped seed whatever the universe holds: how an upgrade brings in newly curated links."""
     seed = seed_universe()
     securities = save_securities(session, seed.securities, source=SEED_SOURCE)
     links, _ = save_links(session, list(enumerate(seed.links, start=2)))

@@ -162,3 +162,12 @@ def test_refresh_sec_against_a_local_server(
     assert "11 listing(s) fetched, 9 securities upserted" in out
     code, out, _ = run(capsys, "universe", "list", "--search", "SONY", "--json")
     assert [row["symbol"] for row in json.loads(out)] == ["SONY"]
+
+
+def test_seed_command_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(2):
+        code, out, _ = run(capsys, "universe", "seed")
+        assert code == 0
+        assert "93 securities, 55 corporate links, 21 exposures" in out
+    code, out, _ = run(capsys, "universe", "list", "--limit", "0", "--json")
+    assert len(json.loads(out)) == 93
