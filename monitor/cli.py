@@ -15,6 +15,7 @@ import typer
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 import monitor.commands.prices_cmd as prices_cmd
+import monitor.commands.study_cmd as study_cmd
 from monitor import __version__
 from monitor.bootstrap import AppContext
 from monitor.commands import config_cmd, db_cmd
@@ -37,6 +38,7 @@ feeds_cmd.register(app)  # monitor poll, monitor extract
 app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
 app.add_typer(prices_cmd.app, name="prices")
+app.command("study")(study_cmd.study)
 
 
 def _version(value: bool) -> None:

@@ -100,15 +100,25 @@ class SecuritySeries:
         A return is measured only between sessions where both the security and its benchmark closed, so a halt and
         a missing benchmark day are handled alike: the next return spans the gap and the benchmark is compounded
         over the same sessions (a ratio of its closes). Never a zero return for a day that did not trade.
+        ``halted`` marks sessions the security was suspended (zero volume); they are the ``halted`` flags kept on
+        the series. Without it, a session with no close between the first and the last close counts as halted.
         """
         days = as_days(sessions)
         close = np.asarray(closes, dtype=np.float64)
         bench = np.asarray(benchmark_closes, dtype=np.float64)
         if close.shape != days.shape or bench.shape != days.shape:
             raise InputError(f"{symbol}: closes and benchmark closes must have one value per session")
-        stopped = ~np.isfinite(close) | (close <= 0)
+        missing = ~np.isfinite(close) | (close <= 0)
         if halted is not None:
-            stopped |= np.asarray(halted, dtype=bool)
+            flags = np.asarray(halted, dtype=bool)
+            stopped = missing | flags
+        else:
+            traded = np.flatnonzero(~missing)
+            inside = np.zeros(days.shape, dtype=bool)
+            if len(traded):
+                inside[traded[0] : traded[-1] + 1] = True
+            flags = missing & inside
+            stopped = missing
         bench_ok = np.isfinite(bench) & (bench > 0)
         usable = ~stopped & bench_ok
         at = np.flatnonzero(usable)
@@ -127,7 +137,7 @@ class SecuritySeries:
             total = np.cumsum(daily)
             bench_sums[at[1:]] = total[at[1:]] - total[at[:-1]]
             spans[at[1:]] = np.diff(at)
-        return cls(symbol, benchmark, day0, days, returns, bench_returns, spans, stopped, bench_sums)
+        return cls(symbol, benchmark, day0, days, returns, bench_returns, spans, flags, bench_sums)
 
 
 @dataclass(frozen=True)

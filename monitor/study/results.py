@@ -85,16 +85,16 @@ class SecurityResult:
     day0: date | None
     status: str  # a monitor.models.StudyStatus value
     reason: str | None
-    alpha: float | None
-    beta: float | None
-    sigma: float | None
-    n_estimation: int | None
-    df: int | None
-    car: float | None
-    car_variance: float | None
-    car_t: float | None
-    car_p: float | None
-    bhar: float | None
+    alpha: float | None = None
+    beta: float | None = None
+    sigma: float | None = None
+    n_estimation: int | None = None
+    df: int | None = None
+    car: float | None = None
+    car_variance: float | None = None
+    car_t: float | None = None
+    car_p: float | None = None
+    bhar: float | None = None
     day0_halted: bool = False  # no return ends on day 0; its reaction is on ``reaction_date``
     reaction_day: int | None = None  # relative session of the first return that covers day 0
     reaction_date: date | None = None

@@ -1,0 +1,262 @@
+"""``monitor study``: an event study of one announcement for a list of securities, from files or the price store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from monitor.study import Statistic, WindowCar
+    from monitor.study_runner import BarReader, StudyRun, Subject
+
+HEADLINE = ("kp_bmp_t", "portfolio_t", "rank_z")  # robust to the shared event date (methods note §0)
+TEST_NAMES = {
+    "kp_bmp_t": "Kolari–Pynnönen BMP t",
+    "portfolio_t": "Brown–Warner portfolio t",
+    "rank_z": "Corrado rank Z (window)",
+    "rank_z_day0": "Corrado rank Z (day 0)",
+    "bmp_t": "BMP t",
+    "cross_sectional_t": "cross-sectional t",
+    "patell_z": "Patell Z",
+    "generalized_sign_z": "generalized sign Z",
+}
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    try:
+        first, last = (int(part) for part in text.replace(" ", "").strip("[]()").split(","))
+    except ValueError:
+        raise InputError(f"--window {text!r}: expected FIRST,LAST such as -5,5") from None
+    return first, last
+
+
+def parse_subjects(symbols: str, benchmark: str | None) -> list[Subject]:
+    """``--symbols A,B`` with ``--benchmark ^GSPC`` (all) or ``--benchmark A=^GSPC,B=000300.SS`` (per symbol)."""
+    from monitor.prices.exchanges import normalise_symbol
+    from monitor.study_runner import Subject
+
+    names = [normalise_symbol(s) for s in symbols.split(",") if s.strip()]
+    if not names:
+        raise InputError("--symbols: give at least one symbol, e.g. AMBA,002415.SZ")
+    common: str | None = None
+    pairs: dict[str, str] = {}
+    for part in (benchmark or "").split(","):
+        if not part.strip():
+            continue
+        if "=" in part:
+            symbol, _, bench = part.partition("=")
+            pairs[normalise_symbol(symbol)] = normalise_symbol(bench)
+        elif common is None:
+            common = normalise_symbol(part)
+        else:
+            raise InputError(f"--benchmark {benchmark!r}: one symbol for all, or SYMBOL=BENCHMARK pairs")
+    unknown = sorted(set(pairs) - set(names))
+    if unknown:
+        raise InputError(f"--benchmark names {', '.join(unknown)}, which --symbols does not list")
+    return [Subject(name, benchmark=pairs.get(name, common)) for name in names]
+
+
+def study(
+    ctx: typer.Context,
+    event_time: str = typer.Option(
+        ...,
+        "--event-time",
+        help="Announcement, ISO 8601 with offset (2019-10-07T20:30:00Z); a bare date means before that day's open.",
+    ),
+    symbols: str = typer.Option(..., "--symbols", help="Comma-separated Yahoo symbols: AMBA,002415.SZ,0981.HK."),
+    benchmark: str | None = typer.Option(
+        None,
+        "--benchmark",
+        help="Benchmark for all (^GSPC), or per symbol (AMBA=^GSPC,002415.SZ=000300.SS); "
+        "default: each exchange's local index.",
+    ),
+    prices_dir: Path | None = typer.Option(
+        None, "--prices-dir", file_okay=False, help="Read SYMBOL.csv files here instead of the price store."
+    ),
+    model: str | None = typer.Option(None, "--model", help="market, market-adjusted or constant-mean."),
+    estimation: int | None = typer.Option(None, "--estimation", help="Estimation window L1, sessions (250)."),
+    gap: int | None = typer.Option(None, "--gap", help="Sessions between estimation and event window (10)."),
+    window: str | None = typer.Option(None, "--window", help="Event window FIRST,LAST, e.g. -5,5 or =-1,1."),
+    placebo: int | None = typer.Option(None, "--placebo", help="Placebo dates for the CAAR p-value; 0 turns it off."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for the placebo dates."),
+    as_json: bool = typer.Option(False, "--json", help="Print the study as JSON (fractions, not percent)."),
+) -> None:
+    """Event study of one announcement: abnormal returns, CARs with exact variances, and clustering-robust tests.
+
+    Without --prices-dir the bars come from the price store, fetching what is missing from prices.source.
+    """
+    from monitor.prices.calendars import calendars_from_settings
+    from monitor.study import StudyParams
+    from monitor.study_runner import EventTime, run
+
+    context = app_context(ctx)
+    settings = context.settings
+    when = EventTime.parse(event_time)
+    subjects = parse_subjects(symbols, benchmark)
+    params = StudyParams.from_settings(
+        settings.study,
+        model=model,
+        estimation=estimation,
+        gap=gap,
+        window=parse_window(window) if window is not None else None,
+        placebo_draws=placebo,
+        placebo_seed=seed,
+    )
+    result = run(subjects, when, params, _bars(ctx, prices_dir, len(subjects)), calendars_from_settings(settings))
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        show(result)
+
+
+def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
+    from monitor.study_runner import SourceBars, StoreBars
+
+    if prices_dir is not None:
+        from monitor.prices.sources import CsvDirectorySource
+
+        return SourceBars(CsvDirectorySource(prices_dir))
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from monitor.clock import SystemClock
+    from monitor.prices.sources import make_source
+    from monitor.prices.store import PriceStore
+
+    context = app_context(ctx)
+    settings = context.settings
+    store = PriceStore.from_settings(context.sessions(), settings, clock=SystemClock())
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True)
+    task = progress.add_task("checking the price store", total=None)
+
+    def fetched(result: Any) -> None:
+        progress.start()
+        progress.update(task, description=f"fetched {result.symbol}: {result.status}")
+
+    ctx.call_on_close(progress.stop)
+    return StoreBars(store, make_source(settings.prices.source, settings=settings), on_fetch=fetched)
+
+
+# --- the human-readable report ------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value * 100:+.{digits}f}%"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    return "—" if value is None else (f"{value:.3f}" if value >= 0.001 else f"{value:.1e}")
+
+
+def _car(window: WindowCar | None) -> str:
+    return "—" if window is None or window.car is None else f"{_pct(window.car)} ({_num(window.t)})"
+
+
+def show(result: StudyRun) -> None:
+    from rich.table import Table
+
+    params = result.result.params
+    first, last = params.window
+    console.print(
+        f"[bold]Event study[/bold] {result.when.label}: {params.model} model, estimation {params.estimation} "
+        f"sessions, gap {params.gap}, window [{first:+d},{last:+d}]"
+    )
+    model = Table(title="Normal-return model")
+    for name in ("symbol", "bench", "day 0", "status", "alpha", "beta", "sigma", "n"):
+        model.add_column(name, justify="left" if name in ("symbol", "bench", "status") else "right", no_wrap=True)
+    reaction = Table(title="Reaction: abnormal returns (t)")
+    for name in ("symbol", "day 0", "[0,+1]", "[-1,+1]", f"[{first:+d},{last:+d}]", "BHAR"):
+        reaction.add_column(name, justify="left" if name == "symbol" else "right")
+    notes: list[str] = []
+    for s in result.result.securities:
+        model.add_row(
+            s.symbol,
+            s.benchmark,
+            s.day0.isoformat() if s.day0 else "—",
+            s.status,
+            _pct(s.alpha, 3),
+            _num(s.beta),
+            _pct(s.sigma),
+            str(s.n_estimation) if s.n_estimation is not None else "—",
+        )
+        cells = [_car(s.sub_windows.get(label)) for label in ("[0,0]", "[0,1]", "[-1,1]")]
+        whole = "—" if s.car is None else f"{_pct(s.car)} ({_num(s.car_t)})"
+        reaction.add_row(s.symbol, *cells, whole, _pct(s.bhar))
+        if s.reason:
+            notes.append(f"{s.symbol}: {s.reason}")
+        if s.day0_halted and s.reaction_date:
+            notes.append(f"{s.symbol}: halted on day 0; its day-0 reaction is the return to {s.reaction_date}")
+    console.print(model)
+    console.print(reaction)
+    if len(result.result.securities) <= 6:
+        _show_days(result)
+    aggregate = result.result.aggregate
+    aar = Table(title=f"AAR (N = {aggregate.n})")
+    for name in ("day", "AAR", "n", "t", "BMP t"):
+        aar.add_column(name, justify="right")
+    for d in aggregate.aar:
+        aar.add_row(f"{d.rel_day:+d}", _pct(d.aar), str(d.n), _num(d.t), _num(d.bmp_t))
+    console.print(aar)
+    _show_tests(result)
+    for note in notes:
+        console.print(f"[yellow]note[/yellow] {note}")
+
+
+def _show_days(result: StudyRun) -> None:
+    from rich.table import Table
+
+    table = Table(title="Abnormal returns by event day (k = sessions a trade-to-trade return spans)")
+    table.add_column("day", justify="right")
+    securities = [s for s in result.result.securities if s.days]
+    for s in securities:
+        table.add_column(s.symbol, justify="right")
+    rels = sorted({d.rel_day for s in securities for d in s.days})
+    for rel in rels:
+        cells = []
+        for s in securities:
+            day = next((d for d in s.days if d.rel_day == rel), None)
+            if day is None:
+                cells.append("")
+            elif day.ar is None:
+                cells.append("halted" if day.halted else "—")
+            else:
+                span = f" k={day.sessions}" if day.sessions > 1 else ""
+                cells.append(f"{_pct(day.ar)} ({_num(day.ar_t)}){span}")
+        table.add_row(f"{rel:+d}", *cells)
+    console.print(table)
+
+
+def _show_tests(result: StudyRun) -> None:
+    from rich.table import Table
+
+    aggregate = result.result.aggregate
+    tests = aggregate.tests
+    first, last = tests.window
+    title = f"Tests of CAAR [{first:+d},{last:+d}] = {_pct(aggregate.caar)}  (* robust to the shared date)"
+    table = Table(title=title)
+    for name in ("statistic", "value", "p-value"):
+        table.add_column(name, justify="left" if name == "statistic" else "right")
+    rows: list[tuple[str, Statistic]] = [(name, tests.statistic(name)) for name in HEADLINE]
+    rows += [("rank_z_day0", aggregate.rank_z_day0)]
+    rows += [(name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")]
+    for name, stat in rows:
+        mark = " *" if name in HEADLINE else ""
+        table.add_row(TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value))
+    placebo = aggregate.placebo
+    if placebo is not None:
+        shown = _p(placebo.p_value) if placebo.p_value is not None else (placebo.note or "—")
+        table.add_row(f"placebo dates ({placebo.draws})", "", shown)
+    console.print(table)
+    if tests.mean_residual_correlation is not None:
+        console.print(
+            f"mean residual correlation r̄ = {tests.mean_residual_correlation:.3f}, "
+            f"Kolari–Pynnönen factor {_num(tests.kp_factor, 3)}"
+        )

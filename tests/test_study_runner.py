@@ -1,0 +1,214 @@
+"""The study runner on the real prices in ../shared/data/prices, and its storage on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.clock import SimulatedClock
+from monitor.db.tables.documents import Document, EventRow
+from monitor.db.tables.studies import EventStatistic, Study, StudyDay
+from monitor.errors import InputError
+from monitor.prices.calendars import shared_calendars
+from monitor.prices.returns import returns_panel
+from monitor.prices.sources import CsvDirectorySource, StaticSource
+from monitor.prices.store import PriceStore
+from monitor.study import StudyParams
+from monitor.study_runner import EventTime, SourceBars, StoreBars, Subject, load, prepare, run, save
+from tests.conftest import SHARED_DATA
+
+PRICES = SHARED_DATA / "prices"
+AFTER_CLOSE = EventTime.parse("2019-10-07T20:30:00Z")  # the October 2019 rule, after the US close
+PARAMS = StudyParams()
+
+
+def csv_close(symbol: str, day: str, column: str = "close") -> float:
+    """Straight from the file, independently of the price module."""
+    frame = pd.read_csv(PRICES / f"{symbol}.csv", index_col="date")
+    return float(frame.loc[day, column])
+
+
+@pytest.fixture(scope="module")
+def october() -> object:
+    subjects = [Subject("AMBA", relation="supplier"), Subject("002415.SZ", relation="direct"), Subject("NVDA")]
+    return run(subjects, AFTER_CLOSE, PARAMS.with_(placebo_draws=100), SourceBars(CsvDirectorySource(PRICES)),
+               shared_calendars())  # fmt: skip
+
+
+def test_amba_day0_reaction(october) -> None:
+    amba = october.result.security("AMBA")
+    assert (amba.benchmark, amba.day0, amba.status) == ("^GSPC", date(2019, 10, 8), "complete")
+    day0 = next(d for d in amba.days if d.rel_day == 0)
+    assert day0.date == date(2019, 10, 8)
+    assert day0.ret == pytest.approx(51.79 / 57.22 - 1, abs=5e-4)  # adjusted closes; no dividend in between
+    assert day0.ar < -0.05
+    assert day0.ar_t < -2.5
+    # The window's CAR is far more negative than the day-0 move (AMBA slid all week), yet less significant.
+    assert amba.car < day0.ar - 0.05
+    assert abs(amba.car_t) < abs(day0.ar_t)
+    assert amba.sub_windows["[0,0]"].car == pytest.approx(day0.ar)
+    assert amba.n_estimation == 250
+
+
+def test_hikvision_window_return_is_trade_to_trade_over_the_halt(october) -> None:
+    hik = october.result.security("002415.SZ")
+    assert (hik.benchmark, hik.day0, hik.day0_halted, hik.reaction_date) == (
+        "000300.SS",
+        date(2019, 10, 8),
+        True,
+        date(2019, 10, 10),
+    )
+    days = {d.rel_day: d for d in hik.days}
+    assert days[0].halted
+    assert days[1].halted
+    assert days[0].ar is None
+    assert days[1].ar is None
+    resumed = days[2]
+    assert resumed.date == date(2019, 10, 10)
+    assert resumed.sessions == 3  # 10-08, 10-09 (halted) and 10-10: Golden Week holidays are not sessions
+    assert resumed.ret == pytest.approx(csv_close("002415.SZ", "2019-10-10") / csv_close("002415.SZ", "2019-09-30") - 1)
+    assert resumed.ret == pytest.approx(-0.0433, abs=5e-5)
+    bench = csv_close("000300.SS", "2019-10-10") / csv_close("000300.SS", "2019-09-30") - 1
+    assert resumed.benchmark_return == pytest.approx(bench)
+    assert hik.sub_windows["[0,0]"].car == pytest.approx(resumed.ar)
+    assert (hik.sub_windows["[0,0]"].first, hik.sub_windows["[0,0]"].last) == (0, 2)
+    aar0 = next(d for d in october.result.aggregate.aar if d.rel_day == 0)
+    assert aar0.n == 2  # Hikvision sits out day 0's cross-section
+
+
+def test_groups_by_relation(october) -> None:
+    assert set(october.groups) == {"all", "direct", "supplier"}
+    assert october.groups["supplier"].n == 1
+    assert october.groups["supplier"].caar == pytest.approx(october.result.security("AMBA").car)
+    assert october.to_dict()["securities"][0]["relation"] == "supplier"
+    assert october.result.aggregate.placebo.draws == 100
+
+
+def test_engine_inputs_match_the_price_modules_returns() -> None:
+    bars = SourceBars(CsvDirectorySource(PRICES))
+    series, stubs = prepare([Subject("AMBA"), Subject("002236.SZ")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    assert stubs == {}
+    for s in series:
+        sessions = pd.DatetimeIndex(s.sessions.astype("datetime64[ns]"))
+        frame = bars.bars_many([s.symbol], None, None)[s.symbol]
+        panel = returns_panel({s.symbol: frame}, sessions)
+        ours = np.isfinite(s.returns)
+        theirs = np.isfinite(panel.returns[:, 0])
+        assert (ours == theirs).all()  # the benchmarks have every session: nothing else is lumped
+        np.testing.assert_allclose(s.returns[ours], panel.returns[theirs, 0], rtol=1e-12)
+        np.testing.assert_array_equal(s.spans[ours], panel.spans[theirs, 0])
+
+
+def test_a_bare_date_means_before_that_days_open() -> None:
+    calendars = shared_calendars()
+    assert EventTime.parse("2019-10-08").day0(calendars, "XNYS") == date(2019, 10, 8)
+    assert EventTime.parse("2019-10-08").day0(calendars, "XSHG") == date(2019, 10, 8)
+    assert EventTime.parse("2019-10-05").day0(calendars, "XSHG") == date(2019, 10, 8)  # Golden Week
+    assert EventTime.parse("2019-10-07").day0(calendars, "XHKG") == date(2019, 10, 8)  # Chung Yeung
+    assert AFTER_CLOSE.day0(calendars, "XNYS") == date(2019, 10, 8)
+    assert EventTime.parse("2019-10-07T19:00:00Z").day0(calendars, "XNYS") == date(2019, 10, 7)  # intraday
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019-10-07T20:30:00", "add a UTC offset"),
+        ("yesterday", "expected ISO 8601"),
+    ],
+)
+def test_event_time_errors(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        EventTime.parse(text)
+
+
+def test_one_bad_security_never_stops_the_others() -> None:
+    subjects = [Subject("AMBA"), Subject("NOPE"), Subject("A B"), Subject("0981.HK", benchmark="^NOPE")]
+    result = run(subjects, AFTER_CLOSE, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
+    by = {s.symbol: s for s in result.result.securities}
+    assert by["AMBA"].status == "complete"
+    assert by["NOPE"].status == "insufficient_data"
+    assert by["NOPE"].reason.startswith("NOPE: no file NOPE.csv")
+    assert by["A B"].status == "error"
+    assert "expected a Yahoo-style symbol" in by["A B"].reason
+    assert by["0981.HK"].status == "insufficient_data"
+    assert "^NOPE" in by["0981.HK"].reason
+    assert result.result.aggregate.n == 1
+
+
+def test_a_date_past_the_calendar_leaves_the_study_pending() -> None:
+    when = EventTime.parse("2027-03-01T02:00:00Z")  # exchange-calendars' XSHG holidays end in 2026
+    result = run([Subject("002415.SZ")], when, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
+    [hik] = result.result.securities
+    assert hik.status == "pending"
+    assert "calendar XSHG does not cover" in hik.reason
+
+
+def test_after_the_data_ends_the_study_waits() -> None:
+    when = EventTime.parse("2024-03-08T22:00:00Z")  # AMBA's file ends on 2024-03-08; day 0 is 03-11
+    result = run([Subject("AMBA", benchmark="SPY")], when, PARAMS, SourceBars(CsvDirectorySource(PRICES)),
+                 shared_calendars())  # fmt: skip
+    [amba] = result.result.securities
+    assert amba.status == "pending"
+    assert amba.reason == "no prices yet for day 0 (2024-03-11)"
+
+
+def test_store_bars_fetch_only_what_is_missing(sessions: sessionmaker[Session]) -> None:
+    csv = CsvDirectorySource(PRICES)
+    source = StaticSource({s: csv.history(s, date(2017, 1, 1), date(2020, 6, 30)) for s in ("AMBA", "^GSPC")})
+    store = PriceStore(sessions, shared_calendars(), clock=SimulatedClock(datetime(2020, 7, 1, tzinfo=UTC)))
+    bars = StoreBars(store, source, today=date(2020, 7, 1))
+    first = run([Subject("AMBA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    assert {call[0] for call in source.calls} == {"AMBA", "^GSPC"}
+    calls = len(source.calls)
+    second = run([Subject("AMBA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    assert len(source.calls) == calls  # everything needed is stored now
+    assert second.result.security("AMBA").car == pytest.approx(first.result.security("AMBA").car)
+    direct = run([Subject("AMBA")], AFTER_CLOSE, PARAMS, SourceBars(csv), shared_calendars())
+    assert first.result.security("AMBA").car == pytest.approx(direct.result.security("AMBA").car, rel=1e-12)
+
+
+def _event(session: Session) -> int:
+    moment = datetime(2019, 10, 7, 20, 30, tzinfo=UTC)
+    document = Document(document_number="2019-22210", source="fr", title="Entity List additions", first_seen_at=moment)
+    session.add(document)
+    session.flush()
+    event = EventRow(document_id=document.id, announced_at=moment, announced_source="pi_filed_at", title="x")
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def test_save_and_load_round_trip_idempotently(sessions: sessionmaker[Session], october) -> None:
+    computed = datetime(2019, 10, 16, 1, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        event_id = _event(session)
+        ids = save(session, event_id, october, computed_at=computed)
+    assert set(ids) == {"AMBA", "002415.SZ", "NVDA"}
+    with sessions.begin() as session:
+        save(session, event_id, october, computed_at=computed)  # a rerun updates in place
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Study)) == 3
+        assert session.scalar(select(func.count()).select_from(StudyDay)) == 33
+        assert session.scalar(select(func.count()).select_from(EventStatistic)) == 3
+        stored = load(session, event_id)
+        assert load(session, event_id + 1) is None
+    fresh = october.to_dict()
+    assert stored["event_time"] == "2019-10-07T20:30:00Z"
+    assert (stored["model"], stored["estimation"], stored["gap"], stored["window"]) == ("market", 250, 10, [-5, 5])
+    for ours, theirs in zip(stored["securities"], fresh["securities"], strict=True):
+        for key in ("symbol", "relation", "benchmark", "day0", "status", "car", "car_t", "car_p", "bhar",
+                    "day0_halted", "reaction_date", "through_date", "sub_windows", "n_estimation", "beta"):  # fmt: skip
+            assert ours[key] == theirs[key], key
+        assert ours["days"] == [{k: d[k] for k in ours["days"][0]} for d in theirs["days"]]
+    assert stored["aggregate"]["caar"] == pytest.approx(fresh["aggregate"]["caar"])
+    assert stored["aggregate"]["tests"]["kp_bmp_t"] == pytest.approx(fresh["aggregate"]["tests"]["kp_bmp_t"])
+    assert stored["aggregate"]["tests"]["sub_windows"]["[0,0]"]["n"] == 3
+    assert set(stored["groups"]) == {"direct", "supplier"}
+    hik = next(s for s in stored["securities"] if s["symbol"] == "002415.SZ")
+    assert [d["halted"] for d in hik["days"]][5:7] == [True, True]
+    assert hik["days"][5]["ar"] is None
