@@ -71,6 +71,7 @@ BODIES = (
     "Police College",
     "Academy of Engineering Physics",
 )
+NAMESAKE_BODIES = ("Research Institute", "University", "Institute of Technology", "Police Academy")
 
 
 @dataclass(frozen=True)
@@ -146,20 +147,24 @@ def _perturb(rng: random.Random, security: Security) -> str:
 
 
 def generate_cases(rng: random.Random, generated: list[Security], size: int, brands: set[str]) -> list[Case]:
+    """A quarter each: perturbed listed names, government bodies, unlisted companies, institutes named like a brand."""
     cases: list[Case] = []
     for number in range(size):
-        kind = number % 3
+        kind = number % 4
         if kind == 0:
             security = rng.choice(generated)
             cases.append(Case(_action(_perturb(rng, security)), security.symbol))
         elif kind == 1:
             cases.append(Case(_action(f"{rng.choice(PLACES)} {rng.choice(BODIES)}"), None))
-        else:
+        elif kind == 2:
             while True:
                 brand = _brand(rng)
                 if brand.casefold() not in brands:
                     break
             cases.append(Case(_action(f"{rng.choice(PLACES)} {brand} {rng.choice(DESCRIPTORS)} Co., Ltd."), None))
+        else:  # a research institute or university that shares a listed company's brand
+            brand = rng.choice(generated).aliases[0]
+            cases.append(Case(_action(f"{brand} {rng.choice(NAMESAKE_BODIES)}"), None))
     return cases
 
 
@@ -197,7 +202,6 @@ def main() -> int:
     matcher = Matcher(index, MatchingSettings())
     rule = generate_cases(rng, generated, RULE_SIZE, brands)
     rescreen = generate_cases(rng, generated, RESCREEN_SIZE, brands)
-    matcher.match(rule[0].action)  # warm the normalizer's cache for nothing but this one name
     with timed() as rule_time:
         matcher.match_many(case.action for case in rule)
     with timed() as rescreen_time:
@@ -224,7 +228,7 @@ def main() -> int:
         Row(
             "dev set 'none' rows auto-matched (50k)", str(len(crowded.none_confirmed)), "0", not crowded.none_confirmed
         ),
-        Row("synthetic precision (3,000 entities)", f"{precision:.3f}", "", None),
+        Row("synthetic precision, direct (3,000 entities)", f"{precision:.3f}", "", None),
         Row("synthetic recall (perturbed names)", f"{recall:.3f}", "", None),
         Row("synthetic false confirmations", str(false_positives), "", None),
     ]

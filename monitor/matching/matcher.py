@@ -19,7 +19,7 @@ from monitor.matching.lexicon import COUNTRY_REGIONS
 from monitor.matching.normalize import entity_names, normalize_name
 from monitor.matching.records import ExposureRecord, LinkRole, security_role
 from monitor.matching.scoring import PairScore, score_pair
-from monitor.models import ListingAction, Match, Relation, Security
+from monitor.models import ActionKind, ListingAction, Match, Relation, Security
 
 COUNTRY_MISMATCH_PENALTY = 0.05
 AMBIGUITY_MARGIN = 0.03  # partial matches this close to the best one are equally plausible readings
@@ -58,8 +58,6 @@ class Matcher:
         )
 
     def match_name(self, name: str, aliases: Sequence[str] = (), country_iso: str | None = None) -> list[Match]:
-        from monitor.models import ActionKind
-
         action = ListingAction(action=ActionKind.ADD, entity_name=name, aliases=tuple(aliases), country_iso=country_iso)
         return self.match(action)
 
