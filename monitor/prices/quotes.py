@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from monitor.clock import ensure_utc
-from monitor.errors import CalendarOutOfRange, InputError, PriceSourceUnavailable
+from monitor.errors import CalendarOutOfRange, InputError, PriceSourceUnavailable, RateLimited
 from monitor.logs import get_logger
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import is_index, listing, normalise_symbol
@@ -24,6 +24,7 @@ from monitor.prices.sources import NoPriceData, PriceSource
 log = get_logger(__name__)
 
 INTRADAY_BAR = timedelta(minutes=5)
+INTRADAY_REACH = timedelta(days=55)  # Yahoo keeps 5-minute bars for 60 days; older announcements use daily bars
 _LOOKBACK = timedelta(days=6)  # reaches the previous session's trades across a long weekend
 
 
@@ -57,12 +58,17 @@ def last_quote(
     calendar = listing(symbol, mic=mic).calendar
     try:
         intraday = getattr(source, "intraday", None)
-        if callable(intraday):
-            quote = _from_intraday(
-                symbol, intraday(symbol, announced_at - _LOOKBACK), announced_at, now, calendars, calendar, source.name
-            )
-            if quote is not None:
-                return quote
+        if callable(intraday) and now - announced_at < INTRADAY_REACH:
+            try:
+                trades = intraday(symbol, announced_at - _LOOKBACK)
+            except RateLimited:
+                raise
+            except (NoPriceData, PriceSourceUnavailable) as exc:  # no intraday data: daily bars still answer
+                log.info("quote_intraday_unavailable", symbol=symbol, error=str(exc))
+            else:
+                quote = _from_intraday(symbol, trades, announced_at, now, calendars, calendar, source.name)
+                if quote is not None:
+                    return quote
         return _from_daily(source, symbol, announced_at, now, calendars, calendar)
     except (NoPriceData, PriceSourceUnavailable, CalendarOutOfRange) as exc:
         log.warning("quote_unavailable", symbol=symbol, error=str(exc))

@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor import metrics
 from monitor.clock import Clock
 from monitor.db.tables.prices import DailyPrice, PriceSyncState
 from monitor.db.upsert import upsert
@@ -219,6 +220,7 @@ class PriceStore:
             if mode == "full":
                 state["full_refresh_at"] = now
             upsert(session, PriceSyncState, [state], key=["symbol"])
+        metrics.prices_degraded.set(0)
         log.info(
             "prices_refreshed",
             symbol=symbol,
@@ -245,6 +247,8 @@ class PriceStore:
             first, last = session.execute(
                 select(func.min(DailyPrice.date), func.max(DailyPrice.date)).where(DailyPrice.symbol == symbol)
             ).one()
+        if status in (DEGRADED, ERROR):
+            metrics.prices_degraded.set(1)
         log.warning("prices_refresh_failed", symbol=symbol, status=status, error=message)
         return RefreshResult(
             symbol, status, "skipped", first_session=first, last_session=last, reason=message, retry_after=retry_after
@@ -264,6 +268,19 @@ class PriceStore:
         return first, frame.sort_index().astype("float64")
 
     # --- reading --------------------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return "store"
+
+    def history(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """The store as a ``PriceSource`` (the database cache): stored bars only, never a fetch."""
+        bars = self.bars(symbol, start, end)
+        if bars.empty:
+            raise NoPriceData(
+                f"{normalise_symbol(symbol)}: no stored bars in that range", symbol=normalise_symbol(symbol)
+            )
+        return bars
 
     def bars(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         with self._sessions() as session:

@@ -9,6 +9,7 @@ Why it looks like this (see ../shared/reference/libraries.md §1):
   backoff (minutes, capped); while paused, calls fail fast with ``RateLimited`` instead of retrying in a loop, and
   ``status`` reads ``degraded`` until a request succeeds again.
 - yfinance caches each ticker's time zone in a SQLite file; we keep it in the data directory, not ``~/.cache``.
+  yfinance binds that file on first use, so the first ``YFinanceSource`` of a process decides where it lives.
 """
 
 from __future__ import annotations

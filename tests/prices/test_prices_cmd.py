@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
 from tests.conftest import SHARED_DATA
+from tests.prices.yahoo_fake import FakeYahoo, load, patched_yahoo
 
 SOURCE = f"dir:{SHARED_DATA / 'prices'}"
 
@@ -101,3 +103,19 @@ def test_prices_help_lists_its_commands(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0
     for word in ("fetch", "show", "calendars", "day0"):
         assert word in out
+
+
+def test_fetch_through_yfinance_offline(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The composition path with the default source: settings → YFinanceSource → store, Yahoo faked."""
+    fake = FakeYahoo(charts={"0981.HK": load("chart_0981.HK.json")})
+    with patched_yahoo(fake, tmp_path / "data" / "yfinance"):
+        code, out, _ = run(capsys, "prices", "fetch", "0981.HK", "NOPE", "--since", "2019-09-02", "--json")
+    assert code == 1
+    results = {r["symbol"]: r for r in json.loads(out)}
+    assert results["0981.HK"]["status"] == "ok"
+    assert results["0981.HK"]["last_session"] == "2019-10-31"
+    assert results["NOPE"]["status"] == "no_data"
+    code, out, _ = run(capsys, "prices", "show", "0981.HK", "--since", "2019-10-02", "--until", "2019-10-08", "--json")
+    shown = json.loads(out)
+    assert shown["currency"] == "HKD"
+    assert [row["date"] for row in shown["rows"]] == ["2019-10-02", "2019-10-03", "2019-10-04", "2019-10-08"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from yfinance.exceptions import YFRateLimitError
 
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.quotes import last_quote
-from monitor.prices.sources import CsvDirectorySource
+from monitor.prices.sources import CsvDirectorySource, NoPriceData
 from monitor.prices.yfinance_source import ThrottledWorker, YFinanceSource
 from tests.conftest import SHARED_DATA
 from tests.prices.yahoo_fake import FakeYahoo, load, patched_yahoo
@@ -69,3 +69,27 @@ def test_halted_share_has_no_move_until_it_trades() -> None:
 
 def test_no_quote_for_an_unknown_symbol() -> None:
     assert last_quote(CSV, "NOPE", ANNOUNCED, now=ANNOUNCED, calendars=shared_calendars()) is None
+
+
+class DailyWithFailingIntraday(CsvDirectorySource):
+    """A source whose intraday feed has nothing (as Yahoo for trades older than 60 days)."""
+
+    def __init__(self) -> None:
+        super().__init__(SHARED_DATA / "prices")
+        self.intraday_calls = 0
+
+    def intraday(self, symbol: str, since: datetime) -> object:
+        self.intraday_calls += 1
+        raise NoPriceData(f"{symbol}: Yahoo has no prices (5m data not available)", symbol=symbol)
+
+
+def test_intraday_failure_falls_back_to_daily_bars() -> None:
+    source = DailyWithFailingIntraday()
+    now = datetime(2019, 10, 8, 21, 0, tzinfo=UTC)
+    quote = last_quote(source, "AMBA", ANNOUNCED, now=now, calendars=shared_calendars())
+    assert quote is not None
+    assert quote.move == pytest.approx(51.79 / 57.22 - 1)
+    assert source.intraday_calls == 1
+    later = last_quote(source, "AMBA", ANNOUNCED, now=now + timedelta(days=90), calendars=shared_calendars())
+    assert later is not None
+    assert source.intraday_calls == 1  # too old for intraday bars: not even asked

@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from yfinance.exceptions import YFRateLimitError
 
+from monitor import metrics
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
 from monitor.db.tables.prices import DailyPrice, PriceSyncState
 from monitor.errors import PriceSourceUnavailable, RateLimited
 from monitor.prices.calendars import shared_calendars
-from monitor.prices.sources import CsvDirectorySource, StaticSource
+from monitor.prices.sources import CsvDirectorySource, NoPriceData, PriceSource, StaticSource
 from monitor.prices.store import PriceStore, read_bars, read_bars_many
 from monitor.prices.yfinance_source import ThrottledWorker, YFinanceSource
 from tests.conftest import SHARED_DATA
@@ -177,6 +178,9 @@ def test_failures_are_recorded_per_symbol_and_a_rate_limit_stops_the_batch(sessi
     assert states["MU"][0] == "error"
     assert states["NVDA"][0] == "degraded"
     assert "LITE" not in states
+    assert metrics.REGISTRY.get_sample_value("monitor_prices_degraded") == 1
+    store.refresh("AMBA", source)
+    assert metrics.REGISTRY.get_sample_value("monitor_prices_degraded") == 0
 
 
 def test_a_failed_refresh_keeps_the_stored_bars(sessions: sessionmaker[Session]) -> None:
@@ -202,6 +206,10 @@ def test_readers(sessions: sessionmaker[Session]) -> None:
     assert [len(many[s]) for s in ("002415.SZ", "000300.SS", "NOPE")] == [2, 2, 0]
     with sessions() as session:
         assert read_bars_many(session, ["000300.SS"])["000300.SS"].index[0] == pd.Timestamp("2019-09-02")
+    assert isinstance(store, PriceSource)  # the store doubles as the database-cache source
+    assert store.history("000300.SS", date(2019, 10, 8), date(2019, 10, 8))["close"].iloc[0] == pytest.approx(3837.68)
+    with pytest.raises(NoPriceData, match="MU: no stored bars"):
+        store.history("MU")
 
 
 def test_store_from_settings_uses_the_price_settings(sessions: sessionmaker[Session], tmp_path: Path) -> None:
