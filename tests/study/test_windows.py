@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.study import SecuritySeries, StudyParams, run_event
 from tests.study._synthetic import market
@@ -70,3 +72,41 @@ def test_sub_windows_outside_the_event_window_are_skipped():
     result = run_event(m.all_series(), PARAMS.with_(window=(-1, 1)))
     assert set(result.securities[0].sub_windows) == {"[0,0]", "[0,1]", "[-1,1]"}
     assert set(result.aggregate.sub_windows) == {"[0,0]", "[0,1]", "[-1,1]"}
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), halts=st.lists(st.integers(-8, 8), max_size=6))
+def test_window_bookkeeping_holds_for_any_halts(seed, halts):
+    """Whatever the halts: the CAR is the sum of the ARs shown, its exact variance exceeds the disturbance part
+    s²·Σk, a day's AAR counts exactly the securities with an AR that day, and nothing non-finite leaks out."""
+    m = market(n=4, seed=seed)
+    series = m.all_series()
+    series[1] = _with_halts(m, 1, sorted(set(halts)))
+    result = run_event(series, PARAMS)
+    for s in result.securities:
+        assert s.status == "complete"
+        shown = [d.ar for d in s.days if d.ar is not None]
+        assert s.car == pytest.approx(sum(shown), abs=1e-12)
+        covered = sum(d.sessions for d in s.days if d.ar is not None)
+        assert covered >= 11
+        assert s.car_variance > s.sigma**2 * covered
+        assert all(d.ar is None for d in s.days if d.halted)
+    for day in result.aggregate.aar:
+        count = sum(1 for s in result.securities for d in s.days if d.rel_day == day.rel_day and d.ar is not None)
+        assert day.n == count
+
+
+def test_an_event_without_usable_securities_reports_nothing_quietly():
+    m = market(n=2)
+    short = m.series(0)
+    empty = run_event([], PARAMS.with_(placebo_draws=10))
+    assert empty.aggregate.n == 0
+    assert empty.aggregate.placebo.note == "no security has a CAR to compare"
+    thin = SecuritySeries(
+        "THIN", "IDX", short.day0, short.sessions[-30:], short.returns[-30:], short.benchmark_returns[-30:],
+        short.spans[-30:], short.halted[-30:],
+    )  # fmt: skip
+    result = run_event([thin], PARAMS)
+    assert result.securities[0].status == "insufficient_data"
+    assert result.aggregate.caar is None
+    assert all(d.aar is None and d.n == 0 for d in result.aggregate.aar)
