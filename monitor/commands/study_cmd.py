@@ -81,7 +81,7 @@ def study(
     model: str | None = typer.Option(None, "--model", help="market, market-adjusted or constant-mean."),
     estimation: int | None = typer.Option(None, "--estimation", help="Estimation window L1, sessions (250)."),
     gap: int | None = typer.Option(None, "--gap", help="Sessions between estimation and event window (10)."),
-    window: str | None = typer.Option(None, "--window", help="Event window FIRST,LAST, e.g. -5,5 or =-1,1."),
+    window: str | None = typer.Option(None, "--window", help="Event window FIRST,LAST, e.g. -5,5 (or --window=-5,5)."),
     placebo: int | None = typer.Option(None, "--placebo", help="Placebo dates for the CAAR p-value; 0 turns it off."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for the placebo dates."),
     as_json: bool = typer.Option(False, "--json", help="Print the study as JSON (fractions, not percent)."),
