@@ -48,4 +48,9 @@ class AlertDelivery(Base):
     external_id: Mapped[str | None] = mapped_column(String(64))  # e.g. the Slack message ts
     channel: Mapped[str | None] = mapped_column(String(64))
     thread_ref: Mapped[str | None] = mapped_column(String(64))  # the root message a follow-up replies to
+    # What this sink gets, decided when the alert was enqueued: {"symbols": [...] | null, "hidden_entities": [...]}.
+    routing: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # What the sink answered so far (message ts, file id, HTTP status), committed step by step so a retry
+    # after a crash resumes instead of repeating a step the sink already accepted.
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
