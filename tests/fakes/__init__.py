@@ -1,0 +1,1 @@
+"""Reusable fakes: local servers that speak real protocols, and realistic sample data."""
