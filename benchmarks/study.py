@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 
 from benchmarks._table import Row, best_of, report
 from monitor.study import EventResult, SecuritySeries, StudyParams, run_event
@@ -68,7 +69,7 @@ def lemaire(market: Market, pairs: list[tuple[int, str]]) -> tuple[float, float]
     try:
         import eventstudy as es
     except ImportError:
-        return "not installed (pip install -e '.[bench]')"
+        return escape("not installed (pip install -e '.[bench]')")  # rich would read [bench] as markup
     data: dict[str, Any] = {"date": market.sessions.astype("datetime64[ns]"), "IDX": market.rm}
     data.update({sym: market.R[:, i] for i, sym in enumerate(market.symbols)})
     es.Single._save_parameter("returns", data)
