@@ -1,0 +1,269 @@
+"""Block Kit messages for Slack, built to fit Slack's limits by construction and checked before sending.
+
+Slack refuses a whole message for one oversized field (``invalid_blocks``), so every text is clipped to its limit
+and long lists (entities, securities) are packed into as few blocks as they need, with an "…and N more" line
+when even that overflows. ``validate_blocks`` states the limits independently and runs on every message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from alerts import text as t
+from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, MatchedSecurity, OperatorAlert
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_CONTEXT_TEXT = 2000
+# Slack answers msg_blocks_too_long well below 50 x 3000 characters (reported near 13k); stay under that.
+MAX_TOTAL_TEXT = 12_000
+MAX_FALLBACK_TEXT = 3000
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # the fallback: notifications, screen readers, clients without Block Kit
+    blocks: list[Block]
+
+
+def esc(value: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: str) -> str:
+    if not url:
+        return esc(label)
+    safe = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return f"<{safe}|{esc(label).replace('|', '/')}>"
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": t.clip(text, MAX_HEADER_TEXT), "emoji": True}}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": t.clip(text, MAX_SECTION_TEXT)}}
+
+
+def context(*parts: str) -> Block:
+    elements = [{"type": "mrkdwn", "text": t.clip(p, MAX_CONTEXT_TEXT)} for p in parts if p][:MAX_CONTEXT_ELEMENTS]
+    return {"type": "context", "elements": elements}
+
+
+DIVIDER: Block = {"type": "divider"}
+
+
+def pack(
+    paragraphs: Iterable[str], *, limit: int, max_blocks: int, max_total: int, noun: str, code: bool = False
+) -> list[str]:
+    """Join paragraphs into at most ``max_blocks`` texts of at most ``limit`` characters, ``max_total`` in all.
+
+    Whatever does not fit is summarised in a last "…and N more <noun>" line, so the reader knows it was cut.
+    Room for that line is kept in every text, so adding it never breaks a limit.
+    """
+    items = list(paragraphs)
+    fence = 8 if code else 0  # "```\n" ... "\n```"
+    note_room = len(f"…and {len(items)} more {noun}") + 1
+    room = limit - fence - note_room
+    budget = max_total - note_room
+    chunks: list[list[str]] = [[]]
+    used, total, placed = 0, fence, 0
+    for raw in items:
+        item = t.clip(raw, room - 1)
+        cost = len(item) + 1
+        if chunks[-1] and used + cost > room:
+            if len(chunks) >= max(1, max_blocks) or total + fence + cost > budget:
+                break
+            chunks.append([])
+            used, total = 0, total + fence
+        if total + cost > budget:
+            break
+        chunks[-1].append(item)
+        used, total, placed = used + cost, total + cost, placed + 1
+    if placed < len(items):
+        chunks[-1].append(f"…and {len(items) - placed} more {noun}")
+    return ["```\n" + "\n".join(c) + "\n```" if code else "\n".join(c) for c in chunks if c]
+
+
+def render(alert: AnyAlert, *, status: str | None = None) -> SlackMessage:
+    """The Slack message for ``alert``; ``status`` adds a "latest" line (used when a root message is updated)."""
+    if isinstance(alert, DetectedAlert):
+        blocks = _detected(alert, status)
+    elif isinstance(alert, FollowUpAlert):
+        blocks = _follow_up(alert)
+    else:
+        blocks = _operator(alert)
+    text = t.fallback_text(alert, MAX_FALLBACK_TEXT)
+    problems = validate_blocks(blocks)
+    if problems:  # a bug in the builders must not cost the alert: send the plain text instead
+        blocks = [section(esc(text))]
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def _detected(alert: DetectedAlert, status: str | None) -> list[Block]:
+    blocks: list[Block] = [header(t.title(alert))]
+    facts = [alert.action or "Rule"]
+    if alert.filed_at is not None:
+        filing = f" ({alert.filing_type} filing)" if alert.filing_type else ""
+        facts.append(f"filed for public inspection {t.when(alert.filed_at)}{filing}")
+    else:
+        facts.append(f"announced {t.when(alert.announced_at)} ({alert.announced_source.value.replace('_', ' ')})")
+    if alert.filed_by:
+        facts.append(f"by {', '.join(alert.filed_by)}")
+    if alert.publication_date:
+        facts.append(f"published {alert.publication_date.isoformat()}")
+    if alert.effective_on:
+        facts.append(f"effective {alert.effective_on.isoformat()}")
+    facts.append(f"FR Doc {alert.document_number}")
+    title = link(alert.federal_register_url, t.clip(alert.title, 600))
+    blocks.append(section(f"*{title}*\n" + esc(" · ".join(facts))))
+    if alert.parse_error or alert.parse_status.value == "failed":
+        reason = esc(t.clip(alert.parse_error or "unknown error", 1000))
+        blocks.append(section(f":warning: *Entities could not be extracted* ({reason}). Read the rule via the links."))
+    tail = [context(*_links(alert))]
+    if status:
+        tail.insert(0, context(esc(status)))
+    securities_heading = section(f"*Matched securities ({len(alert.securities)})*")
+    spare_blocks = MAX_BLOCKS - len(blocks) - len(tail) - 2  # the divider and the securities heading
+    spare_text = MAX_TOTAL_TEXT - _total([*blocks, *tail, securities_heading])
+    if alert.entities:
+        names = [f"• {esc(e.name)}" + (f" ({esc(e.country)})" if e.country else "") for e in alert.entities]
+        verbs = sorted({e.action.value for e in alert.entities})
+        heading = f"*Entities ({len(alert.entities)}; {', '.join(verbs)})*\n"
+        share = spare_text // 3 if alert.securities else spare_text
+        texts = pack(
+            names,
+            limit=MAX_SECTION_TEXT - len(heading),
+            max_blocks=2,
+            max_total=share - len(heading),
+            noun="entities",
+        )
+        texts[0] = heading + texts[0]
+        blocks.extend(section(x) for x in texts)
+        spare_blocks -= len(texts)
+        spare_text -= sum(len(x) for x in texts)
+    if alert.securities:
+        blocks.append(DIVIDER)
+        blocks.append(securities_heading)
+        lines = [_security(s) for s in t.sorted_securities(alert.securities)]
+        texts = pack(lines, limit=MAX_SECTION_TEXT, max_blocks=spare_blocks, max_total=spare_text, noun="securities")
+        blocks.extend(section(x) for x in texts)
+    blocks.extend(tail)
+    return blocks
+
+
+def _security(s: MatchedSecurity) -> str:
+    review = " · _to review_" if not s.confirmed else ""
+    move = esc(t.move_text(s))
+    if s.move is not None:
+        move = move.replace(t.pct(s.move), f"*{t.pct(s.move)}*", 1)
+    return (
+        f"*`{esc(s.symbol)}`* {esc(s.issuer)} · {esc(s.exchange_mic)} · *{s.relation.value}* · "
+        f"score {s.score:.2f}{review}\n_{esc(t.clip(s.reason, 500))}_\nLast {move}"
+    )
+
+
+def _links(alert: DetectedAlert | FollowUpAlert) -> list[str]:
+    parts = []
+    if alert.federal_register_url:
+        parts.append(link(alert.federal_register_url, "Federal Register"))
+    if isinstance(alert, DetectedAlert) and alert.public_inspection_pdf_url:
+        parts.append(link(alert.public_inspection_pdf_url, "Public inspection PDF"))
+    parts.append(f"event {alert.event_id} · {esc(t.clip(alert.document_number, 100))}")
+    return [" · ".join(parts)]
+
+
+def _follow_up(alert: FollowUpAlert) -> list[Block]:
+    blocks: list[Block] = [header(t.title(alert)), section(f"*{esc(t.clip(alert.title, 300))}*")]
+    for headline in alert.headlines[:5]:
+        blocks.append(section(esc(t.clip(t.headline_text(headline), 1000))))
+    tail = [context(*_links(alert))]
+    if alert.securities:
+        car = f"CAR{t.window(alert.car_window)}"
+        head = f"{'symbol':<11} {'relation':<10} {'day 0':<10} {'AR':>8} {car:>11} {'t':>6}  note"
+        rows = [head] + [
+            f"{s.symbol:<11} {s.relation.value:<10} {s.day0.isoformat() if s.day0 else t.MISSING:<10} "
+            f"{t.pct(s.ar, 2):>8} {t.pct(s.car, 2):>11} {t.number(s.car_t):>6}  {t.study_note(s)}"
+            for s in t.sorted_lines(alert.securities)
+        ]
+        texts = pack(
+            [esc(row) for row in rows],
+            limit=MAX_SECTION_TEXT,
+            max_blocks=MAX_BLOCKS - len(blocks) - len(tail),
+            max_total=MAX_TOTAL_TEXT - _total([*blocks, *tail]),
+            noun="securities",
+            code=True,
+        )
+        blocks.extend(section(x) for x in texts)
+    blocks.extend(tail)
+    return blocks
+
+
+def _operator(alert: OperatorAlert) -> list[Block]:
+    blocks = [header(t.title(alert))]
+    if alert.detail:
+        blocks.append(section(esc(t.clip(alert.detail, 2000))))
+    where = []
+    if alert.failed_delivery_id is not None:
+        where.append(f"delivery {alert.failed_delivery_id}: `monitor alerts retry {alert.failed_delivery_id}`")
+    if alert.failed_dedup_key:
+        where.append(f"alert {esc(alert.failed_dedup_key)}")
+    where.append(f"raised {t.when(alert.raised_at)}")
+    blocks.append(context(" · ".join(where)))
+    return blocks
+
+
+def _text_length(block: Block) -> int:
+    total = len(block["text"]["text"]) if "text" in block else 0
+    for item in [*block.get("fields", []), *block.get("elements", [])]:
+        total += len(item.get("text", ""))
+    return total
+
+
+def _total(blocks: Iterable[Block]) -> int:
+    return sum(_text_length(b) for b in blocks)
+
+
+def validate_blocks(blocks: list[Block]) -> list[str]:
+    """Everything in ``blocks`` that Slack would refuse; an empty list means the message is sendable."""
+    problems: list[str] = []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks, more than {MAX_BLOCKS}")
+    for number, block in enumerate(blocks):
+        kind = block.get("type")
+        if kind == "header":
+            body = block["text"]
+            if body.get("type") != "plain_text":
+                problems.append(f"block {number}: a header's text must be plain_text")
+            if not 0 < len(body.get("text", "")) <= MAX_HEADER_TEXT:
+                problems.append(f"block {number}: header text of {len(body.get('text', ''))} characters")
+        elif kind == "section":
+            body_text = block.get("text", {}).get("text", "")
+            fields = block.get("fields", [])
+            if not body_text and not fields:
+                problems.append(f"block {number}: a section needs text or fields")
+            if len(body_text) > MAX_SECTION_TEXT:
+                problems.append(f"block {number}: section text of {len(body_text)} characters")
+            if len(fields) > MAX_FIELDS or any(len(f.get("text", "")) > MAX_FIELD_TEXT for f in fields):
+                problems.append(f"block {number}: too many or too long fields")
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not 0 < len(elements) <= MAX_CONTEXT_ELEMENTS:
+                problems.append(f"block {number}: a context needs 1 to {MAX_CONTEXT_ELEMENTS} elements")
+            if any(len(e.get("text", "")) > MAX_CONTEXT_TEXT for e in elements):
+                problems.append(f"block {number}: context text too long")
+        elif kind != "divider":
+            problems.append(f"block {number}: unexpected block type {kind!r}")
+    total = _total(blocks)
+    if total > MAX_TOTAL_TEXT:
+        problems.append(f"{total} characters of text in all blocks, more than {MAX_TOTAL_TEXT}")
+    return problems

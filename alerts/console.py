@@ -1,0 +1,151 @@
+"""The console sink: the default when no Slack token is set, showing what Slack would, readable in a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from alerts import text as t
+from alerts.base import Checkpoint, Outgoing, Receipt
+from alerts.chart import chart_filename, has_chart, render_chart
+from monitor.logs import get_logger
+from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, OperatorAlert
+
+log = get_logger(__name__)
+
+MAX_ENTITY_LINES = 40
+
+
+def render(alert: AnyAlert, *, reply_to: str | None = None) -> RenderableType:
+    """A rich panel with the same content as the Slack card."""
+    if isinstance(alert, DetectedAlert):
+        body, style = _detected(alert), "red"
+    elif isinstance(alert, FollowUpAlert):
+        body, style = _follow_up(alert), "cyan"
+    else:
+        body, style = _operator(alert), "yellow"
+    subtitle = f"reply to {reply_to}" if reply_to else None
+    return Panel(body, title=Text(t.title(alert), style="bold"), subtitle=subtitle, border_style=style, expand=True)
+
+
+def _detected(alert: DetectedAlert) -> RenderableType:
+    parts: list[RenderableType] = [Text(alert.title, style="bold")]
+    facts = [alert.action or "Rule"]
+    if alert.filed_at is not None:
+        filing = f" ({alert.filing_type} filing)" if alert.filing_type else ""
+        facts.append(f"filed for public inspection {t.when(alert.filed_at)}{filing}")
+    else:
+        facts.append(f"announced {t.when(alert.announced_at)} ({alert.announced_source.value.replace('_', ' ')})")
+    if alert.filed_by:
+        facts.append(f"by {', '.join(alert.filed_by)}")
+    if alert.publication_date:
+        facts.append(f"published {alert.publication_date.isoformat()}")
+    facts.append(f"FR Doc {alert.document_number}")
+    parts.append(Text(" · ".join(facts)))
+    if alert.parse_error or alert.parse_status.value == "failed":
+        parts.append(Text(f"Entities could not be extracted: {alert.parse_error or 'unknown error'}", style="yellow"))
+    if alert.entities:
+        names = [e.name + (f" ({e.country})" if e.country else "") for e in alert.entities]
+        shown = names[:MAX_ENTITY_LINES]
+        more = f"\n…and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+        parts.append(Text(f"Entities ({len(names)}):\n  " + "\n  ".join(shown) + more))
+    if alert.securities:
+        table = Table(title="Matched securities", expand=True, show_lines=False)
+        for column in ("symbol", "issuer", "exchange", "relation", "score", "last", "since announcement"):
+            table.add_column(column, overflow="fold", justify="right" if column in ("score", "last") else "left")
+        ordered = t.sorted_securities(alert.securities)
+        for s in ordered:
+            move = t.pct(s.move) + (" ext" if s.extended_hours and s.move is not None else "")
+            move += " halted" if s.halted else ""
+            last = t.price(s.last_price, s.currency)
+            score = f"{s.score:.2f}" + ("" if s.confirmed else " ?")
+            style = "red" if (s.move or 0) < 0 else "green" if (s.move or 0) > 0 else ""
+            table.add_row(s.symbol, s.issuer, s.exchange_mic, s.relation.value, score, last, Text(move, style))
+        parts.append(table)
+        reasons = "\n".join(f"  {s.symbol:<11} {s.reason}" for s in ordered)
+        parts.append(Text("Why (? = to review, ext = extended hours):\n" + reasons, style="dim"))
+    parts.append(Text(_links(alert), style="dim"))
+    return Group(*parts)
+
+
+def _follow_up(alert: FollowUpAlert) -> RenderableType:
+    parts: list[RenderableType] = [Text(alert.title, style="bold")]
+    for headline in alert.headlines:
+        parts.append(Text(t.headline_text(headline)))
+    if alert.securities:
+        table = Table(expand=True)
+        car = f"CAR{t.window(alert.car_window)}"
+        for column in ("symbol", "relation", "day 0", "through", "AR", car, "t", "note"):
+            table.add_column(column, justify="right" if column in ("AR", car, "t") else "left")
+        for s in t.sorted_lines(alert.securities):
+            style = "red" if (s.car or 0) < 0 else "green" if (s.car or 0) > 0 else ""
+            table.add_row(
+                s.symbol,
+                s.relation.value,
+                s.day0.isoformat() if s.day0 else t.MISSING,
+                s.through.isoformat() if s.through else t.MISSING,
+                t.pct(s.ar, 2),
+                Text(t.pct(s.car, 2), style),
+                t.number(s.car_t),
+                t.study_note(s),
+            )
+        parts.append(table)
+    parts.append(Text(_links(alert), style="dim"))
+    return Group(*parts)
+
+
+def _operator(alert: OperatorAlert) -> RenderableType:
+    lines = [alert.detail or ""]
+    if alert.failed_delivery_id is not None:
+        lines.append(f"retry with: monitor alerts retry {alert.failed_delivery_id}")
+    lines.append(f"raised {t.when(alert.raised_at)}")
+    return Text("\n".join(line for line in lines if line))
+
+
+def _links(alert: DetectedAlert | FollowUpAlert) -> str:
+    links = [f"Federal Register: {alert.federal_register_url}"] if alert.federal_register_url else []
+    if isinstance(alert, DetectedAlert) and alert.public_inspection_pdf_url:
+        links.append(f"public inspection PDF: {alert.public_inspection_pdf_url}")
+    links.append(f"event {alert.event_id}")
+    return " · ".join(links)
+
+
+class ConsoleSink:
+    name = "console"
+    threads = False  # a follow-up names its root instead of waiting for it
+
+    def __init__(self, console: Console | None = None, *, chart_dir: Path | None = None) -> None:
+        self.console = console or Console(highlight=False, soft_wrap=False)
+        self.chart_dir = chart_dir
+
+    def deliver(self, item: Outgoing, checkpoint: Checkpoint) -> Receipt:
+        alert = item.alert
+        reply_to = item.root.dedup_key if item.root is not None else None
+        self.console.print(render(alert, reply_to=reply_to))
+        detail: dict[str, str] = {}
+        if isinstance(alert, FollowUpAlert) and self.chart_dir is not None and has_chart(alert):
+            path = self._save_chart(alert, item.dedup_key)
+            if path is not None:
+                self.console.print(Text(f"chart: {path}", style="dim"))
+                detail["chart"] = str(path)
+        return Receipt(detail=detail)
+
+    def _save_chart(self, alert: FollowUpAlert, key: str) -> Path | None:
+        assert self.chart_dir is not None
+        try:
+            png = render_chart(alert)
+            self.chart_dir.mkdir(parents=True, exist_ok=True)
+            path = self.chart_dir / chart_filename(key)
+            path.write_bytes(png)
+        except (OSError, ValueError) as exc:  # the alert itself is already on screen; a chart is a bonus
+            log.warning("chart_not_saved", dedup_key=key, error=f"{type(exc).__name__}: {exc}")
+            return None
+        return path
+
+    def send_test(self, text: str) -> str:
+        self.console.print(Panel(Text(text), title="monitor alerts test", border_style="green"))
+        return "printed to the terminal"
