@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+import monitor.commands.alerts_cmd as alerts_cmd
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 import monitor.commands.prices_cmd as prices_cmd
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 feeds_cmd.register(app)  # monitor poll, monitor extract
+app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
 app.add_typer(prices_cmd.app, name="prices")

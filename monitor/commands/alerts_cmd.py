@@ -1,0 +1,124 @@
+"""``monitor alerts``: test the sinks, inspect the outbox, retry a dead delivery, run one delivery pass."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from monitor.commands._common import app_context, console, print_json
+from monitor.models import AlertStatus
+
+app = typer.Typer(help="Alert sinks and the alert outbox.", no_args_is_help=True)
+
+
+@app.command("test")
+def send_test(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {sink, ok, answer}."),
+) -> None:
+    """Send a test message to each configured sink now and report what each answered (exit 1 if any failed)."""
+    from alerts.sinks import build_sink
+    from monitor import __version__
+    from monitor.clock import SystemClock
+    from monitor.errors import MonitorError
+    from monitor.outbox import configured_sinks
+
+    settings = app_context(ctx).settings
+    text = (
+        f"Test message from entity-list-monitor {__version__} at {SystemClock().now():%Y-%m-%d %H:%M:%S} UTC: "
+        "alerts to this destination work."
+    )
+    results: list[dict[str, object]] = []
+    for name in configured_sinks(settings):
+        try:
+            answer = build_sink(name, settings, console=console).send_test(text)
+            results.append({"sink": name, "ok": True, "answer": answer})
+        except MonitorError as exc:
+            results.append({"sink": name, "ok": False, "answer": str(exc)})
+    if as_json:
+        print_json(results)
+    else:
+        table = Table(title="Alert sinks")
+        for column in ("sink", "result", "answer"):
+            table.add_column(column, overflow="fold")
+        for row in results:
+            table.add_row(str(row["sink"]), "ok" if row["ok"] else "[red]failed[/red]", str(row["answer"]))
+        console.print(table)
+    if not all(row["ok"] for row in results):
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: AlertStatus | None = typer.Option(None, "--status", help="Only deliveries in this state."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Most rows shown, newest alerts first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Alert deliveries, one row per alert and sink: status, attempts, next attempt, last error."""
+    from alerts.admin import list_deliveries
+
+    with app_context(ctx).sessions()() as session:
+        rows = list_deliveries(session, status=status, limit=limit)
+    if as_json:
+        print_json([row.as_json() for row in rows])
+        return
+    table = Table(title=f"Alert deliveries ({status.value if status else 'all'})")
+    for column in ("id", "alert", "sink", "status", "tries", "next try / sent (UTC)", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        moment = row.sent_at if row.sent_at is not None else row.next_attempt_at
+        table.add_row(
+            str(row.id),
+            row.dedup_key,
+            row.sink,
+            row.status,
+            str(row.attempts),
+            f"{moment:%Y-%m-%d %H:%M:%S}",
+            row.last_error or "",
+        )
+    console.print(table if rows else "no alert deliveries" + (f" with status {status.value}" if status else ""))
+
+
+@app.command("retry")
+def retry(
+    ctx: typer.Context,
+    delivery_ids: list[int] = typer.Argument(..., help="Delivery ID(s) from `monitor alerts list`."),
+) -> None:
+    """Queue dead (or stuck) deliveries again, due now. A delivery a sink already accepted is never resent."""
+    from alerts.admin import retry_delivery
+    from monitor.clock import SystemClock
+
+    context = app_context(ctx)
+    timeout = context.settings.alerts.claim_timeout_seconds
+    with context.sessions().begin() as session:
+        views = [
+            retry_delivery(session, delivery_id, now=SystemClock().now(), claim_timeout_seconds=timeout)
+            for delivery_id in delivery_ids
+        ]
+    for view in views:
+        console.print(f"delivery {view.id} ({view.dedup_key} to {view.sink}) is queued again")
+
+
+@app.command("deliver")
+def deliver(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Most deliveries attempted (alerts.batch_size)."),
+) -> None:
+    """Run one delivery pass now: send what is due, as the daemon's delivery job does."""
+    from alerts.outbox import DeliveryWorker
+    from alerts.sinks import build_sinks
+    from monitor.clock import SystemClock
+
+    context = app_context(ctx)
+    worker = DeliveryWorker(
+        context.sessions(),
+        build_sinks(context.settings, console=console),
+        settings=context.settings,
+        clock=SystemClock(),
+    )
+    report = worker.run_once(limit=limit)
+    console.print(
+        f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
+        f"waiting for their thread {report.waiting}, skipped {report.skipped}"
+    )

@@ -1,0 +1,121 @@
+"""``monitor alerts test|list|retry|deliver`` end to end: the CLI, the embedded database and the fake Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from monitor.cli import main
+from monitor.config import Settings
+from monitor.db.engine import make_engine, session_factory
+from monitor.db.migrate import upgrade
+from monitor.db.tables.outbox import AlertDelivery
+from monitor.models import AlertStage
+from monitor.outbox import enqueue
+from tests.fakes.alert_samples import detected, follow_up, make_event
+from tests.fakes.slack_server import FakeSlack, Fault
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        for key, value in server.settings().items():
+            monkeypatch.setenv(f"MONITOR_SLACK__{key.upper()}", str(value))
+        monkeypatch.setenv("MONITOR_ALERTS__CHARTS", "false")
+        yield server
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def queue_rule(data_dir: Path) -> None:
+    engine = make_engine(f"sqlite:///{data_dir / 'monitor.db'}")
+    upgrade(engine)
+    settings = Settings(slack={"bot_token": "xoxb-x", "channel": "C0TESTCHAN1"})
+    with session_factory(engine).begin() as session:
+        event = make_event(session)
+        now = datetime.now(UTC)
+        enqueue(session, detected(event), settings=settings, now=now)
+        enqueue(session, follow_up(event, AlertStage.DAY0), settings=settings, now=now)
+    engine.dispose()
+
+
+def deliveries(data_dir: Path) -> list[AlertDelivery]:
+    engine = make_engine(f"sqlite:///{data_dir / 'monitor.db'}")
+    with session_factory(engine)() as session:
+        rows = list(session.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
+    engine.dispose()
+    return rows
+
+
+def test_alerts_test_reports_what_each_sink_answered(capsys: pytest.CaptureFixture[str], slack: FakeSlack) -> None:
+    code, out, _ = run(capsys, "alerts", "test", "--json")
+    assert code == 0
+    [result] = json.loads(out)
+    assert result["sink"] == "slack"
+    assert result["ok"] is True
+    assert f"in {slack.channel} as entity-list-monitor (Test Trading Desk" in result["answer"]
+    assert slack.count("auth.test") == 1
+    assert slack.messages()[0]["text"].startswith("Test message from entity-list-monitor")
+
+
+def test_alerts_test_fails_with_the_reason_and_no_token(
+    capsys: pytest.CaptureFixture[str], slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_SLACK__BOT_TOKEN", "xoxb-revoked-cli-token-31")
+    monkeypatch.setenv("MONITOR_WEBHOOK__URL", "http://127.0.0.1:9/hook")
+    code, out, err = run(capsys, "alerts", "test")
+    assert code == 1
+    assert "invalid_auth" in out
+    assert "unreachable" in out  # the webhook, in its own row
+    assert "xoxb-revoked-cli-token-31" not in out + err
+
+
+def test_console_is_the_default_sink(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "alerts", "test")
+    assert code == 0
+    assert "console" in out
+    assert "printed to the terminal" in out
+
+
+def test_deliver_list_and_retry(capsys: pytest.CaptureFixture[str], slack: FakeSlack, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    queue_rule(data_dir)
+    slack.fail("chat.postMessage", Fault.slack_error("not_in_channel"))
+    code, out, _ = run(capsys, "alerts", "deliver")
+    assert code == 0
+    assert "sent 1, retrying 0, dead 1" in out  # the follow-up of a dead root stands on its own
+    code, out, _ = run(capsys, "alerts", "list", "--status", "dead", "--json")
+    [dead] = json.loads(out)
+    assert dead["stage"] == "detected"
+    assert "not_in_channel" in dead["last_error"]
+
+    code, out, _ = run(capsys, "alerts", "retry", str(dead["id"]))
+    assert code == 0
+    assert "is queued again" in out
+    code, out, _ = run(capsys, "alerts", "deliver")
+    assert "sent 2" in out  # the root, and the operator alert on the console
+    assert "alerts to slack are failing" in out
+    assert slack.dedup_keys() == {"event:1:g:all:detected": 1, "event:1:g:all:day0": 1}
+    assert {row.status for row in deliveries(data_dir)} == {"sent"}
+
+    code, out, _ = run(capsys, "alerts", "list")
+    assert code == 0
+    assert "day0" in out
+    assert "sent" in out
+    code, _, err = run(capsys, "alerts", "retry", str(dead["id"]))
+    assert code == 2
+    assert "is not sent twice" in err
+    code, _, err = run(capsys, "alerts", "retry", "999")
+    assert code == 2
+    assert "no alert delivery with ID 999" in err
+    code, out, _ = run(capsys, "alerts", "list", "--status", "pending")
+    assert "no alert deliveries with status pending" in out
