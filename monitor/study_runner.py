@@ -12,11 +12,12 @@ its data, is reported with its reason and never stops the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from monitor.clock import Clock, SystemClock
 from monitor.errors import CalendarOutOfRange, InputError
 from monitor.logs import get_logger
 from monitor.models import StudyStatus
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.prices.calendars import Calendars
+    from monitor.prices.sources import PriceSource
+    from monitor.prices.store import PriceStore, RefreshResult
 
 log = get_logger(__name__)
 
@@ -104,7 +107,7 @@ class BarReader(Protocol):
 class SourceBars:
     """A ``PriceSource`` (e.g. ``CsvDirectorySource``) read directly; missing symbols are remembered with why."""
 
-    source: Any  # monitor.prices.sources.PriceSource
+    source: PriceSource
     problems: dict[str, str] = field(default_factory=dict)
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
@@ -124,11 +127,11 @@ class SourceBars:
 class StoreBars:
     """The database price store; with a ``source`` it first fetches symbols whose stored bars miss the range."""
 
-    store: Any  # monitor.prices.store.PriceStore
-    source: Any | None = None  # monitor.prices.sources.PriceSource
-    today: date | None = None
+    store: PriceStore
+    source: PriceSource | None = None
+    clock: Clock = field(default_factory=SystemClock)  # "today", for deciding whether stored bars are stale
     problems: dict[str, str] = field(default_factory=dict)
-    on_fetch: Any = None  # called with each RefreshResult (progress bars)
+    on_fetch: Callable[[RefreshResult], None] | None = None  # progress bars
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
         wanted = list(dict.fromkeys(symbols))
@@ -136,12 +139,10 @@ class StoreBars:
         if self.source is None:
             return stored
         missing = [s for s in wanted if self._incomplete(stored[s], start, end)]
-        for symbol in missing:
-            result = self.store.refresh(symbol, self.source, since=start)
-            if self.on_fetch is not None:
-                self.on_fetch(result)
+        # refresh_many stops at a rate limit, so a throttled source is not hammered symbol after symbol.
+        for result in self.store.refresh_many(missing, self.source, since=start, on_result=self.on_fetch):
             if result.status != "ok":
-                self.problems[symbol] = result.reason or result.status
+                self.problems[result.symbol] = result.reason or result.status
         if missing:
             stored.update(self.store.bars_many(missing, start, end))
         return stored
@@ -150,7 +151,7 @@ class StoreBars:
         if frame.empty:
             return True
         first, last = frame.index[0].date(), frame.index[-1].date()
-        today = self.today or datetime.now(UTC).date()
+        today = self.clock.now().date()
         stale = last < min(end or today, today - timedelta(days=1)) - timedelta(days=4)
         short = start is not None and first > start + timedelta(days=10)
         return stale or short

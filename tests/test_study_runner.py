@@ -160,8 +160,9 @@ def test_after_the_data_ends_the_study_waits() -> None:
 def test_store_bars_fetch_only_what_is_missing(sessions: sessionmaker[Session]) -> None:
     csv = CsvDirectorySource(PRICES)
     source = StaticSource({s: csv.history(s, date(2017, 1, 1), date(2020, 6, 30)) for s in ("AMBA", "^GSPC")})
-    store = PriceStore(sessions, shared_calendars(), clock=SimulatedClock(datetime(2020, 7, 1, tzinfo=UTC)))
-    bars = StoreBars(store, source, today=date(2020, 7, 1))
+    clock = SimulatedClock(datetime(2020, 7, 1, tzinfo=UTC))
+    store = PriceStore(sessions, shared_calendars(), clock=clock)
+    bars = StoreBars(store, source, clock=clock)
     first = run([Subject("AMBA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
     assert {call[0] for call in source.calls} == {"AMBA", "^GSPC"}
     calls = len(source.calls)
@@ -212,3 +213,15 @@ def test_save_and_load_round_trip_idempotently(sessions: sessionmaker[Session], 
     hik = next(s for s in stored["securities"] if s["symbol"] == "002415.SZ")
     assert [d["halted"] for d in hik["days"]][5:7] == [True, True]
     assert hik["days"][5]["ar"] is None
+
+
+def test_store_bars_report_a_symbol_the_source_lacks(sessions: sessionmaker[Session]) -> None:
+    csv = CsvDirectorySource(PRICES)
+    source = StaticSource({s: csv.history(s, date(2017, 1, 1), date(2020, 6, 30)) for s in ("AMBA", "^GSPC")})
+    clock = SimulatedClock(datetime(2020, 7, 1, tzinfo=UTC))
+    bars = StoreBars(PriceStore(sessions, shared_calendars(), clock=clock), source, clock=clock)
+    result = run([Subject("AMBA"), Subject("NVDA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    nvda = result.result.security("NVDA")
+    assert nvda.status == "insufficient_data"
+    assert nvda.reason == "NVDA: not in static"
+    assert result.result.security("AMBA").status == "complete"

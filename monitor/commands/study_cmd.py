@@ -129,7 +129,8 @@ def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
 
     context = app_context(ctx)
     settings = context.settings
-    store = PriceStore.from_settings(context.sessions(), settings, clock=SystemClock())
+    clock = SystemClock()
+    store = PriceStore.from_settings(context.sessions(), settings, clock=clock)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True)
     task = progress.add_task("checking the price store", total=None)
 
@@ -138,7 +139,7 @@ def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
         progress.update(task, description=f"fetched {result.symbol}: {result.status}")
 
     ctx.call_on_close(progress.stop)
-    return StoreBars(store, make_source(settings.prices.source, settings=settings), on_fetch=fetched)
+    return StoreBars(store, make_source(settings.prices.source, settings=settings), clock=clock, on_fetch=fetched)
 
 
 # --- the human-readable report ------------------------------------------------------------------------------------
