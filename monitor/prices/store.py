@@ -41,6 +41,7 @@ log = get_logger(__name__)
 
 OK, NO_DATA, DEGRADED, ERROR = "ok", "no_data", "degraded", "error"
 _DAILY: Table = DailyPrice.__table__  # type: ignore[assignment]
+MAX_CONSECUTIVE_ERRORS = 3  # a batch stops after this many source failures in a row
 _RTOL = 1e-6  # relative change in a stored close that counts as a re-based history
 
 
@@ -138,28 +139,32 @@ class PriceStore:
         full: bool = False,
         on_result: Callable[[RefreshResult], None] | None = None,
     ) -> list[RefreshResult]:
-        """Refresh each symbol in turn; stops at a rate limit (the rest are reported as ``degraded``, untouched)."""
+        """Refresh each symbol in turn. Stops at a rate limit, or after ``MAX_CONSECUTIVE_ERRORS`` source failures
+        in a row (the source is down, not the symbol); the rest are reported as skipped and left untouched."""
         results: list[RefreshResult] = []
         pending = [normalise_symbol(s) for s in symbols]
+        errors_in_a_row = 0
         for position, symbol in enumerate(pending):
             result = self.refresh(symbol, source, since=since, mic=(mics or {}).get(symbol), full=full)
             results.append(result)
             if on_result is not None:
                 on_result(result)
+            errors_in_a_row = errors_in_a_row + 1 if result.status == ERROR else 0
             if result.status == DEGRADED:
-                for rest in pending[position + 1 :]:
-                    skipped = RefreshResult(
-                        rest,
-                        DEGRADED,
-                        "skipped",
-                        reason="not attempted: source rate-limited",
-                        retry_after=result.retry_after,
-                    )
-                    results.append(skipped)
-                    if on_result is not None:
-                        on_result(skipped)
-                log.warning("price_refresh_stopped", at=symbol, skipped=len(pending) - position - 1)
-                break
+                status, why = DEGRADED, "source rate-limited"
+            elif errors_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+                status, why = ERROR, f"{errors_in_a_row} source failures in a row"
+            else:
+                continue
+            for rest in pending[position + 1 :]:
+                skipped = RefreshResult(
+                    rest, status, "skipped", reason=f"not attempted: {why}", retry_after=result.retry_after
+                )
+                results.append(skipped)
+                if on_result is not None:
+                    on_result(skipped)
+            log.warning("price_refresh_stopped", at=symbol, why=why, skipped=len(pending) - position - 1)
+            break
         return results
 
     def _replace(

@@ -183,6 +183,20 @@ def test_failures_are_recorded_per_symbol_and_a_rate_limit_stops_the_batch(sessi
     assert metrics.REGISTRY.get_sample_value("monitor_prices_degraded") == 0
 
 
+def test_a_source_outage_stops_the_batch_after_three_failures(sessions: sessionmaker[Session]) -> None:
+    symbols = ["AMBA", "MU", "NVDA", "LITE", "QRVO"]
+    source = Scripted({s: CSV.history(s, date(2019, 10, 1), date(2019, 10, 31)) for s in symbols})
+    for symbol in ("MU", "NVDA", "LITE"):
+        source.failures[symbol] = PriceSourceUnavailable(f"{symbol}: Could not resolve host", symbol=symbol)
+    results = make_store(sessions, SimulatedClock(utc(2019, 11, 1))).refresh_many(symbols, source)
+    assert [(r.symbol, r.status, r.mode) for r in results] == [
+        ("AMBA", "ok", "full"), ("MU", "error", "skipped"), ("NVDA", "error", "skipped"),
+        ("LITE", "error", "skipped"), ("QRVO", "error", "skipped"),
+    ]  # fmt: skip
+    assert results[-1].reason == "not attempted: 3 source failures in a row"
+    assert [call[0] for call in source.calls] == ["AMBA", "MU", "NVDA", "LITE"]
+
+
 def test_a_failed_refresh_keeps_the_stored_bars(sessions: sessionmaker[Session]) -> None:
     source = Scripted({"AMBA": CSV.history("AMBA", date(2019, 10, 1), date(2019, 10, 31))})
     store = make_store(sessions, SimulatedClock(utc(2019, 11, 1)))
