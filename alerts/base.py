@@ -24,7 +24,7 @@ class RootMessage:
     """Where a follow-up's thread lives: the detected alert's message as one sink delivered it."""
 
     dedup_key: str
-    alert: DetectedAlert  # as that sink saw it (routing applied)
+    alert: DetectedAlert | None  # as that sink saw it (routing applied); None if it no longer parses
     channel: str | None
     external_id: str | None  # Slack: the message ts
 

@@ -263,8 +263,12 @@ class DeliveryWorker:
             return "ok", None  # no thread on this sink: the follow-up stands on its own
         if delivery.status != AlertStatus.SENT.value:
             return "wait", None
-        root_alert = apply_routing(parse_alert(root_row.payload), Routing.from_json(delivery.routing))
-        assert isinstance(root_alert, DetectedAlert)
+        root_alert: DetectedAlert | None = None
+        try:
+            parsed = apply_routing(parse_alert(root_row.payload), Routing.from_json(delivery.routing))
+            root_alert = parsed if isinstance(parsed, DetectedAlert) else None
+        except ValidationError:  # the card cannot be re-rendered, but its thread is still the place to reply
+            log.warning("alert_root_unreadable", dedup_key=root_row.dedup_key)
         return "ok", RootMessage(root_row.dedup_key, root_alert, delivery.channel, delivery.external_id)
 
     # --- settling ------------------------------------------------------------------------------------------------

@@ -354,6 +354,25 @@ def test_a_sink_bug_is_retried_not_fatal_and_retry_after_is_honoured(sqlite_sess
     assert worker.run_once().sent == 1
 
 
+def test_a_follow_up_still_finds_the_thread_of_a_card_that_no_longer_parses(
+    sqlite_sessions: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = make_settings(slack, charts=False)
+    event = new_event(sqlite_sessions)
+    [root_id] = add(sqlite_sessions, settings, detected(event))
+    worker = DeliveryWorker(
+        sqlite_sessions, {"slack": slack_sink(slack, settings)}, settings=settings, clock=SimulatedClock(wall_now())
+    )
+    worker.run_once()
+    with sqlite_sessions.begin() as session:
+        session.execute(update(AlertRow).where(AlertRow.id == root_id).values(payload={"stage": "detected"}))
+    add(sqlite_sessions, settings, follow_up(event, AlertStage.DAY1))
+    assert worker.run_once().sent == 1
+    [root] = slack.top_level()
+    assert len(slack.thread(None, root["ts"])) == 1
+    assert slack.count("chat.update") == 0  # the card cannot be re-rendered, so it is left as it is
+
+
 def test_deliveries_are_counted_for_prometheus(sqlite_sessions: sessionmaker[Session]) -> None:
     def sample(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0
