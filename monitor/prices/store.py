@@ -143,6 +143,8 @@ class PriceStore:
         in a row (the source is down, not the symbol); the rest are reported as skipped and left untouched."""
         results: list[RefreshResult] = []
         pending = [normalise_symbol(s) for s in symbols]
+        for symbol in pending:  # a typo or an unknown venue fails the command before anything is fetched
+            listing(symbol, mic=(mics or {}).get(symbol))
         errors_in_a_row = 0
         for position, symbol in enumerate(pending):
             result = self.refresh(symbol, source, since=since, mic=(mics or {}).get(symbol), full=full)

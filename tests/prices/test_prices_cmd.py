@@ -61,6 +61,13 @@ def test_fetch_reports_failures_with_exit_1(capsys: pytest.CaptureFixture[str]) 
     assert "NOPE.csv" in out
 
 
+def test_fetch_refuses_an_unknown_index_before_fetching(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "prices", "fetch", "MU", "^FOO", "--source", SOURCE)
+    assert code == 2
+    assert "index ^FOO: unknown venue" in err
+    assert out == ""
+
+
 def test_fetch_uses_the_configured_source(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONITOR_PRICES__SOURCE", SOURCE)
     code, out, _ = run(capsys, "prices", "fetch", "^GSPC", "--since", "2019-10-01", "--json")
