@@ -1,1 +1,11 @@
-"""Alert delivery: the transactional outbox, and the Slack, console and webhook sinks."""
+"""Alert delivery: the transactional outbox's delivery side, and the Slack, console and webhook sinks.
+
+The write side (typed alerts, dedup keys, routing, ``enqueue``) is ``monitor.outbox``, so the pipeline can write
+alerts in the same transaction as their facts without importing this package. Here:
+
+- ``alerts.outbox.DeliveryWorker(sessions, sinks, settings=, clock=).run_once()``: one delivery pass.
+- ``alerts.sinks.build_sinks(settings)``: the configured sinks (plus the console, for operator alerts).
+- ``alerts.slack.SlackSink``, ``alerts.console.ConsoleSink``, ``alerts.webhook.WebhookSink``: the sinks.
+- ``alerts.blocks`` (Block Kit within Slack's limits), ``alerts.chart`` (AR/CAR PNG), ``alerts.text`` (wording).
+- ``alerts.admin``: ``list_deliveries`` and ``retry_delivery`` for ``monitor alerts``.
+"""
