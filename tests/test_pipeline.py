@@ -1,0 +1,238 @@
+"""The pipeline on the October 2019 rule: saved Federal Register responses, the real prices, a simulated clock.
+
+One story, told on SQLite and PostgreSQL: the published rule arrives on 2019-10-09, is dated by its
+public-inspection filing (2019-10-07 16:15 ET, after the US close), matches the four listed targets and Ambarella,
+and is followed as each exchange's sessions close, with Hikvision and Dahua halted until 10-10.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.clock import SimulatedClock
+from monitor.config import Settings
+from monitor.db.tables import AlertDelivery, AlertRow, Document, EventRow, MatchRow, Study, StudyDay
+from monitor.feeds.wiring import build_clients, build_poller
+from monitor.models import AnnouncementSource, FeedName, ParseStatus
+from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
+from monitor.pipeline import Pipeline, PipelineOptions
+from monitor.prices.calendars import calendars_from_settings
+from monitor.prices.sources import CsvDirectorySource
+from tests.conftest import SHARED_DATA
+
+RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
+PRICES = SHARED_DATA / "prices"
+TARGETS = {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class Story:
+    def __init__(self, sessions: sessionmaker[Session], tmp_path: Path, start: datetime, **options: object) -> None:
+        self.settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{PRICES}"}, study={"placebo_draws": 40})
+        self.sessions = sessions
+        self.clock = SimulatedClock(start)
+        clients = build_clients(self.settings, source=f"dir:{RULE_DIR}", clock=self.clock, sleep=lambda _: None)
+        self.poller = build_poller(self.settings, sessions, self.clock, clients)
+        self.pipeline = Pipeline(
+            sessions,
+            self.settings,
+            self.clock,
+            calendars=calendars_from_settings(self.settings),
+            price_source=CsvDirectorySource(PRICES),
+            options=PipelineOptions(**options),  # type: ignore[arg-type]
+        )
+
+    def poll(self, feed: FeedName) -> list[object]:
+        return list(self.pipeline.handle(self.poller.poll(feed).arrivals))
+
+    def advance(self, when: datetime) -> tuple[str, ...]:
+        self.clock.set(when)
+        self.pipeline.refresh_prices()
+        return self.pipeline.update_studies().follow_ups
+
+    def alerts(self) -> dict[str, object]:
+        with self.sessions() as session:
+            return {row.dedup_key: parse_alert(row.payload) for row in session.scalars(select(AlertRow))}
+
+
+def _event(sessions: sessionmaker[Session], number: str) -> EventRow:
+    with sessions() as session:
+        return session.scalars(
+            select(EventRow)
+            .join(Document, Document.id == EventRow.document_id)
+            .where(Document.document_number == number)
+        ).one()
+
+
+def test_october_2019_rule_end_to_end(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    outcomes = story.poll(FeedName.DOCUMENTS)
+    main = next(o for o in outcomes if o.document_number == "2019-22210")  # type: ignore[attr-defined]
+    assert main.parse_status is ParseStatus.PARSED
+    assert main.announced_at == at("2019-10-07T20:15:00")  # the filing time from the PI PDF epoch
+    assert TARGETS | {"AMBA"} <= set(main.confirmed)
+    event = _event(sessions, "2019-22210")
+    assert event.announced_source == AnnouncementSource.PI_FILED_AT.value
+    assert event.alerts_enabled
+
+    card = story.alerts()[f"event:{event.id}:g:all:detected"]
+    assert isinstance(card, DetectedAlert)
+    assert len(card.entities) == 28
+    shown = {line.symbol: line for line in card.securities}
+    assert TARGETS | {"AMBA"} <= set(shown)
+    assert shown["AMBA"].relation.value == "supplier"
+    assert shown["002415.SZ"].relation.value == "direct"
+    assert shown["002415.SZ"].last_price == pytest.approx(32.30)  # halted since 09-30: the last close stands
+    assert card.securities[0].relation.value == "direct"  # targets first
+    bureaus = [e.name for e in card.entities if "Public Security Bureau" in e.name]
+    assert len(bureaus) == 19
+    with sessions() as session:
+        matched_entities = session.scalars(select(MatchRow.reason)).all()
+    assert not any("Public Security Bureau" in reason for reason in matched_entities)
+
+    with sessions() as session:
+        days0 = dict(session.execute(select(Study.symbol, Study.day0).where(Study.event_id == event.id)).all())
+    assert days0["AMBA"] == days0["002415.SZ"] == date(2019, 10, 8)
+
+    # 10-10 08:00 UTC: 10-08 and 10-09 have closed in Shenzhen and New York.
+    queued = set(story.advance(at("2019-10-10T08:00:00")))
+    assert {f"event:{event.id}:g:XSHG:day0", f"event:{event.id}:g:XNYS:day0"} <= queued
+    assert {f"event:{event.id}:g:XSHG:day1", f"event:{event.id}:g:XNYS:day1"} <= queued
+    day0 = story.alerts()[f"event:{event.id}:g:XNYS:day0"]
+    assert isinstance(day0, FollowUpAlert)
+    amba = next(line for line in day0.securities if line.symbol == "AMBA")
+    assert amba.ar is not None
+    assert amba.ar < -0.05
+    shenzhen = story.alerts()[f"event:{event.id}:g:XSHG:day0"]
+    assert isinstance(shenzhen, FollowUpAlert)
+    hikvision = next(line for line in shenzhen.securities if line.symbol == "002415.SZ")
+    assert hikvision.halted
+    assert hikvision.ar is None  # a halt is never a zero abnormal return
+
+    story.advance(at("2019-10-23T00:00:00"))
+    keys = set(story.alerts())
+    for calendar in ("XSHG", "XNYS"):
+        assert f"event:{event.id}:g:{calendar}:window_closed" in keys
+    with sessions() as session:
+        studies = {s.symbol: s for s in session.scalars(select(Study).where(Study.event_id == event.id))}
+        hik_days = session.scalars(
+            select(StudyDay).where(StudyDay.study_id == studies["002415.SZ"].id).order_by(StudyDay.rel_day)
+        ).all()
+    assert studies["AMBA"].status == "complete"
+    assert studies["002415.SZ"].day0_halted
+    assert studies["002415.SZ"].reaction_date == date(2019, 10, 10)
+    reaction = next(day for day in hik_days if day.date == date(2019, 10, 10))
+    assert reaction.sessions == 3
+    assert reaction.ret == pytest.approx(30.90 / 32.30 - 1, abs=1e-4)
+
+
+def test_running_everything_twice_changes_nothing(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    story.poll(FeedName.DOCUMENTS)
+    story.advance(at("2019-10-12T00:00:00"))
+
+    def counts() -> tuple[int, ...]:
+        with sessions() as session:
+            return tuple(
+                session.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (EventRow, MatchRow, Study, StudyDay, AlertRow, AlertDelivery)
+            )
+
+    before = counts()
+    event = _event(sessions, "2019-22210")
+    assert story.pipeline.document_arrived(event.document_id) is not None
+    assert story.pipeline.update_studies().follow_ups == ()
+    assert counts() == before
+
+
+def test_no_look_ahead(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """Every bar of 2019 is on disk, but at 21:00 UTC on 10-08 the study sees New York only through 10-08."""
+    story = Story(sessions, tmp_path, at("2019-10-08T21:00:00"), overrides={"2019-22210": at("2019-10-07T20:15:00")})
+    story.poll(FeedName.DOCUMENTS)
+    story.advance(at("2019-10-08T21:00:00"))
+    with sessions() as session:
+        amba = session.scalars(select(Study).where(Study.symbol == "AMBA")).one()
+        dates = session.scalars(select(StudyDay.date).where(StudyDay.study_id == amba.id)).all()
+    assert amba.status == "partial"
+    assert max(dates) == date(2019, 10, 8)
+
+
+def test_a_rule_first_seen_months_later_is_recorded_not_alerted(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    story.poll(FeedName.DOCUMENTS)
+    june = _event(sessions, "2019-13245")
+    assert not june.alerts_enabled
+    assert not [key for key in story.alerts() if key.startswith(f"event:{june.id}:")]
+
+
+def test_backfill_options_record_without_alerting(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"), alerts=False, backfill=True)
+    story.poll(FeedName.DOCUMENTS)
+    story.advance(at("2019-10-23T00:00:00"))
+    event = _event(sessions, "2019-22210")
+    assert event.is_backfill
+    assert story.alerts() == {}
+    with sessions() as session:
+        assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "complete"
+
+
+def test_a_filing_then_its_publication_gives_a_card_and_one_update(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Public inspection first (no text to extract yet), then the published XML: the update names the securities."""
+    story = Story(sessions, tmp_path, at("2019-10-07T20:20:00"))
+    story.clock.set(at("2019-10-07T20:20:00"))
+    arrivals = story.poller.poll_public_inspection(since=date(2019, 10, 7)).arrivals
+    first = story.pipeline.handle(arrivals)
+    assert [o.parse_status for o in first] == [ParseStatus.PENDING]
+    story.clock.set(at("2019-10-09T12:00:00"))
+    story.poll(FeedName.DOCUMENTS)
+    event = _event(sessions, "2019-22210")
+    cards = {key: alert for key, alert in story.alerts().items() if key.startswith(f"event:{event.id}:")}
+    assert set(cards) == {f"event:{event.id}:g:all:detected", f"event:{event.id}:g:update-1:detected"}
+    initial, update = cards[f"event:{event.id}:g:all:detected"], cards[f"event:{event.id}:g:update-1:detected"]
+    assert isinstance(initial, DetectedAlert)
+    assert isinstance(update, DetectedAlert)
+    assert initial.parse_status is ParseStatus.PENDING
+    assert initial.entities == ()
+    assert {line.symbol for line in update.securities} >= TARGETS
+    assert event.announced_at == at("2019-10-07T20:15:00")
+
+
+def test_an_unparseable_rule_still_alerts_with_title_and_link(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    story = Story(sessions, tmp_path, at("2019-10-08T14:00:00"))
+    with sessions.begin() as session:
+        document = Document(
+            document_number="2019-99999",
+            source="pi",
+            title="Addition of Certain Entities to the Entity List",
+            agencies=["industry-and-security-bureau"],
+            filed_at=at("2019-10-08T12:45:00"),
+            first_seen_at=at("2019-10-08T12:46:00"),
+            pi_seen_at=at("2019-10-08T12:46:00"),
+            is_entity_list=True,
+            parse_status=ParseStatus.FAILED.value,
+            parse_error="XML: not well-formed (line 3); text: no entity names found",
+        )
+        session.add(document)
+        session.flush()
+        document_id = document.id
+    outcome = story.pipeline.document_arrived(document_id)
+    assert outcome is not None
+    card = story.alerts()[f"event:{outcome.event_id}:g:all:detected"]
+    assert isinstance(card, DetectedAlert)
+    assert card.parse_status is ParseStatus.FAILED
+    assert card.parse_error is not None
+    assert card.title == "Addition of Certain Entities to the Entity List"
+    assert card.public_inspection_pdf_url == "https://public-inspection.federalregister.gov/2019-99999.pdf"
+    assert card.filed_by == ("Bureau of Industry and Security",)
