@@ -111,19 +111,7 @@ def render(alert: AnyAlert, *, status: str | None = None) -> SlackMessage:
 
 def _detected(alert: DetectedAlert, status: str | None) -> list[Block]:
     blocks: list[Block] = [header(t.title(alert))]
-    facts = [alert.action or "Rule"]
-    if alert.filed_at is not None:
-        filing = f" ({alert.filing_type} filing)" if alert.filing_type else ""
-        facts.append(f"filed for public inspection {t.when(alert.filed_at)}{filing}")
-    else:
-        facts.append(f"announced {t.when(alert.announced_at)} ({alert.announced_source.value.replace('_', ' ')})")
-    if alert.filed_by:
-        facts.append(f"by {', '.join(alert.filed_by)}")
-    if alert.publication_date:
-        facts.append(f"published {alert.publication_date.isoformat()}")
-    if alert.effective_on:
-        facts.append(f"effective {alert.effective_on.isoformat()}")
-    facts.append(f"FR Doc {alert.document_number}")
+    facts = t.detected_facts(alert)
     title = link(alert.federal_register_url, t.clip(alert.title, 600))
     blocks.append(section(f"*{title}*\n" + esc(" · ".join(facts))))
     if alert.parse_error or alert.parse_status.value == "failed":

@@ -34,17 +34,7 @@ def render(alert: AnyAlert, *, reply_to: str | None = None) -> RenderableType:
 
 def _detected(alert: DetectedAlert) -> RenderableType:
     parts: list[RenderableType] = [Text(alert.title, style="bold")]
-    facts = [alert.action or "Rule"]
-    if alert.filed_at is not None:
-        filing = f" ({alert.filing_type} filing)" if alert.filing_type else ""
-        facts.append(f"filed for public inspection {t.when(alert.filed_at)}{filing}")
-    else:
-        facts.append(f"announced {t.when(alert.announced_at)} ({alert.announced_source.value.replace('_', ' ')})")
-    if alert.filed_by:
-        facts.append(f"by {', '.join(alert.filed_by)}")
-    if alert.publication_date:
-        facts.append(f"published {alert.publication_date.isoformat()}")
-    facts.append(f"FR Doc {alert.document_number}")
+    facts = t.detected_facts(alert)
     parts.append(Text(" · ".join(facts)))
     if alert.parse_error or alert.parse_status.value == "failed":
         parts.append(Text(f"Entities could not be extracted: {alert.parse_error or 'unknown error'}", style="yellow"))

@@ -56,8 +56,12 @@ def _is_write(request: HttpRequest) -> bool:
     return request.url.split("?", 1)[0].endswith(_WRITES)
 
 
-class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
-    """Retries 500/503 only for calls that are safe to repeat; writes are looked up before a retry instead."""
+class _OnlyIdempotent:
+    """Mixin for slack-sdk retry handlers: retry only calls that are safe to repeat.
+
+    A 500 or a dropped connection on ``chat.postMessage`` may mean Slack already posted; those writes are looked up
+    by the sink before any retry instead of being repeated blindly.
+    """
 
     def _can_retry(
         self,
@@ -67,25 +71,18 @@ class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return not _is_write(request) and super()._can_retry(
+        can: bool = super()._can_retry(  # type: ignore[misc]
             state=state, request=request, response=response, error=error
         )
+        return not _is_write(request) and can
 
 
-class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+class IdempotentServerErrorRetryHandler(_OnlyIdempotent, ServerErrorRetryHandler):
+    """Retries 500/503 only for calls that are safe to repeat."""
+
+
+class IdempotentConnectionErrorRetryHandler(_OnlyIdempotent, ConnectionErrorRetryHandler):
     """Retries dropped connections only for calls that are safe to repeat."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return not _is_write(request) and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
 
 
 class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):

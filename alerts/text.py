@@ -62,6 +62,24 @@ def window(days: tuple[int, int]) -> str:
     return f"[{first:+d},{last:+d}]".replace("+0", "0")
 
 
+def detected_facts(alert: DetectedAlert) -> list[str]:
+    """The card's fact line: action, filing or announcement time, agency, publication, effective date, number."""
+    facts = [alert.action or "Rule"]
+    if alert.filed_at is not None:
+        filing = f" ({alert.filing_type} filing)" if alert.filing_type else ""
+        facts.append(f"filed for public inspection {when(alert.filed_at)}{filing}")
+    else:
+        facts.append(f"announced {when(alert.announced_at)} ({alert.announced_source.value.replace('_', ' ')})")
+    if alert.filed_by:
+        facts.append(f"by {', '.join(alert.filed_by)}")
+    if alert.publication_date:
+        facts.append(f"published {alert.publication_date.isoformat()}")
+    if alert.effective_on:
+        facts.append(f"effective {alert.effective_on.isoformat()}")
+    facts.append(f"FR Doc {alert.document_number}")
+    return facts
+
+
 def sorted_securities(securities: Iterable[MatchedSecurity]) -> list[MatchedSecurity]:
     return sorted(securities, key=lambda s: (_RELATION_ORDER[s.relation], -s.score, -abs(s.move or 0.0), s.symbol))
 

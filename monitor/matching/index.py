@@ -115,13 +115,7 @@ class MatchIndex:
 
     def _index_exact(self, numbers: Iterable[int]) -> None:
         for number in numbers:
-            form = self.variants[number].form
-            for table, value in (
-                (self.by_key, form.key),
-                (self.by_core, form.core_key),
-                (self.by_han, form.han),
-                (self.by_han_core, form.han_core),
-            ):
+            for table, value in self._exact_tables(self.variants[number].form):
                 if value:
                     table.setdefault(value, []).append(number)
 
@@ -186,15 +180,19 @@ class MatchIndex:
         found.discard(token)
         return found
 
-    def candidates(self, form: NameForm) -> set[int]:
-        """Variant numbers worth scoring against ``form``: exact keys, then shared or near distinctive tokens."""
-        found: set[int] = set()
-        for table, value in (
+    def _exact_tables(self, form: NameForm) -> tuple[tuple[dict[str, list[int]], str], ...]:
+        """Each exact-lookup table with the key ``form`` has in it (empty keys are skipped by the callers)."""
+        return (
             (self.by_key, form.key),
             (self.by_core, form.core_key),
             (self.by_han, form.han),
             (self.by_han_core, form.han_core),
-        ):
+        )
+
+    def candidates(self, form: NameForm) -> set[int]:
+        """Variant numbers worth scoring against ``form``: exact keys, then shared or near distinctive tokens."""
+        found: set[int] = set()
+        for table, value in self._exact_tables(form):
             if value:
                 found.update(table.get(value, ()))
         tokens = list(form.tokens)
