@@ -47,7 +47,8 @@ class HealthServer:
 
     def start(self) -> HealthServer:
         self._thread.start()
-        log.info("http_server_started", address=f"{self._server.server_address[0]}:{self.port}")
+        host = self._server.server_address[0]
+        log.info("http_server_started", address=f"{host!s}:{self.port}")
         return self
 
     def stop(self) -> None:

@@ -46,8 +46,9 @@ def acquire(sessions: sessionmaker[Session], name: str, owner: str, *, ttl: time
             update(LeaseRow)
             .where(LeaseRow.name == name, or_(LeaseRow.expires_at <= now, LeaseRow.owner == owner))
             .values(owner=owner, acquired_at=now, expires_at=expires)
-        )
-        if taken.rowcount == 1:
+            .returning(LeaseRow.name)
+        ).first()
+        if taken is not None:
             return Lease(name, owner, expires)
     return None
 
@@ -61,12 +62,15 @@ def renew(sessions: sessionmaker[Session], lease: Lease, *, ttl: timedelta, now:
             update(LeaseRow)
             .where(LeaseRow.name == lease.name, LeaseRow.owner == lease.owner)
             .values(expires_at=expires)
-        )
-    return Lease(lease.name, lease.owner, expires) if renewed.rowcount == 1 else None
+            .returning(LeaseRow.name)
+        ).first()
+    return Lease(lease.name, lease.owner, expires) if renewed is not None else None
 
 
 def release(sessions: sessionmaker[Session], lease: Lease) -> bool:
     """Give the lease up; never deletes a lease that another owner holds now."""
     with sessions.begin() as session:
-        deleted = session.execute(delete(LeaseRow).where(LeaseRow.name == lease.name, LeaseRow.owner == lease.owner))
-    return deleted.rowcount == 1
+        deleted = session.execute(
+            delete(LeaseRow).where(LeaseRow.name == lease.name, LeaseRow.owner == lease.owner).returning(LeaseRow.name)
+        ).first()
+    return deleted is not None
