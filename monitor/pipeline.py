@@ -123,7 +123,7 @@ class Pipeline:
     def document_arrived(self, document_id: int) -> ArrivalOutcome | None:
         """Date, match, open studies and alert for one stored document; None if it is not an Entity List action."""
         now = self.clock.now()
-        with self.sessions() as session:
+        with self.sessions.begin() as session:  # committed: building the matcher seeds an empty universe
             document = session.get(Document, document_id)
             if document is None or not document.is_entity_list:
                 return None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
-from monitor.db.tables import AlertDelivery, AlertRow, Document, EventRow, MatchRow, Study, StudyDay
+from monitor.db.tables import AlertDelivery, AlertRow, Document, EventRow, MatchRow, SecurityRow, Study, StudyDay
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
 from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
@@ -236,3 +236,18 @@ def test_an_unparseable_rule_still_alerts_with_title_and_link(sessions: sessionm
     assert card.title == "Addition of Certain Entities to the Entity List"
     assert card.public_inspection_pdf_url == "https://public-inspection.federalregister.gov/2019-99999.pdf"
     assert card.filed_by == ("Bureau of Industry and Security",)
+
+
+def test_matches_are_stored_against_the_seeded_universe(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """The first rule into an empty database seeds the universe for good, so its matches are stored."""
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    story.poll(FeedName.DOCUMENTS)
+    with sessions() as session:
+        stored = dict(
+            session.execute(
+                select(SecurityRow.symbol, MatchRow.relation).join(MatchRow, MatchRow.security_id == SecurityRow.id)
+            ).all()
+        )
+    assert TARGETS <= set(stored)
+    assert stored["AMBA"] == "supplier"
+    assert stored["002415.SZ"] == "direct"
