@@ -89,17 +89,18 @@ class FeedPoller:
         self.clock = clock
         self.settings = settings
 
-    def poll(self, feed: FeedName, *, since: date | None = None) -> PollResult:
+    def poll(self, feed: FeedName, *, since: date | None = None, until: date | None = None) -> PollResult:
         if feed is FeedName.DOCUMENTS:
-            return self.poll_documents(since=since)
+            return self.poll_documents(since=since, until=until)
         if feed is FeedName.PUBLIC_INSPECTION:
             return self.poll_public_inspection(since=since)
         return self.poll_csl()
 
     # --- Federal Register documents -------------------------------------------------------------------------------
 
-    def poll_documents(self, *, since: date | None = None) -> PollResult:
-        """BIS documents newest first, down to the first already-published one (or ``since``, when given)."""
+    def poll_documents(self, *, since: date | None = None, until: date | None = None) -> PollResult:
+        """BIS documents newest first, down to the first already-published one (or ``since``, when given);
+        ``until`` caps the publication date (a backfill of a past range)."""
 
         def body(run: _Run) -> dict[str, Any]:
             now = self.clock.now()
@@ -109,7 +110,7 @@ class FeedPoller:
                 (now - timedelta(days=self.settings.initial_lookback_days)).date() if fresh_start else None
             )
             per_page = self.settings.backfill_per_page if since else self.settings.documents_per_page
-            params = self.fr.search_params(since=floor, per_page=per_page)
+            params = self.fr.search_params(since=floor, until=until, per_page=per_page)
             records: list[FrDocumentRecord] = []
             newest: str | None = None
             for page in self.fr.search_pages(params, max_pages=self.settings.max_pages):
