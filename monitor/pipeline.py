@@ -41,6 +41,7 @@ from monitor.prices.exchanges import listing
 from monitor.prices.sources import PriceSource
 from monitor.prices.store import PriceStore, RefreshResult
 from monitor.study import StudyParams
+from monitor.study_runner import BarReader
 
 log = get_logger(__name__)
 
@@ -89,13 +90,17 @@ class Pipeline:
         calendars: Calendars,
         price_source: PriceSource | None,
         options: PipelineOptions | None = None,
+        bars: BarReader | None = None,
     ) -> None:
+        """``bars`` replaces the price store as the studies' bar reader (the backfill's cache across events);
+        ``FinalBars`` still hides every bar not final at the clock's now."""
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.calendars = calendars
         self.price_source = price_source
         self.options = options or PipelineOptions()
+        self.bars = bars
         self.params = StudyParams.from_settings(settings.study)
         self.store = PriceStore.from_settings(sessions, settings, clock=clock, calendars=calendars)
         self._matcher: Matcher | None = None
@@ -377,7 +382,7 @@ class Pipeline:
             assert document is not None
             subjects, meta = study_meta(session, event_id)
         bars = FinalBars(
-            study_runner.StoreBars(self.store, self.price_source, clock=self.clock),
+            self.bars or study_runner.StoreBars(self.store, self.price_source, clock=self.clock),
             self.calendars,
             now=now,
             margin_minutes=self.settings.prices.bar_margin_minutes,

@@ -16,13 +16,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
-from monitor.db.tables import AlertDelivery, AlertRow, Document, EventRow, MatchRow, SecurityRow, Study, StudyDay
+from monitor.db.tables import (
+    AlertDelivery,
+    AlertRow,
+    DailyPrice,
+    Document,
+    EventRow,
+    MatchRow,
+    SecurityRow,
+    Study,
+    StudyDay,
+)
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
 from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
 from monitor.pipeline import Pipeline, PipelineOptions
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
+from monitor.study_runner import SourceBars
 from tests.conftest import SHARED_DATA
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
@@ -248,6 +259,34 @@ def test_matches_are_stored_against_the_seeded_universe(sessions: sessionmaker[S
                 select(SecurityRow.symbol, MatchRow.relation).join(MatchRow, MatchRow.security_id == SecurityRow.id)
             ).all()
         )
-    assert TARGETS <= set(stored)
+    assert set(stored) >= TARGETS
     assert stored["AMBA"] == "supplier"
     assert stored["002415.SZ"] == "direct"
+
+
+def test_an_injected_bar_reader_still_sees_no_future_bar(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """The backfill hands the pipeline its own bar reader (files here, no store, no fetch): FinalBars still hides
+    every bar that was not final at the clock's now."""
+    settings = Settings(data_dir=tmp_path, study={"placebo_draws": 40})
+    clock = SimulatedClock(at("2019-10-09T12:00:00"))
+    clients = build_clients(settings, source=f"dir:{RULE_DIR}", clock=clock, sleep=lambda _: None)
+    poller = build_poller(settings, sessions, clock, clients)
+    pipeline = Pipeline(
+        sessions,
+        settings,
+        clock,
+        calendars=calendars_from_settings(settings),
+        price_source=None,
+        options=PipelineOptions(alerts=False, backfill=True),
+        bars=SourceBars(CsvDirectorySource(PRICES)),
+    )
+    pipeline.handle(poller.poll(FeedName.DOCUMENTS).arrivals)
+    clock.set(at("2019-10-09T21:00:00"))
+    pipeline.update_studies()
+    with sessions() as session:
+        amba = session.scalars(select(Study).where(Study.symbol == "AMBA")).one()
+        dates = session.scalars(select(StudyDay.date).where(StudyDay.study_id == amba.id)).all()
+        stored = session.scalar(select(func.count()).select_from(DailyPrice))
+    assert amba.status == "partial"
+    assert max(dates) == date(2019, 10, 9)
+    assert stored == 0  # nothing was fetched into the store: the reader was the only source
