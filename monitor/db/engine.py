@@ -71,7 +71,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction that read first and then
+    # writes cannot wait for another writer in WAL mode (SQLite fails it at once with "database is locked" rather
+    # than risk a stale snapshot); an immediate one waits up to busy_timeout. The daemon's jobs write from several
+    # threads, and a CLI command may write beside it. (Django offers the same as transaction_mode="IMMEDIATE".)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
