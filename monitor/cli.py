@@ -16,6 +16,7 @@ import monitor.commands.alerts_cmd as alerts_cmd
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 import monitor.commands.prices_cmd as prices_cmd
+import monitor.commands.run_cmd as run_cmd
 import monitor.commands.study_cmd as study_cmd
 from monitor import __version__
 from monitor.bootstrap import AppContext
@@ -41,6 +42,7 @@ app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
 app.add_typer(prices_cmd.app, name="prices")
 app.command("study")(study_cmd.study)
+app.command("run")(run_cmd.run)
 
 
 def _version(value: bool) -> None:

@@ -249,6 +249,36 @@ class AlertSettings(_Section):
         return value
 
 
+DaemonFeed = Literal["pi", "fr", "csl"]
+
+
+class DaemonSettings(_Section):
+    """``monitor run``: which feeds it polls, how it shares work with replicas, when it counts as ready."""
+
+    feeds: list[DaemonFeed] = Field(
+        default_factory=lambda: list[DaemonFeed](["pi", "fr", "csl"]),
+        description="Feeds the daemon polls: pi (public inspection), fr (published documents), csl.",
+    )
+    close_check_seconds: float = Field(
+        60.0, gt=0, description="How often the daemon asks the calendars whether an exchange has closed, seconds."
+    )
+    lease_ttl_seconds: float = Field(
+        60.0, ge=5, description="A job's lease expires this long after its holder's last renewal (crash), seconds."
+    )
+    misfire_grace_seconds: int = Field(
+        900, ge=1, description="A run delayed by up to this long (busy pool, suspended host) still runs, seconds."
+    )
+    shutdown_grace_seconds: float = Field(
+        8.0, ge=0, le=60, description="After SIGTERM, how long running jobs may take before the process exits, seconds."
+    )
+    ready_max_failures: int = Field(
+        3, ge=1, description="Consecutive failed polls of a feed after which /readyz reports it (503)."
+    )
+    ready_stale_polls: float = Field(
+        5.0, ge=1, description="A feed is stale in /readyz when its last success is this many poll intervals old."
+    )
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["kv", "json"] = Field("kv", description="One event per line: key=value or JSON.")
@@ -291,6 +321,7 @@ class Settings(BaseSettings):
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     study: StudySettings = Field(default_factory=StudySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @field_validator("federal_register_url", "csl_url", "sec_tickers_url")

@@ -1,0 +1,304 @@
+"""``monitor run``: start-up checks, the scheduler, the health endpoint, and a shutdown that never hangs.
+
+Lifecycle. ``start`` checks the database, the universe, the calendars and Slack (one line each), takes the SQLite
+instance lock, clears leases a crashed predecessor on this host left behind, and runs the pipeline over documents
+it may not have finished. ``serve`` then runs the schedule until SIGTERM or SIGINT: no new job starts, running jobs
+get ``daemon.shutdown_grace_seconds`` to finish (their loops and retry pauses check the stop flag, so most stop
+within a second), and if one still runs (a slow HTTP call) the process exits anyway. That is safe by design: every
+write is transactional, and the outbox recovers a delivery interrupted between Slack's answer and our commit.
+A second signal exits at once. ``once`` runs every job a single time, in pipeline order, and exits with a code
+that says how it went (for cron and Kubernetes CronJobs).
+
+Clocks. The pipeline, the pollers and the outbox run on the daemon's clock (the system clock, or a
+``jobs.replay.ReplayClock``); leases, HTTP timeouts and the scheduler's intervals use the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from jobs.checks import StartupCheck, calendars_check, database_check, slack_check, universe_check
+from jobs.closes import CloseWatch
+from jobs.health import Probes
+from jobs.instance_lock import InstanceLock
+from jobs.leasing import LeaseKeeper, reclaim_local_leases
+from jobs.runner import JobResult, JobRunner, JobSpec, RunRecord
+from jobs.scheduler import Waker, build_scheduler, describe, plan
+from jobs.tasks import DaemonTasks, interruptible_sleep
+from monitor.bootstrap import AppContext
+from monitor.clock import Clock, SystemClock
+from monitor.errors import MonitorError, TransientError
+from monitor.logs import get_logger
+from monitor.models import FeedName
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from jobs.http_server import HealthServer
+    from monitor.feeds.wiring import FeedClients
+
+log = get_logger(__name__)
+
+Report = Callable[[StartupCheck], None]
+
+
+@dataclass
+class _Parts:
+    tasks: DaemonTasks
+    runner: JobRunner
+    clients: FeedClients
+    probes: Probes
+
+
+class Daemon:
+    def __init__(self, context: AppContext, *, clock: Clock | None = None, report: Report | None = None) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.clock = clock or SystemClock()
+        self.report = report or _log_check
+        self.stop = threading.Event()
+        self.lock: InstanceLock | None = None
+        self.checks: list[StartupCheck] = []
+        self._parts: _Parts | None = None
+        self._scheduler: BackgroundScheduler | None = None
+        self._server: HealthServer | None = None
+        self._waker: Waker | None = None
+        self._signals = 0
+        self._previous_handlers: dict[int, Any] = {}
+
+    # --- start-up ----------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Checks (raising the first failure's error), then every component built; connects to nothing else."""
+        self.lock = InstanceLock.for_database(self.settings.effective_database_url)
+        if self.lock is not None:
+            try:
+                self.lock.acquire()
+            except MonitorError as exc:
+                self._check(StartupCheck("instance", "fail", str(exc), exc))
+            self._check(StartupCheck("instance", "ok", f"sole daemon on this SQLite file (lock {self.lock.path})"))
+        else:
+            self._check(StartupCheck("instance", "ok", "shared database: replicas take turns through leases"))
+        self._check(database_check(self.context.engine))
+        sessions = self.context.sessions()
+        self._check(universe_check(sessions))
+        from monitor.prices.calendars import calendars_from_settings
+
+        calendars = calendars_from_settings(self.settings)
+        for check in calendars_check(calendars, self.clock.now(), warn_days=self.settings.calendars.warn_days):
+            self._check(check)
+        self._check(slack_check(self.settings))
+        self._parts = self._build(sessions, calendars)
+
+    def _check(self, check: StartupCheck) -> None:
+        self.checks.append(check)
+        self.report(check)
+        if check.level == "fail":
+            raise check.error or MonitorError(check.line)
+
+    def _build(self, sessions: Any, calendars: Any) -> _Parts:
+        from alerts.outbox import DeliveryWorker
+        from alerts.sinks import build_sinks
+        from monitor.feeds.wiring import build_clients, build_poller
+        from monitor.pipeline import Pipeline
+        from monitor.prices.sources import make_source
+
+        settings = self.settings
+        pipeline = Pipeline(
+            sessions,
+            settings,
+            self.clock,
+            calendars=calendars,
+            price_source=make_source(settings.prices.source, settings=settings),
+        )
+        # HTTP talks to real servers: Retry-After dates are wall-clock, and retry pauses end when we stop.
+        clients = build_clients(settings, sleep=interruptible_sleep(self.stop), clock=SystemClock())
+        poller = build_poller(settings, sessions, self.clock, clients)
+        worker = DeliveryWorker(sessions, build_sinks(settings), settings=settings, clock=self.clock)
+        keeper = LeaseKeeper(sessions, ttl=timedelta(seconds=settings.daemon.lease_ttl_seconds))
+        reclaim_local_leases(sessions, keeper.owner)
+        runner = JobRunner(keeper, self.stop)
+        self._waker = Waker(runner)
+        tasks = DaemonTasks(
+            sessions=sessions,
+            clock=self.clock,
+            pipeline=pipeline,
+            poller=poller,
+            worker=worker,
+            closes=CloseWatch(calendars, margin_minutes=settings.prices.bar_margin_minutes),
+            stop=self.stop,
+            batch_size=settings.alerts.batch_size,
+            wake=self._waker,
+        )
+        probes = Probes(
+            sessions,
+            settings,
+            self.clock,
+            feeds=[FeedName(feed) for feed in settings.daemon.feeds],
+            scheduler_alive=self._scheduler_alive,
+            stopping=self.stop.is_set,
+        )
+        return _Parts(tasks, runner, clients, probes)
+
+    @property
+    def parts(self) -> _Parts:
+        if self._parts is None:
+            raise RuntimeError("Daemon.start() first")
+        return self._parts
+
+    def catch_up(self) -> None:
+        """The pipeline over documents a crash may have left half done (see ``DaemonTasks.catch_up``)."""
+        from monitor.pipeline import PipelineOptions
+
+        recent = PipelineOptions().max_alert_age
+        self.parts.runner.run(JobSpec("catch_up", lambda: self.parts.tasks.catch_up(recent=recent)))
+
+    # --- running -----------------------------------------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Run the schedule until a signal; returns the exit code."""
+        from jobs.http_server import HealthServer
+
+        parts = self.parts
+        self._install_signal_handlers()
+        if self.settings.http.address:
+            self._server = HealthServer(
+                self.settings.http.address, liveness=parts.probes.liveness, readiness=parts.probes.readiness
+            ).start()
+        self.catch_up()
+        planned = plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
+        scheduler = build_scheduler(planned, parts.runner, self.settings)
+        self._scheduler = scheduler
+        assert self._waker is not None
+        self._waker.scheduler = scheduler
+        scheduler.start()
+        log.info("daemon_started", pid=os.getpid(), clock=repr(self.clock), jobs=describe(planned))
+        while not self.stop.wait(0.5):
+            if not scheduler.running:
+                log.error("scheduler_died")
+                self.stop.set()
+                self._shutdown()
+                return 1
+        return self._shutdown()
+
+    def once(self) -> int:
+        """Every job once, in pipeline order; 0 when all went well (or another replica had the work)."""
+        parts = self.parts
+        self._install_signal_handlers()
+        self.catch_up()
+        order: list[JobSpec] = [
+            p.spec for p in plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
+        ]
+        order = [spec for spec in order if spec.name != "heartbeat"]
+        records: dict[str, RunRecord] = {}
+        for spec in order:
+            if spec.name == "refresh_prices":
+                spec = JobSpec(spec.name, lambda: parts.tasks.refresh_prices(all_calendars=True), lease=spec.lease)
+            parts.runner.run(spec)
+            records[spec.name] = parts.runner.last[spec.name]
+            if self.stop.is_set():
+                break
+        for name, record in records.items():
+            self.report(StartupCheck(name, "ok" if record.outcome != "failed" else "fail", _describe(record)))
+        self.close()
+        return exit_code(records.values())
+
+    # --- stopping ----------------------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        while self._previous_handlers:
+            signum, handler = self._previous_handlers.popitem()
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals += 1
+        name = signal.Signals(signum).name
+        if self._signals > 1:
+            log.warning("shutdown_forced", signal=name)
+            _exit_now(1)
+        log.info("shutdown_requested", signal=name)
+        self.stop.set()
+
+    def _shutdown(self) -> int:
+        grace = self.settings.daemon.shutdown_grace_seconds
+        if self._scheduler is not None:
+            try:
+                self._scheduler.shutdown(wait=False)
+            except Exception as exc:  # already stopped
+                log.debug("scheduler_shutdown", error=str(exc))
+        still_running = self.parts.runner.wait_idle(grace)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if still_running:
+            log.warning("shutdown_abandoning_jobs", jobs=still_running, grace_seconds=grace)
+            self._release_lock()
+            _exit_now(0)
+        self.close()
+        log.info("daemon_stopped")
+        return 0
+
+    def _scheduler_alive(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def _release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def close(self) -> None:
+        if self._parts is not None:
+            self._parts.clients.close()
+        self.context.close()
+        self._release_lock()
+        self._restore_signal_handlers()
+
+
+def exit_code(records: Any) -> int:
+    """0 when every job ran (or was skipped); else the most serious failure's code: 4 for a transient one
+    (a feed or sink down: try again later), 1 for anything else."""
+    codes = [
+        (record.error.exit_code if record.error is not None else 1) for record in records if record.outcome == "failed"
+    ]
+    if not codes:
+        return 0
+    return min(codes, key=lambda code: (code == TransientError.exit_code, code))
+
+
+def _describe(record: RunRecord) -> str:
+    if record.outcome == "failed":
+        return f"failed: {record.detail}"
+    if record.outcome == "skipped":
+        return f"skipped ({record.detail})"
+    return record.outcome
+
+
+def _log_check(check: StartupCheck) -> None:
+    method = {"ok": log.info, "warn": log.warning, "fail": log.error}[check.level]
+    method("startup_check", check=check.name, status=check.level, detail=check.detail)
+
+
+def _exit_now(code: int) -> None:
+    """Leave without waiting for threads stuck in I/O; flush what was logged first."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+__all__ = ["Daemon", "JobResult", "exit_code"]

@@ -1,0 +1,177 @@
+"""Liveness and readiness of the daemon, and the feed-freshness gauges, read from the shared tables.
+
+Readiness reads ``feed_state`` rather than this process's memory: with two replicas only one polls a feed at a
+time, and both must tell the truth about it. A feed fails readiness when it has failed ``daemon.ready_max_failures``
+polls in a row, or when its last success (or the daemon's start, before a first success) is older than
+``daemon.ready_stale_polls`` poll intervals. Ages are measured on the daemon's clock and converted to wall-clock
+seconds, so a replay at 3600× is judged by the same thresholds as a live run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from prometheus_client import Gauge
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.http_server import Check
+from jobs.replay import clock_speed
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.db.tables.documents import FeedState
+from monitor.metrics import REGISTRY, last_successful_poll
+from monitor.models import FeedName
+
+feed_consecutive_failures = Gauge(
+    "monitor_feed_consecutive_failures",
+    "Polls of the feed that failed in a row (0 after a success).",
+    ["feed"],
+    registry=REGISTRY,
+)
+scheduler_heartbeat = Gauge(
+    "monitor_scheduler_heartbeat_timestamp_seconds",
+    "Unix time the scheduler last ran its heartbeat job.",
+    registry=REGISTRY,
+)
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    feed: str
+    last_success_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+def poll_interval(feed: FeedName, settings: Settings) -> timedelta:
+    poll = settings.poll
+    seconds = {
+        FeedName.PUBLIC_INSPECTION: poll.public_inspection_seconds,
+        FeedName.DOCUMENTS: poll.documents_seconds,
+        FeedName.CSL: poll.csl_hours * 3600,
+    }[feed]
+    return timedelta(seconds=seconds)
+
+
+def feed_check(
+    state: FeedHealth | None,
+    *,
+    feed: FeedName,
+    settings: Settings,
+    now: datetime,
+    started_at: datetime,
+    speed: float = 1.0,
+) -> Check:
+    """Pure: whether one feed is healthy at ``now``, with the reason an operator reads in /readyz."""
+    name = f"feed:{feed.value}"
+    limit = settings.daemon.ready_stale_polls * poll_interval(feed, settings).total_seconds()
+    failures = state.consecutive_failures if state is not None else 0
+    last = state.last_success_at if state is not None else None
+    reference = max(last, started_at) if last is not None else started_at
+    age = (now - reference).total_seconds() / speed
+    seen = f"last success {_ago(now, last, speed)}"
+    if failures >= settings.daemon.ready_max_failures:
+        error = (state.last_error or "").splitlines()[0][:300] if state is not None and state.last_error else ""
+        return Check(name, False, f"{failures} failed polls in a row ({error}); {seen}")
+    if age > limit:
+        return Check(name, False, f"stale: {seen}, expected every {poll_interval(feed, settings).total_seconds():g}s")
+    return Check(name, True, seen if last is not None else "waiting for the first poll")
+
+
+def _ago(now: datetime, when: datetime | None, speed: float) -> str:
+    if when is None:
+        return "never"
+    seconds = max(0.0, (now - when).total_seconds() / speed)
+    return f"{seconds:.0f}s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+def read_feed_health(session: Session) -> dict[str, FeedHealth]:
+    rows = session.scalars(select(FeedState)).all()
+    return {
+        row.feed: FeedHealth(row.feed, row.last_success_at, row.consecutive_failures, row.last_error) for row in rows
+    }
+
+
+def export_feed_gauges(states: Mapping[str, FeedHealth]) -> None:
+    for feed, state in states.items():
+        if state.last_success_at is not None:
+            last_successful_poll.labels(feed=feed).set(state.last_success_at.timestamp())
+        feed_consecutive_failures.labels(feed=feed).set(state.consecutive_failures)
+
+
+class Probes:
+    """The callables the ``HealthServer`` serves; cheap, and never raising (the server maps errors to 503)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        clock: Clock,
+        *,
+        feeds: Iterable[FeedName],
+        scheduler_alive: Callable[[], bool],
+        stopping: Callable[[], bool],
+        heartbeat_max_age: float = 60.0,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.feeds = tuple(feeds)
+        self.scheduler_alive = scheduler_alive
+        self.stopping = stopping
+        self.heartbeat_max_age = heartbeat_max_age
+        self.started_at = clock.now()
+        self.last_beat = time.monotonic()
+
+    def beat(self) -> None:
+        self.last_beat = time.monotonic()
+        scheduler_heartbeat.set(time.time())
+
+    def liveness(self) -> list[Check]:
+        alive = self.scheduler_alive()
+        since = time.monotonic() - self.last_beat
+        return [
+            Check("scheduler", alive, "running" if alive else "not running"),
+            Check(
+                "heartbeat",
+                since <= self.heartbeat_max_age,
+                f"last job run {since:.0f}s ago"
+                + ("" if since <= self.heartbeat_max_age else ": the scheduler is stuck"),
+            ),
+        ]
+
+    def readiness(self) -> list[Check]:
+        checks = [Check("scheduler", not self.stopping() and self.scheduler_alive(), self._scheduler_state())]
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+                states = read_feed_health(session)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            checks.append(Check("database", False, f"unreachable: {reason[0] if reason else type(exc).__name__}"))
+            return checks
+        checks.append(Check("database", True, "reachable"))
+        export_feed_gauges(states)
+        now, speed = self.clock.now(), clock_speed(self.clock)
+        for feed in self.feeds:
+            checks.append(
+                feed_check(
+                    states.get(feed.value),
+                    feed=feed,
+                    settings=self.settings,
+                    now=now,
+                    started_at=self.started_at,
+                    speed=speed,
+                )
+            )
+        return checks
+
+    def _scheduler_state(self) -> str:
+        if self.stopping():
+            return "stopping"
+        return "running" if self.scheduler_alive() else "not running"

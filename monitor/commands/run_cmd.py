@@ -1,0 +1,80 @@
+"""``monitor run [--once]``: the daemon (``jobs.daemon``), or every job once for cron."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from monitor.commands._common import app_context, err_console
+from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from jobs.checks import StartupCheck
+    from monitor.clock import Clock
+
+_STYLE = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+
+
+def run(
+    ctx: typer.Context,
+    once: bool = typer.Option(
+        False,
+        "--once",
+        help="Run every job once (poll pi, fr, csl; refresh prices; update studies; deliver alerts) and exit: "
+        "0 all went well, 4 a feed, price source or sink failed (try again later), 1 another failure.",
+    ),
+    replay_start: str | None = typer.Option(
+        None, "--replay-start", hidden=True, help="Testing/replay: run on simulated time from this ISO 8601 instant."
+    ),
+    replay_speed: float = typer.Option(
+        1.0, "--replay-speed", hidden=True, min=0.001, help="Testing/replay: simulated seconds per real second."
+    ),
+    replay_anchor: float | None = typer.Option(
+        None,
+        "--replay-anchor",
+        hidden=True,
+        help="Testing/replay: Unix time at which simulated time starts to run (processes sharing it share one "
+        "timeline); default now.",
+    ),
+) -> None:
+    """Run the monitor: poll the feeds, alert, follow the market reaction; /healthz, /readyz and /metrics on
+    http.address. Stops cleanly on SIGTERM or SIGINT."""
+    from jobs.daemon import Daemon
+
+    context = app_context(ctx)
+    settings = context.settings
+    clock = _clock(replay_start, replay_speed, replay_anchor)
+    json_logs = settings.log.format == "json"
+    daemon = Daemon(context, clock=clock, report=None if json_logs else _print_check)
+    try:
+        daemon.start()
+        code = daemon.once() if once else daemon.serve()
+    finally:
+        daemon.close()
+    raise typer.Exit(code)
+
+
+def _clock(start: str | None, speed: float, anchor: float | None) -> Clock:
+    from monitor.clock import SystemClock
+
+    if start is None:
+        return SystemClock()
+    from jobs.replay import ReplayClock
+
+    try:
+        when = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"--replay-start: expected an ISO 8601 instant such as 2019-10-07T20:16:00Z, got {start!r}"
+        ) from None
+    if when.tzinfo is None:
+        raise InputError(f"--replay-start: {start!r} has no UTC offset; add Z or +00:00")
+    return ReplayClock(when, speed=speed, anchor=anchor)
+
+
+def _print_check(check: StartupCheck) -> None:
+    from rich.markup import escape
+
+    err_console.print(f"{_STYLE[check.level]} {escape(check.name)}: {escape(check.detail)}")

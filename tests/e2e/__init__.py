@@ -1,0 +1,1 @@
+"""End-to-end tests: ``monitor run`` as a real process against local Federal Register and Slack servers."""

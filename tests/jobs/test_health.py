@@ -1,0 +1,116 @@
+"""Readiness from the shared feed state, liveness from the scheduler, judged on the daemon's clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.health import FeedHealth, Probes, feed_check
+from jobs.http_server import Check
+from monitor import metrics
+from monitor.clock import SimulatedClock
+from monitor.config import Settings
+from monitor.db.engine import make_engine, session_factory
+from monitor.feeds import store
+from monitor.models import FeedName
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+SETTINGS = Settings(poll={"public_inspection_seconds": 60}, daemon={"ready_max_failures": 3, "ready_stale_polls": 5})
+STARTED = NOW - timedelta(hours=1)
+
+
+def check(state: FeedHealth | None, *, now: datetime = NOW, speed: float = 1.0, started: datetime = STARTED) -> Check:
+    return feed_check(
+        state, feed=FeedName.PUBLIC_INSPECTION, settings=SETTINGS, now=now, started_at=started, speed=speed
+    )
+
+
+def test_a_fresh_feed_is_ready() -> None:
+    result = check(FeedHealth("pi", NOW - timedelta(seconds=30), 0, None))
+    assert (result.ok, result.detail) == (True, "last success 30s ago")
+
+
+def test_consecutive_failures_make_it_not_ready_with_the_error() -> None:
+    state = FeedHealth("pi", NOW - timedelta(seconds=90), 3, "federal_register: HTTP 500 Internal Server Error\nmore")
+    result = check(state)
+    assert not result.ok
+    assert result.detail == (
+        "3 failed polls in a row (federal_register: HTTP 500 Internal Server Error); last success 90s ago"
+    )
+    assert check(FeedHealth("pi", NOW - timedelta(seconds=90), 2, "HTTP 500")).ok
+
+
+def test_a_stale_feed_is_not_ready() -> None:
+    result = check(FeedHealth("pi", NOW - timedelta(minutes=6), 0, None))
+    assert not result.ok
+    assert result.detail == "stale: last success 6 min ago, expected every 60s"
+
+
+def test_before_the_first_poll_the_start_counts() -> None:
+    just_started = check(None, started=NOW - timedelta(seconds=10))
+    assert (just_started.ok, just_started.detail) == (True, "waiting for the first poll")
+    assert not check(None).ok
+    # A last success from before a long downtime does not make a just-restarted daemon unready.
+    restarted = check(FeedHealth("pi", NOW - timedelta(days=2), 0, None), started=NOW - timedelta(seconds=5))
+    assert restarted.ok
+
+
+def test_replay_ages_are_wall_clock_seconds() -> None:
+    """Six simulated minutes at 60x are six wall seconds: fresh."""
+    assert check(FeedHealth("pi", NOW - timedelta(minutes=6), 0, None), speed=60).ok
+
+
+def probes_for(sessions: sessionmaker[Session], clock: SimulatedClock, *, alive: bool = True) -> Probes:
+    return Probes(
+        sessions,
+        SETTINGS,
+        clock,
+        feeds=[FeedName.PUBLIC_INSPECTION, FeedName.DOCUMENTS],
+        scheduler_alive=lambda: alive,
+        stopping=lambda: False,
+    )
+
+
+def test_readiness_reads_the_shared_feed_state(sessions: sessionmaker[Session]) -> None:
+    clock = SimulatedClock(NOW)
+    probes = probes_for(sessions, clock)
+    with sessions.begin() as session:
+        store.record_poll_success(session, FeedName.PUBLIC_INSPECTION, NOW - timedelta(seconds=20), {})
+        store.record_poll_success(session, FeedName.DOCUMENTS, NOW - timedelta(seconds=20), {})
+        for _ in range(3):
+            store.record_poll_failure(session, FeedName.DOCUMENTS, NOW, "federal_register: timed out")
+    checks = {c.name: c for c in probes.readiness()}
+    assert checks["database"].ok
+    assert checks["scheduler"].ok
+    assert checks["feed:pi"].ok
+    assert not checks["feed:fr"].ok
+    assert "3 failed polls in a row (federal_register: timed out)" in checks["feed:fr"].detail
+    gauge = metrics.REGISTRY.get_sample_value("monitor_feed_consecutive_failures", {"feed": "fr"})
+    assert gauge == 3
+    last = metrics.REGISTRY.get_sample_value("monitor_last_successful_poll_timestamp_seconds", {"feed": "pi"})
+    assert last == pytest.approx((NOW - timedelta(seconds=20)).timestamp())
+
+
+def test_an_unreachable_database_is_not_ready() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    try:
+        probes = probes_for(session_factory(engine), SimulatedClock(NOW))
+        checks = {c.name: c for c in probes.readiness()}
+    finally:
+        engine.dispose()
+    assert not checks["database"].ok
+    assert checks["database"].detail.startswith("unreachable: ")
+    assert "feed:pi" not in checks
+
+
+def test_liveness_follows_the_scheduler_and_its_heartbeat(sessions: sessionmaker[Session]) -> None:
+    probes = probes_for(sessions, SimulatedClock(NOW))
+    probes.beat()
+    assert all(c.ok for c in probes.liveness())
+    probes.last_beat -= 120  # no job has run for two minutes: the scheduler is wedged
+    assert [c.name for c in probes.liveness() if not c.ok] == ["heartbeat"]
+    dead = probes_for(sessions, SimulatedClock(NOW), alive=False)
+    assert [c.name for c in dead.liveness() if not c.ok] == ["scheduler"]
+    assert not next(c for c in dead.readiness() if c.name == "scheduler").ok
