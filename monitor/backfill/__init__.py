@@ -1,0 +1,24 @@
+"""Historical backfill: past Entity List rules replayed through the daemon's pipeline with the clock in the past.
+
+``Backfill(sessions, settings, calendars=, poller=, federal_register=, price_source=).run(BackfillRequest(since,
+until, alerts=, overrides=))`` returns a ``BackfillSummary``. ``load_overrides`` reads the shipped announcement
+times of rules known to have been public before their filing, plus an operator's file.
+"""
+
+from monitor.backfill.overrides import load_overrides, shipped_overrides
+from monitor.backfill.runner import Backfill, BackfillInterrupted, BackfillRequest, NoProgress, Progress, ReplayClock
+from monitor.backfill.summary import BackfillSummary, EventLine, Failure
+
+__all__ = [
+    "Backfill",
+    "BackfillInterrupted",
+    "BackfillRequest",
+    "BackfillSummary",
+    "EventLine",
+    "Failure",
+    "NoProgress",
+    "Progress",
+    "ReplayClock",
+    "load_overrides",
+    "shipped_overrides",
+]

@@ -1,0 +1,86 @@
+"""Reports of stored event studies: one self-contained HTML file (tables, charts as embedded PNGs, the methods and
+parameters used) and a CSV of every (event, security), for one event or all of them, with a cross-event summary
+by relation.
+
+``write_report(sessions, out_dir, event_ids=None, now=...)`` writes ``report.html`` and ``report.csv`` into
+``out_dir`` and returns their paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import InputError
+from monitor.logs import get_logger
+
+log = get_logger(__name__)
+
+HTML_NAME = "report.html"
+CSV_NAME = "report.csv"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    csv: Path
+    events: int
+    rows: int  # (event, security) rows in the CSV
+
+
+def write_report(
+    sessions: sessionmaker[Session],
+    out_dir: Path,
+    event_ids: Sequence[int] | None = None,
+    *,
+    now: datetime,
+    on_event: Callable[[int], None] | None = None,
+) -> ReportFiles:
+    """Write the report of ``event_ids`` (every studied event when None); ``InputError`` when there is nothing."""
+    from monitor.report.charts import cross_event_chart, event_chart, security_panels
+    from monitor.report.csv_out import write_csv
+    from monitor.report.data import load_events
+    from monitor.report.html_out import render
+    from monitor.report.summary import cross_event_summary
+
+    with sessions() as session:
+        events = load_events(session, event_ids)
+    if event_ids is not None:
+        missing = sorted(set(event_ids) - {event.event_id for event in events})
+        if missing:
+            raise InputError(f"no stored study for event(s) {', '.join(map(str, missing))} (see the events table)")
+    if not events:
+        raise InputError("no studied events in the database yet: run `monitor backfill` or let the daemon run")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out_dir}: cannot create the directory: {exc.strerror or exc}") from None
+    charts: dict[int, dict[str, bytes | None]] = {}
+    for event in events:
+        charts[event.event_id] = {"event": event_chart(event), "panels": security_panels(event)}
+        if on_event is not None:
+            on_event(event.event_id)
+    summary = cross_event_summary(events)
+    html = render(
+        events,
+        summary,
+        charts,
+        cross_event_chart(events) if len(events) > 1 else None,
+        generated_at=now,
+        parameters=[event.parameters for event in events],
+    )
+    html_path, csv_path = out_dir / HTML_NAME, out_dir / CSV_NAME
+    try:
+        html_path.write_text(html, encoding="utf-8")
+        rows = write_csv(csv_path, events)
+    except OSError as exc:
+        raise InputError(f"--out {out_dir}: cannot write the report: {exc.strerror or exc}") from None
+    log.info("report_written", html=str(html_path), csv=str(csv_path), events=len(events), rows=rows)
+    return ReportFiles(html_path, csv_path, len(events), rows)
+
+
+__all__ = ["CSV_NAME", "HTML_NAME", "ReportFiles", "write_report"]
