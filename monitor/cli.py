@@ -13,9 +13,11 @@ from typing import Any
 import typer
 
 import monitor.commands.alerts_cmd as alerts_cmd
+import monitor.commands.backfill_cmd as backfill_cmd
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 import monitor.commands.prices_cmd as prices_cmd
+import monitor.commands.report_cmd as report_cmd
 import monitor.commands.run_cmd as run_cmd
 import monitor.commands.study_cmd as study_cmd
 from monitor import __version__
@@ -42,6 +44,8 @@ app.add_typer(matching_cmd.universe_app, name="universe")
 app.command("match")(matching_cmd.match)
 app.add_typer(prices_cmd.app, name="prices")
 app.command("study")(study_cmd.study)
+app.command("backfill")(backfill_cmd.backfill)
+app.command("report")(report_cmd.report)
 app.command("run")(run_cmd.run)
 
 
