@@ -27,6 +27,7 @@ from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db.tables import Document, EventRow, ListingActionRow, SecurityRow, Study
+from monitor.db.upsert import upsert
 from monitor.detected import detected_alert
 from monitor.errors import MonitorError
 from monitor.events import Signals, announcement
@@ -222,20 +223,24 @@ class Pipeline:
     def _upsert_event(
         self, session: Session, document_id: int, title: str, announced_at: datetime, source: Any, now: datetime
     ) -> tuple[EventRow, bool]:
-        event = session.scalars(select(EventRow).where(EventRow.document_id == document_id)).first()
+        by_document = select(EventRow).where(EventRow.document_id == document_id)
+        event = session.scalars(by_document).first()
         if event is None:
-            event = EventRow(
-                document_id=document_id,
-                announced_at=announced_at,
-                announced_source=source.value,
-                title=title,
-                is_backfill=self.options.backfill,
-                alerts_enabled=self.options.alerts,
-                created_at=now,
-            )
-            session.add(event)
-            session.flush()
-            return event, True
+            # ON CONFLICT DO NOTHING: another worker (a replica's poll, the daemon's catch-up) may be creating this
+            # event right now; PostgreSQL makes the insert wait for that transaction and then skip, not fail.
+            row = {
+                "document_id": document_id,
+                "announced_at": announced_at,
+                "announced_source": source.value,
+                "title": title,
+                "is_backfill": self.options.backfill,
+                "alerts_enabled": self.options.alerts,
+                "created_at": now,
+            }
+            created = upsert(session, EventRow, [row], key=["document_id"], do_nothing=True) == 1
+            event = session.scalars(by_document).one()
+            if created:
+                return event, True
         event.title = title
         if announced_at < event.announced_at or source.value == "override":
             log.info(

@@ -290,3 +290,43 @@ def test_an_injected_bar_reader_still_sees_no_future_bar(sessions: sessionmaker[
     assert amba.status == "partial"
     assert max(dates) == date(2019, 10, 9)
     assert stored == 0  # nothing was fetched into the store: the reader was the only source
+
+
+def test_two_workers_on_one_document_make_one_event(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """A replica's poll and the daemon's catch-up may process the same new rule at once: one event, no error."""
+    import threading
+
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    story.poller.poll(FeedName.DOCUMENTS)  # stored; the pipeline has not run yet
+    with sessions() as session:
+        document = session.scalars(select(Document).where(Document.document_number == "2019-22210")).one()
+    outcomes: list[object] = []
+    errors: list[BaseException] = []
+
+    def other_worker() -> None:
+        try:
+            outcomes.append(story.pipeline.document_arrived(document.id))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    with sessions.begin() as session:  # the first worker's transaction, still open when the second one inserts
+        session.add(
+            EventRow(
+                document_id=document.id,
+                announced_at=at("2019-10-07T20:15:00"),
+                announced_source=AnnouncementSource.PI_FILED_AT.value,
+                title=document.title,
+                created_at=at("2019-10-09T12:00:00"),
+            )
+        )
+        session.flush()
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(0.5)  # PostgreSQL: blocked on the conflicting insert; SQLite: waiting for the write lock
+    thread.join(30)
+    assert errors == []
+    (outcome,) = outcomes
+    assert outcome is not None
+    assert not outcome.event_created  # type: ignore[attr-defined]
+    with sessions() as session:
+        assert session.execute(select(func.count()).select_from(EventRow)).scalar_one() == 1
