@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import metrics
@@ -209,7 +210,7 @@ class PriceStore:
                     stale = stale.where(DailyPrice.date >= replace_from)
                 session.execute(stale)
                 if rows:  # a core executemany with the per-batch constants bound once
-                    session.execute(insert(_DAILY).values(**constants), rows)
+                    session.execute(_insert_or_replace(session, constants), rows)
                 written = len(rows)
             else:
                 rows = [{**row, **constants} for row in rows]
@@ -326,6 +327,16 @@ def _rebased(stored: pd.DataFrame, fetched: pd.DataFrame) -> str | None:
             day = fetched.index[int(np.flatnonzero(fresh)[0])].date()
             return f"new {label} on {day}"
     return None
+
+
+def _insert_or_replace(session: Session, constants: Mapping[str, Any]) -> Any:
+    """The bulk insert of a full refresh, tolerant of a concurrent refresh of the same symbol (another replica,
+    or the study job fetching what the price job is fetching): on a key conflict the newer bar wins instead of the
+    transaction failing. PostgreSQL makes the conflicting insert wait for the other transaction first."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_DAILY).values(**constants)
+    replaced = {name: statement.excluded[name] for name in (*COLUMNS, *constants)}
+    return statement.on_conflict_do_update(index_elements=["symbol", "date"], set_=replaced)
 
 
 def _rows(symbol: str, frame: pd.DataFrame) -> list[dict[str, Any]]:

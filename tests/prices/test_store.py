@@ -284,3 +284,25 @@ def test_yahoo_serving_a_live_bar_is_not_stored(
     assert result.last_session == date(2021, 7, 22)
     assert result.unfinished == 1
     assert clock.now() - timedelta(hours=1) < utc(2021, 7, 23, 20)
+
+
+def test_two_full_refreshes_of_one_symbol_at_once_do_not_collide(sessions: sessionmaker[Session]) -> None:
+    """The daemon's price job and its study job (or two replicas) may load the same symbol's history together."""
+    import threading
+
+    clock = SimulatedClock(utc(2019, 10, 9, 21))
+    full = CSV.history("AMBA", date(2019, 9, 1), date(2019, 10, 9))
+    second = make_store(sessions, clock)
+    results: list[object] = []
+    with sessions.begin() as session:  # the first refresh's transaction, still open when the second one inserts
+        session.add(DailyPrice(symbol="AMBA", date=date(2019, 10, 8), close=1.0, adj_close=1.0, source="other"))
+        session.flush()
+        thread = threading.Thread(target=lambda: results.append(second.refresh("AMBA", StaticSource({"AMBA": full}))))
+        thread.start()
+        thread.join(0.5)  # PostgreSQL: waiting on the conflicting key; SQLite: waiting for the write lock
+    thread.join(30)
+    (result,) = results
+    assert result.status == "ok"  # type: ignore[attr-defined]
+    rows = stored(sessions, "AMBA")
+    assert rows.loc["2019-10-08", "close"] == pytest.approx(51.79)  # the newer, real bar won
+    assert rows.index[-1] == pd.Timestamp("2019-10-09")
