@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -39,6 +40,7 @@ from jobs.replay import clock_speed
 from jobs.runner import JobResult, JobRunner, JobSpec
 from jobs.tasks import DELIVER, HEARTBEAT, POLL_JOBS, REFRESH_PRICES, UPDATE_STUDIES, DaemonTasks
 from jobs.triggers import PublicInspectionTrigger, public_inspection_step
+from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.logs import get_logger
@@ -136,8 +138,9 @@ def plan(
 
 
 def build_scheduler(planned: list[Planned], runner: JobRunner, settings: Settings) -> BackgroundScheduler:
-    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # our runner logs each run; theirs would double it
+    # Our runner logs each run and _on_skipped_run each dropped tick; APScheduler's own lines would double them.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(
         timezone=ZoneInfo("UTC"),
         executors={"default": ThreadPoolExecutor(max_workers=len(planned) + 1)},
@@ -147,6 +150,7 @@ def build_scheduler(planned: list[Planned], runner: JobRunner, settings: Setting
             "misfire_grace_time": settings.daemon.misfire_grace_seconds,
         },
     )
+    scheduler.add_listener(_on_skipped_run, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     for item in planned:
         options: dict[str, Any] = {}
         if item.first_run is not None:
@@ -161,6 +165,18 @@ def build_scheduler(planned: list[Planned], runner: JobRunner, settings: Setting
             **options,
         )
     return scheduler
+
+
+def _on_skipped_run(event: JobEvent) -> None:
+    """A tick dropped because the previous run still goes on (normal when a poll is retrying), or a run missed by
+    more than ``daemon.misfire_grace_seconds`` (the host was suspended): counted, and logged once each."""
+    if event.code == EVENT_JOB_MAX_INSTANCES:
+        metrics.job_runs.labels(job=event.job_id, outcome="overlapped").inc()
+        log.debug("job_tick_dropped", job=event.job_id, reason="previous run still running")
+    else:
+        metrics.job_runs.labels(job=event.job_id, outcome="missed").inc()
+        scheduled = getattr(event, "scheduled_run_time", None)
+        log.warning("job_run_missed", job=event.job_id, scheduled=str(scheduled))
 
 
 def describe(planned: list[Planned]) -> str:

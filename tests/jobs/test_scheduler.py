@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -123,3 +124,32 @@ def test_waking_runs_a_job_now_unless_it_is_running(sessions: sessionmaker[Sessi
     finally:
         scheduler.shutdown(wait=True)
     waker("deliver_alerts")  # after shutdown: ignored
+
+
+def test_a_tick_dropped_behind_a_long_run_is_counted_not_logged_as_a_warning(sessions: sessionmaker[Session]) -> None:
+    from monitor import metrics
+
+    def overlapped() -> float:
+        labels = {"job": "t_long", "outcome": "overlapped"}
+        return float(metrics.REGISTRY.get_sample_value("monitor_job_runs_total", labels) or 0)
+
+    runner = JobRunner(LeaseKeeper(sessions, ttl=timedelta(seconds=30)), threading.Event())
+    release = threading.Event()
+
+    def long_run() -> JobResult:
+        release.wait(5)
+        return JobResult()
+
+    spec = JobSpec("t_long", long_run)
+    scheduler = build_scheduler([], runner, Settings())
+    before = overlapped()
+    scheduler.add_job(runner.run, IntervalTrigger(seconds=0.1), args=[spec], id="t_long")
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 5
+        while overlapped() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)
+    assert overlapped() > before
