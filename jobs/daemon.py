@@ -109,16 +109,19 @@ class Daemon:
         from alerts.outbox import DeliveryWorker
         from alerts.sinks import build_sinks
         from monitor.feeds.wiring import build_clients, build_poller
-        from monitor.pipeline import Pipeline
+        from monitor.pipeline import Pipeline, PipelineOptions
         from monitor.prices.sources import make_source
 
         settings = self.settings
-        pipeline = Pipeline(
+        price_source = make_source(settings.prices.source, settings=settings)
+        pipeline = Pipeline(sessions, settings, self.clock, calendars=calendars, price_source=price_source)
+        recheck = Pipeline(
             sessions,
             settings,
             self.clock,
             calendars=calendars,
-            price_source=make_source(settings.prices.source, settings=settings),
+            price_source=price_source,
+            options=PipelineOptions(quote_budget_seconds=0.0),
         )
         # HTTP talks to real servers: Retry-After dates are wall-clock, and retry pauses end when we stop.
         clients = build_clients(settings, sleep=interruptible_sleep(self.stop), clock=SystemClock())
@@ -138,6 +141,7 @@ class Daemon:
             stop=self.stop,
             batch_size=settings.alerts.batch_size,
             wake=self._waker,
+            recheck=recheck,
         )
         probes = Probes(
             sessions,

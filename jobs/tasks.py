@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +78,7 @@ class DaemonTasks:
         stop: threading.Event,
         batch_size: int,
         wake: Callable[[str], None] | None = None,
+        recheck: Pipeline | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -88,6 +89,7 @@ class DaemonTasks:
         self.stop = stop
         self.batch_size = batch_size
         self.wake: Callable[[str], None] = wake or (lambda job: None)
+        self.recheck = recheck  # the pipeline without quotes, for re-checking documents already processed
         self._arrivals = threading.Lock()  # one pipeline pass over arrivals at a time in this process
 
     def check_stop(self) -> None:
@@ -129,38 +131,40 @@ class DaemonTasks:
 
     def catch_up(self, *, recent: timedelta | None = None) -> JobResult:
         """Run the pipeline on Entity List documents stored without an event (a crash between storing and
-        processing, another replica's failed pass, ``monitor poll``), and with ``recent`` on every one first seen
-        that recently (the daemon's start: a crash may have come between a rule's new version and its update card).
-        Re-processing is idempotent: nothing is alerted twice."""
-        query = (
-            select(Document.id, Document.document_number)
-            .outerjoin(EventRow, EventRow.document_id == Document.id)
-            .where(Document.is_entity_list.is_(True))
-            .order_by(Document.first_seen_at, Document.id)
-        )
-        missing = EventRow.id.is_(None)
-        if recent is not None:
-            query = query.where(or_(missing, Document.first_seen_at >= self.clock.now() - recent))
-        else:
-            query = query.where(missing)
+        processing, another replica's failed pass, ``monitor poll``), and with ``recent`` re-check every one first
+        seen that recently (the daemon's start: a crash may have come between a rule's new version and its update
+        card). Re-processing is idempotent: nothing is alerted twice. Re-checks fetch no quotes (``recheck``):
+        the card they might add goes out without prices rather than holding the start-up for the price source."""
+        documents = select(Document.id, Document.document_number).where(Document.is_entity_list.is_(True))
+        with_event = select(EventRow.document_id)
+        order = (Document.first_seen_at, Document.id)
         with self.sessions() as session:
-            documents = [(int(row.id), str(row.document_number)) for row in session.execute(query)]
+            missing = [
+                (int(i), str(n))
+                for i, n in session.execute(documents.where(Document.id.not_in(with_event)).order_by(*order))
+            ]
+            rechecks: list[tuple[int, str]] = []
+            if recent is not None:
+                since = self.clock.now() - recent
+                recently = documents.where(Document.id.in_(with_event), Document.first_seen_at >= since)
+                rechecks = [(int(i), str(n)) for i, n in session.execute(recently.order_by(*order))]
         processed: list[str] = []
         alerts: list[str] = []
         with self._arrivals:
-            for document_id, number in documents:
-                self.check_stop()
-                try:
-                    outcome = self.pipeline.document_arrived(document_id)
-                except MonitorError as exc:
-                    log.error("catch_up_failed", document=number, error=str(exc))
-                    continue
-                if outcome is not None:
-                    processed.append(number)
-                    alerts.extend(outcome.alerts)
+            for pipeline, rows in ((self.pipeline, missing), (self.recheck or self.pipeline, rechecks)):
+                for document_id, number in rows:
+                    self.check_stop()
+                    try:
+                        outcome = pipeline.document_arrived(document_id)
+                    except MonitorError as exc:
+                        log.error("catch_up_failed", document=number, error=str(exc))
+                        continue
+                    if outcome is not None:
+                        processed.append(number)
+                        alerts.extend(outcome.alerts)
         if alerts:
             self.wake(DELIVER)
-        return JobResult({"documents": processed, "alerts": alerts}, noteworthy=bool(processed))
+        return JobResult({"documents": processed, "alerts": alerts}, noteworthy=bool(alerts or missing))
 
     # --- prices and studies ----------------------------------------------------------------------------------
 

@@ -131,8 +131,18 @@ def test_catch_up_processes_documents_stored_without_an_event(sessions: Sessions
     assert len(caught.summary["alerts"]) == 1
     assert rig.woken == [DELIVER]
     assert rig.tasks.catch_up().summary == {"documents": [], "alerts": []}
+    rechecked: list[int] = []
+
+    class Recheck:  # the daemon passes a pipeline without quotes; here, one that records what it re-checks
+        def document_arrived(self, document_id: int) -> object:
+            rechecked.append(document_id)
+            return rig.pipeline.document_arrived(document_id)
+
+    rig.tasks.recheck = Recheck()  # type: ignore[assignment]
     recent = rig.tasks.catch_up(recent=rig.pipeline.options.max_alert_age)
     assert recent.summary == {"documents": ["2019-22210"], "alerts": []}  # re-processed, nothing alerted twice
+    assert len(rechecked) == 1
+    assert not recent.noteworthy
 
 
 def test_closes_refresh_prices_then_studies_send_follow_ups(sessions: Sessions, tmp_path: Path) -> None:
