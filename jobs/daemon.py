@@ -36,7 +36,7 @@ from jobs.scheduler import Waker, build_scheduler, describe, plan
 from jobs.tasks import DaemonTasks, interruptible_sleep
 from monitor.bootstrap import AppContext
 from monitor.clock import Clock, SystemClock
-from monitor.errors import MonitorError, TransientError
+from monitor.errors import ConfigError, MonitorError, TransientError
 from monitor.logs import get_logger
 from monitor.models import FeedName
 
@@ -174,10 +174,14 @@ class Daemon:
 
         parts = self.parts
         self._install_signal_handlers()
-        if self.settings.http.address:
-            self._server = HealthServer(
-                self.settings.http.address, liveness=parts.probes.liveness, readiness=parts.probes.readiness
-            ).start()
+        address = self.settings.http.address
+        if address:
+            try:
+                server = HealthServer(address, liveness=parts.probes.liveness, readiness=parts.probes.readiness)
+            except OSError as exc:  # the port is taken (another daemon on this host?) or the address is not ours
+                reason = exc.strerror or str(exc)
+                raise ConfigError(f"cannot listen on {address}: {reason}", setting="http.address") from None
+            self._server = server.start()
         self.catch_up()
         planned = plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
         scheduler = build_scheduler(planned, parts.runner, self.settings)

@@ -3,7 +3,8 @@
 A job body is a plain function returning a short summary. ``JobRunner.run`` skips it when the daemon is stopping
 or another replica holds its lease, times it, counts the outcome (``monitor_job_runs_total``), logs one line, and
 turns every exception into a ``failed`` outcome so the scheduler simply runs it again next time. Our own errors
-(a feed down, a sink failing) are logged as one line; anything else is a bug and is logged with its traceback.
+(a feed down, a sink failing) and database errors (a restart, a failover) are logged as one line; anything else
+is a bug and is logged with its traceback.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from jobs.leasing import LeaseKeeper
 from monitor import metrics
-from monitor.errors import MonitorError
+from monitor.db.engine import short_reason
+from monitor.errors import MonitorError, StorageError
 from monitor.logs import get_logger
 
 log = get_logger(__name__)
@@ -90,6 +94,10 @@ class JobRunner:
         except MonitorError as exc:
             log.error("job_failed", job=spec.name, error=str(exc), error_type=type(exc).__name__)
             return self._timed(spec.name, started, RunRecord("failed", exc, str(exc)))
+        except SQLAlchemyError as exc:  # the database is down or restarting: an operational state, not a bug
+            error = StorageError(f"database error: {short_reason(exc)}")
+            log.error("job_failed", job=spec.name, error=str(error), error_type=type(exc).__name__)
+            return self._timed(spec.name, started, RunRecord("failed", error, str(error)))
         except Exception as exc:  # a bug or an unexpected library error: log it whole, run again next time
             log.exception("job_crashed", job=spec.name, error=f"{type(exc).__name__}: {exc}")
             return self._timed(spec.name, started, RunRecord("failed", None, f"{type(exc).__name__}: {exc}"))

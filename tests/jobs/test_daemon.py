@@ -133,3 +133,20 @@ def test_exit_code_prefers_the_most_serious_failure() -> None:
     assert exit_code([ok, transient]) == 4
     assert exit_code([transient, bug]) == 1
     assert TARGETS  # the card above names these
+
+
+def test_a_taken_http_port_is_a_clear_error(tmp_path: Path, feeds: FeedServer, slack: FakeSlack) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        context = context_for(tmp_path, feeds, slack, http={"address": address})
+        daemon, _ = daemon_for(context, SimulatedClock(datetime(2019, 10, 8, tzinfo=UTC)))
+        daemon.start()
+        try:
+            with pytest.raises(ConfigError, match=rf"http.address: cannot listen on {address}: Address already in use"):
+                daemon.serve()
+        finally:
+            daemon.close()

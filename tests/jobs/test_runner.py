@@ -102,3 +102,17 @@ def test_wait_idle_reports_jobs_still_running(sessions: Sessions) -> None:
     assert runner.wait_idle(5) == []
     thread.join()
     assert not runner.is_running("t_slow")
+
+
+def test_a_database_error_is_one_line_with_the_storage_exit_code(sessions: Sessions) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def database_down() -> JobResult:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused\nIs the server running?"))
+
+    runner = runner_for(sessions)
+    assert runner.run(JobSpec("t_db", database_down)) == "failed"
+    record = runner.last["t_db"]
+    assert record.error is not None
+    assert record.error.exit_code == 3
+    assert record.detail == "database error: connection refused"
