@@ -48,7 +48,7 @@ CLOSES = {
     "g:XNYS:day0": datetime.fromisoformat("2019-10-08T20:00:00+00:00"),
     "g:XSHG:day1": datetime.fromisoformat("2019-10-09T07:00:00+00:00"),
 }
-FAST = 21600.0  # six simulated hours per second: 10-07 evening to 10-09 close in about eight seconds
+FAST = 43200.0  # twelve simulated hours per second: 10-07 evening to the 10-09 Shanghai close in three seconds
 
 
 def fast_replay(starts_in: float = 3.0) -> Replay:
