@@ -73,6 +73,7 @@ class Daemon:
         self._server: HealthServer | None = None
         self._waker: Waker | None = None
         self._signals = 0
+        self._stopped_by: int | None = None
         self._previous_handlers: dict[int, Any] = {}
 
     # --- start-up ----------------------------------------------------------------------------------------------
@@ -199,7 +200,8 @@ class Daemon:
         return self._shutdown()
 
     def once(self) -> int:
-        """Every job once, in pipeline order; 0 when all went well (or another replica had the work)."""
+        """Every job once, in pipeline order; 0 when all went well (or another replica had the work), 128 + the
+        signal number when SIGTERM or SIGINT cut it short."""
         parts = self.parts
         self._install_signal_handlers()
         self.catch_up()
@@ -218,6 +220,8 @@ class Daemon:
         for name, record in records.items():
             self.report(StartupCheck(name, "ok" if record.outcome != "failed" else "fail", _describe(record)))
         self.close()
+        if self._stopped_by is not None:  # interrupted: what ran is committed, the rest waits for the next run
+            return 128 + self._stopped_by
         return exit_code(records.values())
 
     # --- stopping ----------------------------------------------------------------------------------------------
@@ -240,6 +244,7 @@ class Daemon:
             log.warning("shutdown_forced", signal=name)
             _exit_now(1)
         log.info("shutdown_requested", signal=name)
+        self._stopped_by = signum
         self.stop.set()
 
     def _shutdown(self) -> int:

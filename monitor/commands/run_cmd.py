@@ -23,7 +23,8 @@ def run(
         False,
         "--once",
         help="Run every job once (poll pi, fr, csl; refresh prices; update studies; deliver alerts) and exit: "
-        "0 all went well, 4 a feed, price source or sink failed (try again later), 1 another failure.",
+        "0 all went well, 4 a feed, price source or sink failed (try again later), 3 the database failed, "
+        "1 another failure, 143 stopped by SIGTERM.",
     ),
     replay_start: str | None = typer.Option(
         None, "--replay-start", hidden=True, help="Testing/replay: run on simulated time from this ISO 8601 instant."

@@ -150,3 +150,24 @@ def test_a_taken_http_port_is_a_clear_error(tmp_path: Path, feeds: FeedServer, s
                 daemon.serve()
         finally:
             daemon.close()
+
+
+def test_sigterm_cuts_once_short_with_128_plus_the_signal(
+    tmp_path: Path, feeds: FeedServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from jobs.runner import JobResult
+
+    before = signal.getsignal(signal.SIGTERM)
+    daemon, lines = daemon_for(context_for(tmp_path, feeds, slack), SimulatedClock(datetime(2019, 10, 8, tzinfo=UTC)))
+    daemon.start()
+
+    def poll_then_terminated(feed: object) -> JobResult:
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered to this (main) thread: the daemon's handler sets the flag
+        return JobResult()
+
+    monkeypatch.setattr(daemon.parts.tasks, "poll", poll_then_terminated)
+    assert daemon.once() == 128 + signal.SIGTERM
+    assert [c.name for c in lines[5:]] == ["poll_pi"]  # nothing after the signal
+    assert signal.getsignal(signal.SIGTERM) == before
