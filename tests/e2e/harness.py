@@ -177,11 +177,11 @@ class DaemonProcess:
         code = self.process.poll()
         assert code is None, f"the daemon exited with {code}:\n{self.logs()}"
 
-    def terminate(self, timeout: float = 15) -> tuple[int, float]:
-        """SIGTERM; returns (exit code, seconds it took to exit)."""
+    def terminate(self, timeout: float = 15, signum: int = signal.SIGTERM) -> tuple[int, float]:
+        """SIGTERM (or ``signum``); returns (exit code, seconds it took to exit)."""
         assert self.process is not None
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signum)
         code = self.process.wait(timeout=timeout)
         return code, time.monotonic() - started
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import threading
 import time
 from datetime import datetime, timedelta
@@ -236,7 +237,7 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
             )
             assert ready
             assert metric(daemon, "monitor_feed_consecutive_failures", feed="pi") == 0
-            code, seconds = daemon.terminate()
+            code, seconds = daemon.terminate(signum=signal.SIGINT)  # Ctrl-C stops it as cleanly as SIGTERM
         assert (code, seconds < 10) == (0, True), daemon.logs()
         assert_each_alert_once(slack)
 
