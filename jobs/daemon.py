@@ -190,7 +190,8 @@ class Daemon:
         assert self._waker is not None
         self._waker.scheduler = scheduler
         scheduler.start()
-        log.info("daemon_started", pid=os.getpid(), clock=repr(self.clock), jobs=describe(planned))
+        clock = "system" if isinstance(self.clock, SystemClock) else repr(self.clock)
+        log.info("daemon_started", pid=os.getpid(), clock=clock, jobs=describe(planned))
         while not self.stop.wait(0.5):
             if not scheduler.running:
                 log.error("scheduler_died")

@@ -75,11 +75,14 @@ def feed_check(
     reference = max(last, started_at) if last is not None else started_at
     age = (now - reference).total_seconds() / speed
     seen = f"last success {_ago(now, last, speed)}"
+    error = (state.last_error or "").splitlines()[0][:300] if state is not None and state.last_error else ""
+    failing = f"{failures} failed poll{'s' if failures > 1 else ''} in a row ({error}); {seen}"
     if failures >= settings.daemon.ready_max_failures:
-        error = (state.last_error or "").splitlines()[0][:300] if state is not None and state.last_error else ""
-        return Check(name, False, f"{failures} failed polls in a row ({error}); {seen}")
+        return Check(name, False, failing)
     if age > limit:
         return Check(name, False, f"stale: {seen}, expected every {poll_interval(feed, settings).total_seconds():g}s")
+    if failures:  # still ready: one failed poll is a blip, retried at the next tick
+        return Check(name, True, failing)
     return Check(name, True, seen if last is not None else "waiting for the first poll")
 
 
