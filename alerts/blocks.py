@@ -114,9 +114,10 @@ def _detected(alert: DetectedAlert, status: str | None) -> list[Block]:
     facts = t.detected_facts(alert)
     title = link(alert.federal_register_url, t.clip(alert.title, 600))
     blocks.append(section(f"*{title}*\n" + esc(" · ".join(facts))))
-    if alert.parse_error or alert.parse_status.value == "failed":
-        reason = esc(t.clip(alert.parse_error or "unknown error", 1000))
-        blocks.append(section(f":warning: *Entities could not be extracted* ({reason}). Read the rule via the links."))
+    note = t.extraction_note(alert)
+    if note is not None:
+        warning, text = note
+        blocks.append(section((":warning: " if warning else ":information_source: ") + esc(t.clip(text, 1000))))
     tail = [context(*_links(alert))]
     if status:
         tail.insert(0, context(esc(status)))

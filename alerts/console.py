@@ -36,8 +36,10 @@ def _detected(alert: DetectedAlert) -> RenderableType:
     parts: list[RenderableType] = [Text(alert.title, style="bold")]
     facts = t.detected_facts(alert)
     parts.append(Text(" · ".join(facts)))
-    if alert.parse_error or alert.parse_status.value == "failed":
-        parts.append(Text(f"Entities could not be extracted: {alert.parse_error or 'unknown error'}", style="yellow"))
+    note = t.extraction_note(alert)
+    if note is not None:
+        warning, text = note
+        parts.append(Text(text, style="yellow" if warning else "dim"))
     if alert.entities:
         names = [e.name + (f" ({e.country})" if e.country else "") for e in alert.entities]
         shown = names[:MAX_ENTITY_LINES]

@@ -80,6 +80,25 @@ def detected_facts(alert: DetectedAlert) -> list[str]:
     return facts
 
 
+def extraction_note(alert: DetectedAlert) -> tuple[bool, str] | None:
+    """(is_warning, text) about how the entities were read, or None when the rule's XML was parsed.
+
+    A rule whose text is not out yet and a rule that could not be parsed say so; a rule read from its
+    public-inspection text says that too, since the published XML may still add entries.
+    """
+    status = alert.parse_status.value
+    if status == "failed":
+        return (
+            True,
+            f"Entities could not be extracted ({alert.parse_error or 'unknown error'}); read the rule via the links.",
+        )
+    if status == "pending":
+        return True, "Entities not extracted yet (the rule's text is not available yet); an update follows when it is."
+    if status == "text_fallback":
+        return False, "Entities read from the rule's text; the published XML may refine them."
+    return None
+
+
 def sorted_securities(securities: Iterable[MatchedSecurity]) -> list[MatchedSecurity]:
     return sorted(securities, key=lambda s: (_RELATION_ORDER[s.relation], -s.score, -abs(s.move or 0.0), s.symbol))
 

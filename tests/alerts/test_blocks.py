@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,6 +48,26 @@ def test_detected_card_says_what_was_filed_when_by_whom_and_what_it_hits() -> No
     assert body.index("`002415.SZ`") < body.index("`AMBA`")  # direct hits before suppliers
     assert "Hikvision" in message.text
     assert "002415.SZ (direct, -9.9%)" in message.text
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "absent"),
+    [
+        (ParseStatus.TEXT_FALLBACK, "Entities read from the rule's text", "could not be extracted"),
+        (ParseStatus.PARSED, None, "could not be extracted"),
+        (ParseStatus.PENDING, "Entities not extracted yet", "could not be extracted"),
+    ],
+)
+def test_a_leftover_parse_error_does_not_contradict_extracted_entities(
+    status: ParseStatus, expected: str | None, absent: str
+) -> None:
+    """Entities read from the public-inspection text keep the XML's "not published yet" as parse_error; the card
+    must not claim extraction failed."""
+    alert = detected(4).model_copy(update={"parse_status": status, "parse_error": "XML: not published yet"})
+    body = _texts(render(alert))
+    assert absent not in body
+    if expected is not None:
+        assert expected in body
 
 
 def test_a_rule_that_failed_to_parse_still_has_title_links_and_the_reason() -> None:

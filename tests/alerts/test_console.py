@@ -53,7 +53,7 @@ def test_a_rule_that_failed_to_parse_says_so() -> None:
         update={"parse_status": ParseStatus.FAILED, "parse_error": "XML not available yet"}
     )
     out, _ = show(alert)
-    assert "Entities could not be extracted: XML not available yet" in out
+    assert "Entities could not be extracted (XML not available yet)" in out
     assert FR_URL in out
 
 

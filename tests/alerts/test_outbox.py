@@ -32,8 +32,20 @@ def slack() -> Iterator[FakeSlack]:
         yield server
 
 
+_WALL: list[datetime] = []
+
+
+@pytest.fixture(autouse=True)
+def _one_wall_instant() -> Iterator[None]:
+    """Each test sees one wall instant, so a clock built before ``add`` and ``add`` itself agree (no second
+    boundary between them can make a delivery look not yet due)."""
+    _WALL.append(datetime.now(UTC).replace(microsecond=0))
+    yield
+    _WALL.clear()
+
+
 def wall_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return _WALL[-1]
 
 
 def make_settings(slack: FakeSlack | None = None, **alerts: Any) -> Settings:
