@@ -58,7 +58,8 @@ prices_degraded = Gauge(
 )
 job_runs = Counter(
     "monitor_job_runs_total",
-    "Scheduled job runs by outcome (ok, skipped, failed).",
+    "Scheduled job runs by outcome: ok, skipped (lease held elsewhere), failed, abandoned (shutdown), "
+    "overlapped or missed (scheduler ticks).",
     ["job", "outcome"],
     registry=REGISTRY,
 )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, StorageError
 
+CONNECT_TIMEOUT_SECONDS = 10
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -39,10 +40,12 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     elif backend == "postgresql":
         kwargs["pool_pre_ping"] = True
+        # A database host that does not answer must fail a probe or a job in seconds, not hang it.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         if schema is not None:
             if not _SCHEMA_NAME.match(schema):
                 raise ValueError(f"invalid schema name {schema!r}")
-            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+            kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
     else:
         raise ConfigError(f"unsupported database {backend!r}; use sqlite or postgresql", setting="MONITOR_DATABASE_URL")
     try:
