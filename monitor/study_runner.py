@@ -367,15 +367,32 @@ def save(session: Session, event_id: int, run: StudyRun, *, computed_at: datetim
     A security's day rows are replaced by the new ones (a halt that ended moves the lumped return), and the
     aggregate of every group is upserted on (event, group). Runs inside the caller's transaction.
     """
-    from sqlalchemy import delete, select
+    from sqlalchemy import Table, bindparam, delete, insert, select, update
 
     from monitor.db.tables.studies import EventStatistic, Study, StudyDay
     from monitor.db.upsert import upsert
 
     securities = run.result.securities
-    upsert(session, Study, [_study_row(event_id, run, s, computed_at) for s in securities], key=["event_id", "symbol"])
-    found = session.execute(select(Study.symbol, Study.id).where(Study.event_id == event_id)).all()
-    ids = {symbol: int(study_id) for symbol, study_id in found}
+    rows = [_study_row(event_id, run, s, computed_at) for s in securities]
+    stored = dict(session.execute(select(Study.symbol, Study.id).where(Study.event_id == event_id)).all())
+    # Rows already there (the pipeline opens every study before running it) are updated by primary key in one
+    # executemany compiled once; only new ones need the upsert, whose multi-row statement is compiled per call.
+    known = [row for row in rows if row["symbol"] in stored]
+    if known:
+        studies: Table = Study.__table__  # type: ignore[assignment]
+        columns = list(known[0])
+        statement = (
+            update(studies)
+            .where(studies.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"v_{name}", type_=studies.c[name].type) for name in columns})
+        )
+        updates = [{"row_id": stored[row["symbol"]], **{f"v_{k}": v for k, v in row.items()}} for row in known]
+        session.execute(statement, updates)
+    fresh = [row for row in rows if row["symbol"] not in stored]
+    if fresh:
+        upsert(session, Study, fresh, key=["event_id", "symbol"])
+        stored = dict(session.execute(select(Study.symbol, Study.id).where(Study.event_id == event_id)).all())
+    ids = {symbol: int(study_id) for symbol, study_id in stored.items()}
     days = [
         {
             "study_id": ids[s.symbol],
@@ -394,7 +411,9 @@ def save(session: Session, event_id: int, run: StudyRun, *, computed_at: datetim
         if d.date is not None
     ]
     session.execute(delete(StudyDay).where(StudyDay.study_id.in_([ids[s.symbol] for s in securities])))
-    upsert(session, StudyDay, days, key=["study_id", "rel_day"])
+    if days:  # all deleted just above: a plain executemany, compiled once (an upsert recompiles per row count)
+        table: Table = StudyDay.__table__  # type: ignore[assignment]
+        session.execute(insert(table), days)
     params = run.result.params
     parameters = {
         "model": params.model,
