@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -153,16 +153,47 @@ class FinalBars:
     problems: dict[str, str] = field(default_factory=dict)
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
+        """Bars dated up to ``settled_through`` are final, bars dated after ``now``'s next day are not; only the few
+        dates between are judged by their exchange's close, once per calendar (a backfill's frames run months
+        past its now, over hundreds of securities)."""
+        import numpy as np
+        import pandas as pd
+
         from monitor.prices.exchanges import listing
 
         frames = self.inner.bars_many(symbols, start, end)
         self.problems.update(getattr(self.inner, "problems", {}))
+        settled = np.datetime64(self.settled_through(), "ns")
+        beyond = np.datetime64(self.now.date() + timedelta(days=1), "ns")
+        spans: dict[str, tuple[str, int, int]] = {}
+        undecided: dict[str, set[np.datetime64]] = {}
+        for symbol, frame in frames.items():
+            values = frame.index.values
+            lo = int(np.searchsorted(values, settled, side="right"))
+            hi = int(np.searchsorted(values, beyond, side="right"))
+            calendar = listing(symbol).calendar
+            spans[symbol] = (calendar, lo, hi)
+            undecided.setdefault(calendar, set()).update(values[lo:hi])
+        verdicts: dict[str, dict[np.datetime64, bool]] = {}
+        for calendar, dates in undecided.items():
+            ordered = pd.DatetimeIndex(sorted(dates), dtype="datetime64[ns]")
+            final: Iterable[bool] = self.calendars.final_mask(calendar, ordered, self.now, self.margin_minutes)
+            verdicts[calendar] = {value: bool(ok) for value, ok in zip(ordered.values, final, strict=True)}
         out: dict[str, pd.DataFrame] = {}
         for symbol, frame in frames.items():
-            if frame.empty:
+            calendar, lo, hi = spans[symbol]
+            if lo == len(frame):
                 out[symbol] = frame
                 continue
-            calendar = listing(symbol).calendar
-            mask = self.calendars.final_mask(calendar, frame.index, self.now, self.margin_minutes)
-            out[symbol] = frame if bool(mask.all()) else frame[mask]
+            middle = np.array([verdicts[calendar][value] for value in frame.index.values[lo:hi]], dtype=bool)
+            settled_count = int(middle.sum())
+            if middle[:settled_count].all():  # the usual shape: final up to a point, then not (a view, no copy)
+                out[symbol] = frame.iloc[: lo + settled_count]
+            else:
+                out[symbol] = frame[np.concatenate([np.ones(lo, dtype=bool), middle, np.zeros(len(frame) - hi, bool)])]
         return out
+
+    def settled_through(self) -> date:
+        """Bars dated up to this day are final on every exchange: a session closes before its local day ends, and
+        no local day ends more than 36 hours after the start of the same UTC date."""
+        return (self.now - timedelta(minutes=self.margin_minutes, days=2)).date()
