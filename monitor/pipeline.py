@@ -33,7 +33,7 @@ from monitor.errors import MonitorError
 from monitor.events import Signals, announcement
 from monitor.feeds.poll import Arrival
 from monitor.logs import get_logger
-from monitor.matching import Matcher, build_matcher, save_matches
+from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
 from monitor.models import Match, ParseStatus, StudyStatus
 from monitor.pipeline_support import EventFacts, FinalBars, best_by_symbol, fingerprint, study_meta
@@ -166,8 +166,7 @@ class Pipeline:
             if created and now - announced_at > self.options.max_alert_age:
                 event.alerts_enabled = False
                 log.info("event_too_old_to_alert", event_id=event.id, announced_at=announced_at.isoformat())
-            for action_id, matches in matched.items():
-                save_matches(session, action_id, matches)
+            save_matches_many(session, matched)
             self._open_studies(session, event, best, securities)
             enqueued: tuple[str, ...] = ()
             if event.alerts_enabled:

@@ -24,6 +24,7 @@ from monitor.matching.store import (
     save_exposures,
     save_links,
     save_matches,
+    save_matches_many,
     save_securities,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "save_exposures",
     "save_links",
     "save_matches",
+    "save_matches_many",
     "save_securities",
     "seed_universe",
 ]

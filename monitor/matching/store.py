@@ -13,8 +13,9 @@ Callers own the transaction: nothing here commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
@@ -238,7 +239,31 @@ def save_matches(session: Session, listing_action_id: int, matches: Sequence[Mat
     With ``replace`` the action's stored matches that are no longer found are deleted (a re-screen after the
     universe changed); otherwise earlier matches stay. A match whose symbol is not stored is logged and skipped.
     """
+    if not replace:
+        return save_matches_many(session, {listing_action_id: matches})
     ids = _symbol_ids(session, (match.symbol for match in matches))
+    rows = _match_rows(listing_action_id, matches, ids)
+    if replace:
+        keep = {(row["security_id"], row["relation"]) for row in rows}
+        stored = session.execute(
+            select(MatchRow.id, MatchRow.security_id, MatchRow.relation).where(
+                MatchRow.listing_action_id == listing_action_id
+            )
+        )
+        stale = [ident for ident, security_id, relation in stored if (security_id, relation) not in keep]
+        if stale:
+            session.execute(delete(MatchRow).where(MatchRow.id.in_(stale)))
+    return upsert(session, MatchRow, rows, key=["listing_action_id", "security_id", "relation"])
+
+
+def save_matches_many(session: Session, matches_by_action: Mapping[int, Sequence[Match]]) -> int:
+    """``save_matches`` for several listing actions at once (a rule's entities): one symbol lookup, one upsert."""
+    ids = _symbol_ids(session, (match.symbol for matches in matches_by_action.values() for match in matches))
+    rows = [row for action_id, matches in matches_by_action.items() for row in _match_rows(action_id, matches, ids)]
+    return upsert(session, MatchRow, rows, key=["listing_action_id", "security_id", "relation"])
+
+
+def _match_rows(listing_action_id: int, matches: Sequence[Match], ids: Mapping[str, int]) -> list[dict[str, Any]]:
     rows = []
     for match in matches:
         if match.symbol not in ids:
@@ -257,17 +282,7 @@ def save_matches(session: Session, listing_action_id: int, matches: Sequence[Mat
                 "features": dict(match.features),
             }
         )
-    if replace:
-        keep = {(row["security_id"], row["relation"]) for row in rows}
-        stored = session.execute(
-            select(MatchRow.id, MatchRow.security_id, MatchRow.relation).where(
-                MatchRow.listing_action_id == listing_action_id
-            )
-        )
-        stale = [ident for ident, security_id, relation in stored if (security_id, relation) not in keep]
-        if stale:
-            session.execute(delete(MatchRow).where(MatchRow.id.in_(stale)))
-    return upsert(session, MatchRow, rows, key=["listing_action_id", "security_id", "relation"])
+    return rows
 
 
 def match_listing_actions(
