@@ -69,14 +69,19 @@ def price_needs(
     history = estimation + (params.placebo_lookback if params.placebo_draws else 0)
     needs: dict[str, PriceNeed] = {}
     problems: dict[str, str] = {}
+    spans: dict[tuple[str, date], tuple[date, date, date]] = {}  # an event's securities share a few (calendar, day 0)
     for symbol, benchmark, day0, mic in rows:
         if day0 is None:
             continue
         try:
             calendar = listing(symbol, mic=mic).calendar
-            first = _session_before(calendars, calendar, day0, estimation)
-            deepest = _session_before(calendars, calendar, day0, history)
-            last = last_window_session(calendars, calendar, day0, params.window[1])
+            if (calendar, day0) not in spans:
+                spans[(calendar, day0)] = (
+                    _session_before(calendars, calendar, day0, estimation),
+                    _session_before(calendars, calendar, day0, history),
+                    last_window_session(calendars, calendar, day0, params.window[1]),
+                )
+            first, deepest, last = spans[(calendar, day0)]
         except MonitorError as exc:
             problems[symbol] = str(exc)
             continue

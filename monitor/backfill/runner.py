@@ -28,6 +28,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.backfill.bars import CachedStoreBars
 from monitor.backfill.filing import fill_filing_times
 from monitor.backfill.prices import earliest_start, price_needs, refresh_needed, uncovered
 from monitor.backfill.rules import RuleToReplay, lacking_filing_time, rules_in_range
@@ -143,7 +144,7 @@ class Backfill:
             calendars=self.calendars,
             price_source=None,  # studies read the store only: prices are fetched in their own stage, with real time
             options=PipelineOptions(alerts=request.alerts, backfill=True, overrides=dict(request.overrides)),
-            bars=self.bars,
+            bars=self.bars or CachedStoreBars(self.sessions),  # read lazily, in the studies stage, after the prices
         )
         events: dict[str, int] = {}
         rules: list[RuleToReplay] = []
@@ -300,10 +301,13 @@ class Backfill:
                 last_look = rule.announced_at + timedelta(days=pipeline.options.max_open_days)
                 for moment in (closed, max(closed, last_look)):
                     replay.set(min(moment, now))
-                    update = pipeline.update_studies([event_id])
-                    for failure in update.failures:
-                        summary.failures.append(Failure("study", f"event {event_id}", failure, retryable=True))
-                    if not update.events or moment >= now or not self._still_open(event_id):
+                    try:  # the event is known to have open studies: straight to it, as update_studies would
+                        pipeline.update_event(event_id)
+                    except MonitorError as exc:
+                        log.error("study_update_failed", event_id=event_id, error=str(exc))
+                        summary.failures.append(Failure("study", f"event {event_id}", str(exc), retryable=True))
+                        break
+                    if moment >= now or not self._still_open(event_id):
                         break
             self._step(rule.document_number)
         self.progress.end()

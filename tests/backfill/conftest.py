@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def write_trimmed_prices(directory: Path, first: str = "2016-01-01", last: str =
 
 @pytest.fixture(scope="session")
 def trimmed_prices(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_trimmed_prices(tmp_path_factory.mktemp("prices"))
+    return shared_backfill(tmp_path_factory).prices
 
 
 def settings_for(tmp_path: Path, **study: object) -> Settings:
@@ -87,13 +88,31 @@ def fresh_sqlite(path: Path) -> tuple[Engine, sessionmaker[Session]]:
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+@dataclass(frozen=True)
+class SharedBackfill:
+    """One uninterrupted backfill of the fixture, made once per test process: what every interrupted run must
+    converge to, and the database the report tests read (never write)."""
+
+    database: Path
+    prices: Path
+    snapshot: Snapshot
+
+
+_SHARED: dict[str, SharedBackfill] = {}
+
+
+def shared_backfill(factory: pytest.TempPathFactory) -> SharedBackfill:
+    if "done" not in _SHARED:
+        directory = factory.mktemp("backfilled")
+        prices = write_trimmed_prices(directory / "prices")
+        engine, sessions = fresh_sqlite(directory / "monitor.db")
+        summary = run_backfill(sessions, settings_for(directory), prices)
+        assert summary.ok
+        _SHARED["done"] = SharedBackfill(directory / "monitor.db", prices, snapshot(engine))
+        engine.dispose()
+    return _SHARED["done"]
+
+
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory: pytest.TempPathFactory, trimmed_prices: Path) -> Snapshot:
-    """The database after one uninterrupted backfill of the fixture (what every interrupted run must converge to)."""
-    directory = tmp_path_factory.mktemp("baseline")
-    engine, sessions = fresh_sqlite(directory / "whole.db")
-    summary = run_backfill(sessions, settings_for(directory), trimmed_prices)
-    assert summary.ok
-    taken = snapshot(engine)
-    engine.dispose()
-    return taken
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    return shared_backfill(tmp_path_factory).snapshot

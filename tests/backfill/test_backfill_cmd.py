@@ -25,7 +25,7 @@ def test_json_summary_and_report(
     monkeypatch.setenv("MONITOR_STUDY__PLACEBO_DRAWS", "50")
     code, out, err = run(
         capsys, "backfill", "--since", "2019-09-01", "--source", f"dir:{FEEDS}", "--prices", f"dir:{trimmed_prices}",
-        "--report", str(tmp_path / "report"), "--json",
+        "--report", str(tmp_path / "report"), "--no-filing-lookup", "--json",
     )  # fmt: skip
     assert code == 0, err
     body = json.loads(out)

@@ -66,11 +66,3 @@ def test_ctrl_c_stops_after_the_current_rule_and_a_rerun_completes(
     assert "stopping after the current step" in stderr
     assert "backfill_interrupted" in stderr
     _resume_and_compare(tmp_path, trimmed_prices, baseline)
-
-
-def test_ctrl_c_while_fetching_prices(tmp_path: Path, trimmed_prices: Path, baseline: Snapshot) -> None:
-    process = _start(tmp_path, trimmed_prices)
-    code, stderr = _interrupt_when(process, "event='prices_refreshed'", signals=1)
-    assert code == 130, stderr[-2000:]
-    assert "interrupted" in stderr
-    _resume_and_compare(tmp_path, trimmed_prices, baseline)
