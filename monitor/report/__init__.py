@@ -21,6 +21,7 @@ from monitor.logs import get_logger
 log = get_logger(__name__)
 
 HTML_NAME = "report.html"
+PANEL_EVENTS = 20  # per-security panels for reports of up to this many events (a dozen axes each is slow to draw)
 CSV_NAME = "report.csv"
 
 
@@ -41,7 +42,7 @@ def write_report(
     on_event: Callable[[int], None] | None = None,
 ) -> ReportFiles:
     """Write the report of ``event_ids`` (every studied event when None); ``InputError`` when there is nothing."""
-    from monitor.report.charts import cross_event_chart, event_chart, security_panels
+    from monitor.report.charts import cross_event_chart, draw_all
     from monitor.report.csv_out import write_csv
     from monitor.report.data import load_events
     from monitor.report.html_out import render
@@ -59,10 +60,10 @@ def write_report(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot create the directory: {exc.strerror or exc}") from None
-    charts: dict[int, dict[str, bytes | None]] = {}
-    for event in events:
-        charts[event.event_id] = {"event": event_chart(event), "panels": security_panels(event)}
-        if on_event is not None:
+    panels = len(events) <= PANEL_EVENTS
+    charts = draw_all(events, panels=panels)
+    if on_event is not None:
+        for event in events:
             on_event(event.event_id)
     summary = cross_event_summary(events)
     html = render(
@@ -72,6 +73,7 @@ def write_report(
         cross_event_chart(events) if len(events) > 1 else None,
         generated_at=now,
         parameters=[event.parameters for event in events],
+        panels=panels,
     )
     html_path, csv_path = out_dir / HTML_NAME, out_dir / CSV_NAME
     try:

@@ -1,8 +1,12 @@
 """The report's charts as PNG bytes: matplotlib's ``Figure`` on the Agg canvas (no pyplot, no global state).
 
-Per event: each security's CAR path (and, for events with few securities, one panel per security with its ARs as
-bars and its CAR as a line), and the CAAR of each relation group. Across events: the mean CAR path per group.
-Halted sessions carry no abnormal return, so a halted security's path simply has no point there (never a zero).
+Per event: every security's CAR path (coloured by relation, named when there are few) beside the CAAR of each
+relation group over the bars of the event's AAR; for events with few securities, also one panel per security
+with its ARs as bars and its CAR as a line. Across events: the mean CAR path per relation group. Halted sessions
+carry no abnormal return, so a halted security's path has no point there (never a zero).
+
+A report can hold hundreds of events, so the per-event figure is built once and only its data change from one
+event to the next; the colour key is in the HTML, not in every image.
 """
 
 from __future__ import annotations
@@ -24,117 +28,142 @@ COLORS = {
     Relation.CUSTOMER.value: "#16a085",
     Relation.COMPETITOR.value: "#7f8c8d",
 }
+GROUP_ORDER = tuple(COLORS)
 MAX_PANELS = 12  # per-security panels above this many securities would be unreadable: the overlay says it all
-MAX_LABELLED = 10  # securities named in the overlay's legend
-DPI = 80
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
+MAX_NAMED = 10  # securities named at the end of their line in the overlay
+DPI = 72
 
 
 def _png(figure: Any) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 3})
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
-def _style(axes: Any, *, ylabel: str | None = None) -> None:
-    from matplotlib.ticker import PercentFormatter
+def _style(axes: Any) -> None:
+    from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 
     axes.axhline(0, color="#555555", linewidth=0.7)
     axes.axvline(0, color="#1f4e9c", linestyle="--", linewidth=0.8)
     axes.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+    axes.yaxis.set_major_locator(MaxNLocator(5))
+    axes.xaxis.set_major_locator(FixedLocator([-10, -5, 0, 5, 10]))
     axes.grid(True, linewidth=0.3, alpha=0.6)
     axes.tick_params(labelsize=7)
-    if ylabel:
-        axes.set_ylabel(ylabel, fontsize=8)
 
 
-def _car_points(study: StudyRecord) -> tuple[list[int], list[float]]:
-    points = [(d.rel_day, d.car * 100) for d in study.days if d.car is not None and d.ar is not None]
-    return [p[0] for p in points], [p[1] for p in points]
+def car_path(study: StudyRecord) -> list[tuple[int, float]]:
+    """(event day, CAR in percent) on the days a return ends (halted days have none)."""
+    return [(d.rel_day, d.car * 100) for d in study.days if d.car is not None and d.ar is not None]
 
 
-def _window_car(study: StudyRecord, label: str) -> float:
-    window = study.windows.get(label)
-    return window.car if window is not None and window.car is not None else 0.0
-
-
-def group_caar_paths(event: EventRecord) -> dict[str, tuple[list[int], list[float]]]:
-    """CAAR path per stored group: the running sum of its AAR over the event window's days."""
-    paths: dict[str, tuple[list[int], list[float]]] = {}
+def group_caar_paths(event: EventRecord) -> dict[str, list[tuple[int, float]]]:
+    """CAAR path per stored group: the running sum of its AAR over the event window's days, in percent."""
+    paths: dict[str, list[tuple[int, float]]] = {}
     for key, stats in event.groups.items():
-        days, values, total = [], [], 0.0
+        total, points = 0.0, []
         for day in stats.aar:
             if day.get("aar") is None:
                 continue
             total += float(day["aar"]) * 100
-            days.append(int(day["rel_day"]))
-            values.append(total)
-        if days:
-            paths[key] = (days, values)
+            points.append((int(day["rel_day"]), total))
+        if points:
+            paths[key] = points
     return paths
 
 
-def event_chart(event: EventRecord) -> bytes | None:
-    """CAR per security (left) and CAAR per relation group (right); None when nothing has a CAR."""
-    studies = [s for s in event.studies if s.usable and any(d.car is not None for d in s.days)]
-    paths = group_caar_paths(event)
-    if not studies and not paths:
-        return None
-    figure = _figure(10, 3.6)
-    left, right = figure.subplots(1, 2, sharey=True)
-    named = {s.symbol for s in sorted(studies, key=lambda s: -abs(_window_car(s, event.main_label)))[:MAX_LABELLED]}
-    seen_relations: set[str] = set()
-    for study in studies:
-        days, values = _car_points(study)
-        color = COLORS.get(study.relation, "#444444")
-        if study.symbol in named:
-            label = f"{study.symbol} ({study.relation})"
-        elif study.relation not in seen_relations:
-            label = f"other {study.relation}"
-        else:
-            label = None
-        seen_relations.add(study.relation)
-        left.plot(days, values, color=color, linewidth=1.1, alpha=0.85, marker="o", markersize=2.5, label=label)
-    _style(left, ylabel="CAR")
-    left.set_title("CAR per security", fontsize=9)
-    left.set_xlabel("sessions from day 0", fontsize=8)
-    if studies:
-        left.legend(fontsize=6, loc="best", ncol=2)
-    all_stats = event.groups.get("all")
-    if all_stats is not None:
-        bars = [(int(d["rel_day"]), float(d["aar"]) * 100) for d in all_stats.aar if d.get("aar") is not None]
-        if bars:
-            right.bar([b[0] for b in bars], [b[1] for b in bars], color="#999999", alpha=0.45, width=0.6, label="AAR")
-    for key, (days, values) in sorted(paths.items(), key=lambda item: item[0] != "all"):
-        n = event.groups[key].n
-        width = 2.2 if key == "all" else 1.4
-        right.plot(days, values, color=COLORS.get(key, "#444444"), linewidth=width, marker="o", markersize=3,
-                   label=f"CAAR {key} (N={n})")  # fmt: skip
-    _style(right)
-    right.set_title("CAAR per group", fontsize=9)
-    right.set_xlabel("sessions from day 0", fontsize=8)
-    if paths:
-        right.legend(fontsize=6, loc="best")
-    figure.tight_layout()
-    return _png(figure)
+class EventChart:
+    """The per-event figure, built once: CAR per security (left), CAAR per group over the AAR (right)."""
+
+    def __init__(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import LineCollection
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(9, 2.8), dpi=DPI)
+        FigureCanvasAgg(self.figure)
+        self.figure.subplots_adjust(left=0.07, right=0.99, bottom=0.11, top=0.97, wspace=0.06)
+        self.left, self.right = self.figure.subplots(1, 2, sharey=True)
+        self.lines = {key: LineCollection([], colors=COLORS[key], linewidths=1.1, alpha=0.8) for key in GROUP_ORDER}
+        for collection in self.lines.values():
+            self.left.add_collection(collection)
+        self.names = [self.left.text(0, 0, "", fontsize=6, visible=False) for _ in range(MAX_NAMED)]
+        self.bar_days: range = range(0)
+        self.bars: list[Any] = []
+        self.caar = {
+            key: self.right.plot([], [], color=COLORS[key], linewidth=2.2 if key == "all" else 1.4, marker="o",
+                                 markersize=3)[0]
+            for key in GROUP_ORDER
+        }  # fmt: skip
+        for axes in (self.left, self.right):
+            _style(axes)
+
+    def render(self, event: EventRecord) -> bytes | None:
+        studies = [s for s in event.studies if s.usable]
+        paths = [(s, car_path(s)) for s in studies]
+        paths = [(s, p) for s, p in paths if p]
+        groups = group_caar_paths(event)
+        if not paths and not groups:
+            return None
+        values: list[float] = [0.0]
+        days: list[int] = [event.window[0], event.window[1]]
+        for key, collection in self.lines.items():
+            segments = [p for s, p in paths if s.relation == key or (key == "all" and s.relation not in COLORS)]
+            collection.set_segments(segments)
+            values += [v for p in segments for _, v in p]
+        ranked = sorted(paths, key=lambda item: -abs(item[1][-1][1]))[: MAX_NAMED if len(paths) <= MAX_NAMED else 0]
+        for label, (study, path) in zip(self.names, [*ranked, *[(None, None)] * MAX_NAMED], strict=False):
+            if study is None or path is None:
+                label.set_visible(False)
+                continue
+            label.set_position(path[-1])
+            label.set_text(f" {study.symbol}")
+            label.set_visible(True)
+        aar = {int(d["rel_day"]): float(d["aar"]) * 100 for d in _aar(event) if d.get("aar") is not None}
+        self._bars_for(event.window)
+        for rectangle, day in zip(self.bars, self.bar_days, strict=True):
+            rectangle.set_height(aar.get(day, 0.0))
+        values += list(aar.values())
+        for key, line in self.caar.items():
+            points = groups.get(key, [])
+            line.set_data([d for d, _ in points], [v for _, v in points])
+            values += [v for _, v in points]
+        low, high = min(values), max(values)
+        pad = max((high - low) * 0.08, 0.5)
+        self.left.set_ylim(low - pad, high + pad)
+        self.left.set_xlim(min(days) - 0.5, max(days) + 1.5)
+        self.right.set_xlim(min(days) - 0.5, max(days) + 0.5)
+        return _png(self.figure)
+
+    def _bars_for(self, window: tuple[int, int]) -> None:
+        """One bar per event-window day, rebuilt only when a wider window comes along."""
+        days = range(min(window[0], -5), max(window[1], 5) + 1)
+        if self.bar_days.start <= days.start and days.stop <= self.bar_days.stop:
+            return
+        for rectangle in self.bars:
+            rectangle.remove()
+        self.bar_days = days
+        self.bars = list(self.right.bar(list(days), [0.0] * len(days), color="#999999", alpha=0.45, width=0.6))
+
+
+def _aar(event: EventRecord) -> Sequence[dict[str, Any]]:
+    stats = event.groups.get("all")
+    return stats.aar if stats is not None else ()
 
 
 def security_panels(event: EventRecord) -> bytes | None:
     """One small panel per security (ARs as bars, CAR as a line); None above ``MAX_PANELS`` or without data."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     studies = [s for s in event.studies if s.days and any(d.ar is not None for d in s.days)]
     if not studies or len(studies) > MAX_PANELS:
         return None
     columns = min(4, len(studies))
     rows = math.ceil(len(studies) / columns)
-    figure = _figure(2.6 * columns, 2.1 * rows)
+    figure = Figure(figsize=(2.6 * columns, 2.0 * rows), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.9, wspace=0.35, hspace=0.45)
     grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
     for position, axes in enumerate(grid.flat):
         if position >= len(studies):
@@ -144,43 +173,92 @@ def security_panels(event: EventRecord) -> bytes | None:
         bars = [(d.rel_day, d.ar * 100) for d in study.days if d.ar is not None]
         colors = ["#b22222" if v < 0 else "#2e7d32" for _, v in bars]
         axes.bar([b[0] for b in bars], [b[1] for b in bars], color=colors, alpha=0.5, width=0.6)
-        days, values = _car_points(study)
-        axes.plot(days, values, color=COLORS.get(study.relation, "#444444"), linewidth=1.4, marker="o", markersize=2)
+        path = car_path(study)
+        axes.plot([d for d, _ in path], [v for _, v in path], color=COLORS.get(study.relation, "#444444"),
+                  linewidth=1.4, marker="o", markersize=2)  # fmt: skip
         halted = [d.rel_day for d in study.days if d.halted]
         for day in halted:
             axes.axvspan(day - 0.5, day + 0.5, color="#f0c000", alpha=0.25, linewidth=0)
         _style(axes)
         title = f"{study.symbol} ({study.relation})" + (" · halted" if halted else "")
         axes.set_title(title, fontsize=8)
-    figure.tight_layout()
     return _png(figure)
 
 
 def cross_event_chart(events: Sequence[EventRecord]) -> bytes | None:
     """Mean CAR path per relation group over every (event, security) with a CAR on that event day."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     sums: dict[str, dict[int, list[float]]] = {}
     for event in events:
         for study in event.studies:
             if not study.usable:
                 continue
-            for day in study.days:
-                if day.car is None or day.ar is None:
-                    continue
+            for day, value in car_path(study):
                 for key in ("all", study.relation):
-                    sums.setdefault(key, {}).setdefault(day.rel_day, []).append(day.car * 100)
+                    sums.setdefault(key, {}).setdefault(day, []).append(value)
     if not sums:
         return None
-    figure = _figure(8, 3.6)
+    figure = Figure(figsize=(8, 3.4), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.08, right=0.99, bottom=0.14, top=0.9)
     axes = figure.add_subplot(1, 1, 1)
-    for key, by_day in sorted(sums.items(), key=lambda item: item[0] != "all"):
+    for key, by_day in sorted(sums.items(), key=lambda item: GROUP_ORDER.index(item[0]) if item[0] in COLORS else 99):
         days = sorted(by_day)
         values = [sum(by_day[d]) / len(by_day[d]) for d in days]
         pairs = max(len(v) for v in by_day.values())
         axes.plot(days, values, color=COLORS.get(key, "#444444"), linewidth=2.2 if key == "all" else 1.4,
                   marker="o", markersize=3, label=f"{key} (up to {pairs} event-securities)")  # fmt: skip
-    _style(axes, ylabel="mean CAR")
+    _style(axes)
+    axes.set_ylabel("mean CAR", fontsize=8)
     axes.set_xlabel("sessions from day 0", fontsize=8)
-    axes.set_title("Mean CAR path per relation group, across events", fontsize=9)
     axes.legend(fontsize=7, loc="best")
-    figure.tight_layout()
     return _png(figure)
+
+
+# --- many events: the drawing shared between processes ------------------------------------------------------------
+
+PARALLEL_FROM = 40  # events from which drawing is split between processes (forking costs a few tenths of a second)
+_SHARED: list[EventRecord] = []  # set before forking: the children inherit it instead of receiving it pickled
+
+
+def draw_all(
+    events: Sequence[EventRecord], *, panels: bool, workers: int | None = None
+) -> dict[int, dict[str, bytes | None]]:
+    """Every event's charts, keyed by event id; split between forked processes for large reports where the platform
+    can fork (each process draws on its own figure), otherwise in this one."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    count = workers or min(os.cpu_count() or 1, 4)
+    if len(events) < PARALLEL_FROM or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _draw(events, range(len(events)), panels)
+    _SHARED[:] = events
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            parts = pool.map(_draw_shared, [(range(start, len(events), count), panels) for start in range(count)])
+            out: dict[int, dict[str, bytes | None]] = {}
+            for part in parts:
+                out.update(part)
+            return out
+    finally:
+        _SHARED.clear()
+
+
+def _draw_shared(job: tuple[range, bool]) -> dict[int, dict[str, bytes | None]]:
+    positions, panels = job
+    return _draw(_SHARED, positions, panels)
+
+
+def _draw(events: Sequence[EventRecord], positions: range, panels: bool) -> dict[int, dict[str, bytes | None]]:
+    drawer = EventChart()
+    return {
+        events[i].event_id: {
+            "event": drawer.render(events[i]),
+            "panels": security_panels(events[i]) if panels else None,
+        }
+        for i in positions
+    }

@@ -113,7 +113,19 @@ class EventRecord:
         return self.groups.get("all") if relations == {relation} else None
 
 
-def _window_values(sub_windows: dict[str, Any], study: Study) -> dict[str, WindowValue]:
+STUDY_COLUMNS = (
+    Study.id, Study.event_id, Study.symbol, Study.relation, Study.benchmark, Study.status, Study.reason, Study.day0,
+    Study.day0_halted, Study.reaction_date, Study.through_date, Study.alpha, Study.beta, Study.sigma,
+    Study.n_estimation, Study.bhar, Study.car, Study.car_t, Study.car_p, Study.car_variance, Study.sub_windows,
+    Study.window_start, Study.window_end,
+)  # fmt: skip
+DAY_COLUMNS = (
+    StudyDay.study_id, StudyDay.rel_day, StudyDay.date, StudyDay.ret, StudyDay.ar, StudyDay.ar_t, StudyDay.car,
+    StudyDay.sessions, StudyDay.halted,
+)  # fmt: skip
+
+
+def _window_values(sub_windows: dict[str, Any], study: Any) -> dict[str, WindowValue]:
     out = {
         label: WindowValue(
             value.get("car"), value.get("t"), value.get("p_value"), value.get("variance"), bool(value.get("complete"))
@@ -141,32 +153,21 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
     ids = [row.id for row, *_ in events]
     if not ids:
         return []
-    studies_by_event: dict[int, list[tuple[Study, str | None, str | None]]] = {}
-    for study, issuer, mic in session.execute(
-        select(Study, SecurityRow.issuer_name, SecurityRow.exchange_mic)
+    connection = session.connection()  # Core rows, not ORM objects: a report can hold 10,000 studies
+    studies_by_event: dict[int, list[Any]] = {}
+    for found in connection.execute(
+        select(*STUDY_COLUMNS, SecurityRow.issuer_name, SecurityRow.exchange_mic)
         .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
         .where(Study.event_id.in_(ids))
         .order_by(Study.event_id, Study.id)
-    ).all():
-        studies_by_event.setdefault(study.event_id, []).append((study, issuer, mic))
-    study_ids = [study.id for rows in studies_by_event.values() for study, _, _ in rows]
+    ):
+        studies_by_event.setdefault(found.event_id, []).append(found)
+    study_ids = [found.id for rows in studies_by_event.values() for found in rows]
     days: dict[int, list[DayPoint]] = {}
     for chunk in _chunks(study_ids, 5000):
-        for study_id, rel_day, day, ret, ar, ar_t, car, sessions, halted in session.execute(
-            select(
-                StudyDay.study_id,
-                StudyDay.rel_day,
-                StudyDay.date,
-                StudyDay.ret,
-                StudyDay.ar,
-                StudyDay.ar_t,
-                StudyDay.car,
-                StudyDay.sessions,
-                StudyDay.halted,
-            )
-            .where(StudyDay.study_id.in_(chunk))
-            .order_by(StudyDay.study_id, StudyDay.rel_day)
-        ).all():
+        for study_id, rel_day, day, ret, ar, ar_t, car, sessions, halted in connection.execute(
+            select(*DAY_COLUMNS).where(StudyDay.study_id.in_(chunk)).order_by(StudyDay.study_id, StudyDay.rel_day)
+        ):
             point = DayPoint(int(rel_day), day, ret, ar, ar_t, car, int(sessions), bool(halted))
             days.setdefault(int(study_id), []).append(point)
     groups: dict[int, dict[str, GroupStats]] = {}
@@ -180,7 +181,7 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
     out: list[EventRecord] = []
     for row, number, published, url in events:
         rows = studies_by_event.get(row.id, [])
-        first = rows[0][0] if rows else None
+        first = rows[0] if rows else None
         out.append(
             EventRecord(
                 event_id=row.id,
@@ -197,8 +198,8 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
                     StudyRecord(
                         event_id=row.id,
                         symbol=study.symbol,
-                        issuer=issuer or study.symbol,
-                        exchange_mic=mic or "",
+                        issuer=study.issuer_name or study.symbol,
+                        exchange_mic=study.exchange_mic or "",
                         relation=study.relation or "direct",
                         benchmark=study.benchmark,
                         status=study.status,
@@ -215,7 +216,7 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
                         windows=_window_values(study.sub_windows, study),
                         days=tuple(days.get(study.id, ())),
                     )
-                    for study, issuer, mic in rows
+                    for study in rows
                 ),
                 groups=groups.get(row.id, {}),
             )

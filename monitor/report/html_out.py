@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.report.charts import COLORS
 from monitor.report.data import EventRecord
 from monitor.report.methods import methods_html
 from monitor.report.pooled import Test
@@ -70,6 +71,24 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterab
 
 def _test(test: Test) -> str:
     return f"{num(test.value)} <span class='muted'>(p {pval(test.p_value)})</span>"
+
+
+def color_key(panels: bool) -> str:
+    swatches = " ".join(
+        f"<span style='color:{color}'>&#9632;</span>&nbsp;{escape(key)}" for key, color in COLORS.items()
+    )
+    note = (
+        ""
+        if panels
+        else (
+            " Per-security AR panels are drawn for reports of up to 20 events; here each security's CAR path is in the "
+            "overlay and its ARs in the table and the CSV."
+        )
+    )
+    return (
+        f"<p class='note'>Charts: CAR per security (left; named when an event has at most ten) and CAAR per "
+        f"relation group over the AAR bars (right), by colour: {swatches}.{note}</p>"
+    )
 
 
 def summary_section(rows: Sequence[SummaryRow], events: Sequence[EventRecord], chart: bytes | None) -> str:
@@ -204,6 +223,7 @@ def render(
     *,
     generated_at: datetime,
     parameters: Sequence[Mapping[str, Any]],
+    panels: bool = True,
 ) -> str:
     toc = "".join(
         f"<li><a href='#event-{e.event_id}'>{escape(e.document_number)}</a> {escape(e.title)} · "
@@ -219,6 +239,7 @@ def render(
         f"{generated_at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC by entity-list-monitor · fractions in the "
         "CSV beside this file</p>"
         f"<nav><h2>Events</h2><ol>{toc}</ol></nav>"
+        + color_key(panels)
         + summary_section(summary, events, summary_chart)
         + sections
         + methods_html(parameters)

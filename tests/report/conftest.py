@@ -1,4 +1,4 @@
-"""One backfilled database (the two 2019 rules of the backfill fixture) shared by the report tests."""
+"""The report tests read the backfill tests' shared database (the two 2019 rules, backfilled once per process)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.backfill.conftest import fresh_sqlite, run_backfill, settings_for, write_trimmed_prices
+from monitor.db.engine import make_engine, session_factory
+from tests.backfill.conftest import shared_backfill
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,6 @@ class Backfilled:
 
 @pytest.fixture(scope="session")
 def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Backfilled:
-    directory = tmp_path_factory.mktemp("report-db")
-    prices = write_trimmed_prices(directory / "prices")
-    engine, sessions = fresh_sqlite(directory / "monitor.db")
-    assert run_backfill(sessions, settings_for(directory), prices).ok
-    return Backfilled(directory / "monitor.db", engine, sessions, prices)
+    shared = shared_backfill(tmp_path_factory)
+    engine = make_engine(f"sqlite:///{shared.database}")
+    return Backfilled(shared.database, engine, session_factory(engine), shared.prices)

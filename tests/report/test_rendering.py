@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.report.charts import cross_event_chart, event_chart, security_panels
+from monitor.report.charts import EventChart, cross_event_chart, security_panels
 from monitor.report.csv_out import write_csv
 from monitor.report.html_out import render
 from monitor.report.summary import cross_event_summary
@@ -18,17 +18,23 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_charts_are_pngs_and_panels_only_for_a_readable_number() -> None:
+    drawer = EventChart()  # one figure for every event: the second drawing must not carry the first's lines
     few = event(1, [study(1, "AAA", halted_day0=True), study(1, "BBB", "supplier")])
-    assert event_chart(few).startswith(PNG)
+    first = drawer.render(few)
+    assert first is not None
+    assert first.startswith(PNG)
     panels = security_panels(few)
     assert panels is not None
     assert panels.startswith(PNG)
     many = event(2, [study(2, f"S{i:02d}") for i in range(13)])
-    assert event_chart(many).startswith(PNG)
+    crowded = drawer.render(many)
+    assert crowded is not None
+    assert crowded.startswith(PNG)
+    assert drawer.render(few) == first  # redrawn from scratch: the same pixels as the first time
     assert security_panels(many) is None  # 13 panels would be unreadable; the overlay carries them
     assert cross_event_chart([few, many]).startswith(PNG)
     empty = event(3, [study(3, "ZZZ", status="insufficient_data")], groups={})
-    assert event_chart(empty) is None
+    assert drawer.render(empty) is None
     assert security_panels(empty) is None
     assert cross_event_chart([empty]) is None
 
@@ -38,7 +44,7 @@ def test_html_is_self_contained_and_escaped() -> None:
     html = render(
         [hostile],
         cross_event_summary([hostile]),
-        {1: {"event": event_chart(hostile), "panels": None}},
+        {1: {"event": EventChart().render(hostile), "panels": None}},
         None,
         generated_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
         parameters=[hostile.parameters],
