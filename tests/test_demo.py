@@ -6,6 +6,7 @@ import csv
 import fnmatch
 import io
 import re
+import shutil
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ def test_the_demo_tells_the_october_2019_story(
     with session_factory(engine)() as session:
         assert len(session.scalars(select(AlertRow.dedup_key)).all()) == 9
     engine.dispose()
+    shutil.rmtree(kept.parent)  # kept on request: the test cleans up after itself
 
 
 def test_alerts_go_to_slack_when_a_token_is_configured(tmp_path: Path) -> None:
