@@ -14,7 +14,6 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -27,8 +26,9 @@ from monitor.db.migrate import upgrade
 from monitor.feeds.entity_list import extract_from_xml
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import FeedName
+from tests.paths import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
+DATA = SHARED_DATA / "feeds"
 RULE = DATA / "entity_list_2019-22210" / "2019-22210.xml"
 
 

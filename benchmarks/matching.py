@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 from benchmarks._table import Row, report, timed
 from monitor.config import MatchingSettings
@@ -24,12 +23,13 @@ from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import Universe
 from monitor.models import ActionKind, ListingAction, Relation, Security
+from tests.paths import SHARED_DATA
 
 UNIVERSE_SIZE = 50_000
 RULE_SIZE = 300
 RESCREEN_SIZE = 3_000
 SEED = 20191007
-LABELED_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "matching" / "labeled_dev.csv"
+LABELED_DEV = SHARED_DATA / "matching" / "labeled_dev.csv"
 
 
 def _words(text: str) -> list[str]:

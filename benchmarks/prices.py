@@ -28,8 +28,9 @@ from monitor.prices.exchanges import listing
 from monitor.prices.returns import returns_panel
 from monitor.prices.sources import CsvDirectorySource
 from monitor.prices.store import PriceStore
+from tests.paths import SHARED_DATA
 
-PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices"
+PRICES = SHARED_DATA / "prices"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 

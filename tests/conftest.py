@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
+from tests.paths import FIXTURES as FIXTURES
+from tests.paths import SHARED as SHARED
+from tests.paths import SHARED_DATA as SHARED_DATA
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SHARED_DATA = SHARED / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def postgres_url() -> str:
