@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import metrics
@@ -47,6 +47,8 @@ from monitor.study_runner import BarReader
 log = get_logger(__name__)
 
 OPEN_STUDY = (StudyStatus.PENDING.value, StudyStatus.PARTIAL.value)
+# No usable prices yet (a source outage at day 0, a feed lagging): retried for ``retry_days``, then left alone.
+RETRY_STUDY = (StudyStatus.INSUFFICIENT_DATA.value, StudyStatus.ERROR.value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class PipelineOptions:
     # outage that skipped it) is recorded and studied, but not alerted as news.
     max_alert_age: timedelta = timedelta(days=3)
     max_open_days: int = 60  # stop updating an event's studies this long after its announcement
+    retry_days: int = 30  # keep retrying studies that had no usable prices this long after the announcement
 
 
 @dataclass(frozen=True)
@@ -318,15 +321,22 @@ class Pipeline:
 
     # --- prices and studies ------------------------------------------------------------------------------------
 
+    def _open_studies_clause(self) -> Any:
+        """Studies still worth computing: pending or partial, or recently left without usable prices."""
+        retry_from = self.clock.now() - timedelta(days=self.options.retry_days)
+        return or_(
+            Study.status.in_(OPEN_STUDY),
+            and_(Study.status.in_(RETRY_STUDY), EventRow.announced_at >= retry_from),
+        )
+
     def open_events(self, event_ids: Sequence[int] | None = None) -> list[int]:
-        """Events with a study still pending or partial, announced within ``max_open_days``."""
+        """Events with a study still to compute, announced within ``max_open_days``."""
         cutoff = self.clock.now() - timedelta(days=self.options.max_open_days)
         query = (
             select(EventRow.id)
-            .where(
-                EventRow.announced_at >= cutoff,
-                EventRow.id.in_(select(Study.event_id).where(Study.status.in_(OPEN_STUDY))),
-            )
+            .join(Study, Study.event_id == EventRow.id)
+            .where(EventRow.announced_at >= cutoff, self._open_studies_clause())
+            .group_by(EventRow.id, EventRow.announced_at)
             .order_by(EventRow.announced_at)
         )
         if event_ids is not None:
@@ -343,7 +353,8 @@ class Pipeline:
             rows = session.execute(
                 select(Study.symbol, Study.benchmark, SecurityRow.exchange_mic)
                 .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
-                .where(Study.event_id.in_(events), Study.status.in_(OPEN_STUDY))
+                .join(EventRow, EventRow.id == Study.event_id)
+                .where(Study.event_id.in_(events), self._open_studies_clause())
             ).all()
         wanted: dict[str, str | None] = {}
         for symbol, benchmark, mic in rows:

@@ -35,6 +35,7 @@ log = get_logger(__name__)
 
 SESSION_DAYS = 1.6  # calendar days per session, generous: the mainland has ~242 sessions a year (Golden Week …)
 MARGIN_DAYS = 40  # extra calendar days fetched on each side for holidays and halts
+NO_DATA_RETRY = timedelta(hours=6)  # a source that had no bars for a symbol is asked again after this
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ class StoreBars:
         stored: dict[str, pd.DataFrame] = self.store.bars_many(wanted, start, end)
         if self.source is None:
             return stored
-        missing = [s for s in wanted if self._incomplete(stored[s], start, end)]
+        states = self.store.states(wanted)
+        missing = [s for s in wanted if self._incomplete(stored[s], start, end, states.get(s))]
         # refresh_many stops at a rate limit, so a throttled source is not hammered symbol after symbol.
         for result in self.store.refresh_many(missing, self.source, since=start, on_result=self.on_fetch):
             if result.status != "ok":
@@ -147,13 +149,24 @@ class StoreBars:
             stored.update(self.store.bars_many(missing, start, end))
         return stored
 
-    def _incomplete(self, frame: pd.DataFrame, start: date | None, end: date | None) -> bool:
+    def _incomplete(self, frame: pd.DataFrame, start: date | None, end: date | None, state: Any) -> bool:
+        """Whether the stored bars miss part of the range and asking the source again could help.
+
+        A source that already answered "nothing" recently, or whose full history was fetched from ``start`` or
+        earlier, is not asked again: a recent listing or an unknown symbol would otherwise be re-fetched in full
+        on every study update, hammering a rate-limited source.
+        """
+        now = self.clock.now()
+        answered_nothing = state is not None and state.status == "no_data" and state.last_fetch_at is not None
+        if answered_nothing and now - state.last_fetch_at < NO_DATA_RETRY:
+            return False
         if frame.empty:
             return True
         first, last = frame.index[0].date(), frame.index[-1].date()
-        today = self.clock.now().date()
+        today = now.date()
         stale = last < min(end or today, today - timedelta(days=1)) - timedelta(days=4)
-        short = start is not None and first > start + timedelta(days=10)
+        asked_from = state.history_since if state is not None else None
+        short = start is not None and first > start + timedelta(days=10) and (asked_from is None or asked_from > start)
         return stale or short
 
 

@@ -27,6 +27,7 @@ from monitor.db.tables import (
     Study,
     StudyDay,
 )
+from monitor.errors import PriceSourceUnavailable
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
 from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
@@ -330,3 +331,36 @@ def test_two_workers_on_one_document_make_one_event(sessions: sessionmaker[Sessi
     assert not outcome.event_created  # type: ignore[attr-defined]
     with sessions() as session:
         assert session.execute(select(func.count()).select_from(EventRow)).scalar_one() == 1
+
+
+class _OutageSource:
+    """The real prices behind a switch: down until told otherwise (an outage over day 0)."""
+
+    def __init__(self) -> None:
+        self.inner = CsvDirectorySource(PRICES)
+        self.name = self.inner.name
+        self.down = True
+
+    def history(self, symbol: str, start: date | None = None, end: date | None = None) -> object:
+        if self.down:
+            raise PriceSourceUnavailable(f"{symbol}: price source unreachable", symbol=symbol)
+        return self.inner.history(symbol, start, end)
+
+
+def test_a_price_outage_over_day0_is_retried_when_prices_return(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Before: a study that found no prices at its first update stayed insufficient_data for good."""
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    outage = _OutageSource()
+    story.pipeline.price_source = outage  # type: ignore[assignment]
+    story.poll(FeedName.DOCUMENTS)
+    story.advance(at("2019-10-10T08:00:00"))
+    with sessions() as session:
+        assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "insufficient_data"
+    outage.down = False
+    story.advance(at("2019-10-23T00:00:00"))
+    event = _event(sessions, "2019-22210")
+    with sessions() as session:
+        assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "complete"
+    assert f"event:{event.id}:g:XNYS:window_closed" in story.alerts()

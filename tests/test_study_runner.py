@@ -225,3 +225,25 @@ def test_store_bars_report_a_symbol_the_source_lacks(sessions: sessionmaker[Sess
     assert nvda.status == "insufficient_data"
     assert nvda.reason == "NVDA: not in static"
     assert result.result.security("AMBA").status == "complete"
+
+
+def test_store_bars_do_not_refetch_a_short_history_or_a_recent_no(sessions: sessionmaker[Session]) -> None:
+    """A listing younger than the estimation window, and a symbol the source lacks, are asked for once.
+
+    Before: every study update re-fetched such a symbol in full (and re-asked for the missing one), which on a
+    rate-limited source like Yahoo costs a request per symbol every few minutes.
+    """
+    csv = CsvDirectorySource(PRICES)
+    young = csv.history("AMBA", date(2019, 6, 3), date(2020, 6, 30))  # as if AMBA had listed in June 2019
+    source = StaticSource({"AMBA": young, "^GSPC": csv.history("^GSPC", date(2017, 1, 1), date(2020, 6, 30))})
+    clock = SimulatedClock(datetime(2020, 7, 1, tzinfo=UTC))
+    bars = StoreBars(PriceStore(sessions, shared_calendars(), clock=clock), source, clock=clock)
+    run([Subject("AMBA"), Subject("NVDA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    asked = len(source.calls)
+    assert {call[0] for call in source.calls} == {"AMBA", "^GSPC", "NVDA"}
+    again = run([Subject("AMBA"), Subject("NVDA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    assert len(source.calls) == asked
+    assert again.result.security("AMBA").status == "insufficient_data"  # 88 sessions: too few, honestly reported
+    clock.set(datetime(2020, 7, 1, 7, 0, tzinfo=UTC))  # a "no" is asked again after six hours
+    run([Subject("NVDA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
+    assert [call[0] for call in source.calls[asked:]] == ["NVDA"]

@@ -41,6 +41,7 @@ from monitor.prices.sources import COLUMNS, NoPriceData, PriceSource, describe_e
 log = get_logger(__name__)
 
 OK, NO_DATA, DEGRADED, ERROR = "ok", "no_data", "degraded", "error"
+FULL_HISTORY = date(1900, 1, 1)  # history_since of a full fetch that asked the source for everything
 _DAILY: Table = DailyPrice.__table__  # type: ignore[assignment]
 MAX_CONSECUTIVE_ERRORS = 3  # a batch stops after this many source failures in a row
 _RTOL = 1e-6  # relative change in a stored close that counts as a re-based history
@@ -227,7 +228,8 @@ class PriceStore:
             }
             if mode == "full":
                 state["full_refresh_at"] = now
-            upsert(session, PriceSyncState, [state], key=["symbol"])
+                state["history_since"] = replace_from or FULL_HISTORY
+            upsert(session, PriceSyncState, [state], key=["symbol"], prefer_new=["history_since"])
         metrics.prices_degraded.set(0)
         log.info(
             "prices_refreshed",
@@ -299,6 +301,15 @@ class PriceStore:
     ) -> dict[str, pd.DataFrame]:
         with self._sessions() as session:
             return read_bars_many(session, symbols, start, end)
+
+    def states(self, symbols: Iterable[str]) -> dict[str, PriceSyncState]:
+        """Sync state per symbol (symbols never refreshed are absent), detached from the session."""
+        wanted = [normalise_symbol(symbol) for symbol in symbols]
+        with self._sessions() as session:
+            rows = session.scalars(select(PriceSyncState).where(PriceSyncState.symbol.in_(wanted))).all()
+            for row in rows:
+                session.expunge(row)
+        return {row.symbol: row for row in rows}
 
     def state(self, symbol: str) -> PriceSyncState | None:
         with self._sessions() as session:

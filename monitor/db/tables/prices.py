@@ -39,5 +39,8 @@ class PriceSyncState(Base):
     last_session: Mapped[date | None] = mapped_column(Date)
     last_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     full_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The start the last full fetch asked the source for (FULL_HISTORY: everything it has). Stored bars that
+    # begin later than a study wants are then the source's whole answer, not a reason to fetch again.
+    history_since: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | degraded | no_data | error
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("last_session", sa.Date(), nullable=True),
         sa.Column("last_fetch_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("full_refresh_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("history_since", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("symbol", name=op.f("pk_price_sync_state")),
