@@ -23,10 +23,15 @@ class SystemClock:
 
 
 class SimulatedClock:
-    """A clock that only moves when told to; thread-safe so a scheduler thread can read it."""
+    """A clock that only moves when told to; thread-safe so a scheduler thread can read it.
 
-    def __init__(self, start: datetime) -> None:
+    It refuses to go back unless built with ``monotonic=False``: the backfill replays events one by one and sets
+    the clock to each event's past, earlier than where the previous event left it.
+    """
+
+    def __init__(self, start: datetime, *, monotonic: bool = True) -> None:
         self._now = ensure_utc(start, name="start")
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -36,7 +41,7 @@ class SimulatedClock:
     def set(self, when: datetime) -> None:
         when = ensure_utc(when, name="when")
         with self._lock:
-            if when < self._now:
+            if self._monotonic and when < self._now:
                 raise ValueError(f"a simulated clock cannot go back from {self._now} to {when}")
             self._now = when
 

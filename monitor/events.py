@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.clock import ensure_utc
@@ -24,6 +25,19 @@ NEW_YORK = ZoneInfo("America/New_York")
 PUBLICATION_TIME = time(6, 0)
 
 
+class _CarriesSignals(Protocol):
+    @property
+    def filed_at(self) -> datetime | None: ...
+    @property
+    def pi_seen_at(self) -> datetime | None: ...
+    @property
+    def publication_date(self) -> date | None: ...
+    @property
+    def first_seen_at(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Signals:
     """The times a document carries (all aware UTC, or None)."""
@@ -33,6 +47,17 @@ class Signals:
     publication_date: date | None = None
     first_seen_at: datetime | None = None
     from_csl: bool = False
+
+    @classmethod
+    def of(cls, document: _CarriesSignals) -> Signals:
+        """The signals of a stored document (or anything carrying the same fields)."""
+        return cls(
+            filed_at=document.filed_at,
+            pi_seen_at=document.pi_seen_at,
+            publication_date=document.publication_date,
+            first_seen_at=document.first_seen_at,
+            from_csl=document.source == "csl",
+        )
 
 
 def publication_instant(day: date) -> datetime:

@@ -151,13 +151,7 @@ class Pipeline:
             except (ValueError, KeyError) as exc:
                 log.error("listing_action_match_failed", listing_action_id=action_id, error=str(exc))
         announced_at, source = announcement(
-            Signals(
-                filed_at=facts.filed_at,
-                pi_seen_at=facts.pi_seen_at,
-                publication_date=facts.publication_date,
-                first_seen_at=facts.first_seen_at,
-                from_csl=facts.source == "csl",
-            ),
+            Signals.of(facts),
             self.options.overrides.get(facts.document_number),
         )
         best = best_by_symbol(match for matches in matched.values() for match in matches)

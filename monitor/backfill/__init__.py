@@ -6,7 +6,7 @@ times of rules known to have been public before their filing, plus an operator's
 """
 
 from monitor.backfill.overrides import load_overrides, shipped_overrides
-from monitor.backfill.runner import Backfill, BackfillInterrupted, BackfillRequest, NoProgress, Progress, ReplayClock
+from monitor.backfill.runner import Backfill, BackfillInterrupted, BackfillRequest, NoProgress, Progress
 from monitor.backfill.summary import BackfillSummary, EventLine, Failure
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "Failure",
     "NoProgress",
     "Progress",
-    "ReplayClock",
     "load_overrides",
     "shipped_overrides",
 ]

@@ -53,13 +53,7 @@ def rules_in_range(
         if day < since or (until is not None and day > until):
             continue
         announced_at, source = announcement(
-            Signals(
-                filed_at=document.filed_at,
-                pi_seen_at=document.pi_seen_at,
-                publication_date=document.publication_date,
-                first_seen_at=document.first_seen_at,
-                from_csl=document.source == "csl",
-            ),
+            Signals.of(document),
             overrides.get(document.document_number),
         )
         rules.append(

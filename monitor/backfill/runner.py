@@ -34,7 +34,7 @@ from monitor.backfill.prices import earliest_start, price_needs, refresh_needed,
 from monitor.backfill.rules import RuleToReplay, lacking_filing_time, rules_in_range
 from monitor.backfill.summary import BackfillSummary, Failure, event_lines, study_notes
 from monitor.backfill.timing import StudiedListing, window_closed_at
-from monitor.clock import Clock, SystemClock, ensure_utc
+from monitor.clock import Clock, SimulatedClock, SystemClock
 from monitor.config import Settings
 from monitor.db.tables import SecurityRow, Study
 from monitor.errors import MonitorError
@@ -78,23 +78,6 @@ class BackfillInterrupted(Exception):
     """The stop flag was set; everything done so far is committed."""
 
 
-class ReplayClock:
-    """A clock the backfill moves to each event's moment, backwards as well: events are replayed one by one."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = ensure_utc(start, name="start")
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def set(self, when: datetime) -> None:
-        when = ensure_utc(when, name="when")
-        with self._lock:
-            self._now = when
-
-
 @dataclass(frozen=True)
 class BackfillRequest:
     since: date
@@ -136,7 +119,7 @@ class Backfill:
     def run(self, request: BackfillRequest) -> BackfillSummary:
         started = time.monotonic()
         summary = BackfillSummary(since=request.since, until=request.until)
-        replay = ReplayClock(self.clock.now())
+        replay = SimulatedClock(self.clock.now(), monotonic=False)
         pipeline = Pipeline(
             self.sessions,
             self.settings,
@@ -222,7 +205,7 @@ class Backfill:
         self,
         rules: Sequence[RuleToReplay],
         pipeline: Pipeline,
-        replay: ReplayClock,
+        replay: SimulatedClock,
         summary: BackfillSummary,
         events: dict[str, int],
     ) -> None:
@@ -277,7 +260,7 @@ class Backfill:
         rules: Sequence[RuleToReplay],
         events: Mapping[str, int],
         pipeline: Pipeline,
-        replay: ReplayClock,
+        replay: SimulatedClock,
         summary: BackfillSummary,
     ) -> None:
         todo = [(rule, events[rule.document_number]) for rule in rules if rule.document_number in events]
