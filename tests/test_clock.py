@@ -23,3 +23,10 @@ def test_simulated_clock_moves_forward_only() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="must be timezone-aware"):
         ensure_utc(datetime(2019, 10, 7), name="announced_at")
+
+
+def test_a_replaying_clock_may_go_back() -> None:
+    """The backfill sets the clock to each event's past, earlier than the previous event's window close."""
+    clock = SimulatedClock(datetime(2019, 10, 23, tzinfo=UTC), monotonic=False)
+    clock.set(datetime(2019, 5, 15, 20, 0, tzinfo=UTC))
+    assert clock.now() == datetime(2019, 5, 15, 20, 0, tzinfo=UTC)
