@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
@@ -96,14 +96,25 @@ def save_securities(
     return written
 
 
+_Keyed = TypeVar("_Keyed", CorporateLinkRecord, ExposureRecord)
+
+
+def _known_symbols(
+    session: Session, records: Sequence[tuple[int, _Keyed]]
+) -> tuple[dict[str, int], list[_Keyed], list[RowError]]:
+    """Security ids, the records whose ticker is in the universe, and a line error for each that is not."""
+    ids = _symbol_ids(session, (record.symbol for _, record in records))
+    errors = [
+        RowError(line, f"ticker {record.symbol} is not in the universe; import it first")
+        for line, record in records
+        if record.symbol not in ids
+    ]
+    return ids, [record for _, record in records if record.symbol in ids], errors
+
+
 def save_links(session: Session, links: Sequence[tuple[int, CorporateLinkRecord]]) -> tuple[int, list[RowError]]:
     """Upsert curated links; a link to a symbol not in the universe is reported with its line, not stored."""
-    ids = _symbol_ids(session, (link.symbol for _, link in links))
-    errors = [
-        RowError(line, f"ticker {link.symbol} is not in the universe; import it first")
-        for line, link in links
-        if link.symbol not in ids
-    ]
+    ids, known, errors = _known_symbols(session, links)
     rows = [
         {
             "entity_name": link.entity_name,
@@ -112,20 +123,14 @@ def save_links(session: Session, links: Sequence[tuple[int, CorporateLinkRecord]
             "aliases": list(link.aliases),
             "source": link.source,
         }
-        for _, link in links
-        if link.symbol in ids
+        for link in known
     ]
     return upsert(session, CorporateLink, rows, key=["entity_name", "security_id", "relation"]), errors
 
 
 def save_exposures(session: Session, exposures: Sequence[tuple[int, ExposureRecord]]) -> tuple[int, list[RowError]]:
     """Upsert exposures; a row whose ticker is not in the universe is reported with its line, not stored."""
-    ids = _symbol_ids(session, (exposure.symbol for _, exposure in exposures))
-    errors = [
-        RowError(line, f"ticker {e.symbol} is not in the universe; import it first")
-        for line, e in exposures
-        if e.symbol not in ids
-    ]
+    ids, known, errors = _known_symbols(session, exposures)
     rows = [
         {
             "security_id": ids[e.symbol],
@@ -134,8 +139,7 @@ def save_exposures(session: Session, exposures: Sequence[tuple[int, ExposureReco
             "weight": e.weight,
             "source": e.source,
         }
-        for _, e in exposures
-        if e.symbol in ids
+        for e in known
     ]
     return upsert(session, Exposure, rows, key=["security_id", "counterparty", "relation"]), errors
 
