@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
+from monitor.db.tables import Document, EventRow
 from tests.paths import FIXTURES as FIXTURES
 from tests.paths import SHARED as SHARED
 from tests.paths import SHARED_DATA as SHARED_DATA
@@ -88,3 +89,10 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as session:
         yield session
+
+
+def event_by_number(sessions: sessionmaker[Session], number: str) -> EventRow:
+    """The stored event of a Federal Register document, by its document number."""
+    with sessions() as session:
+        query = select(EventRow).join(Document, Document.id == EventRow.document_id)
+        return session.scalars(query.where(Document.document_number == number)).one()

@@ -35,7 +35,7 @@ from monitor.pipeline import Pipeline, PipelineOptions
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from monitor.study_runner import SourceBars
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, event_by_number
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
 PRICES = SHARED_DATA / "prices"
@@ -75,14 +75,6 @@ class Story:
             return {row.dedup_key: parse_alert(row.payload) for row in session.scalars(select(AlertRow))}
 
 
-def _event(sessions: sessionmaker[Session], number: str) -> EventRow:
-    with sessions() as session:
-        return session.scalars(
-            select(EventRow)
-            .join(Document, Document.id == EventRow.document_id)
-            .where(Document.document_number == number)
-        ).one()
-
 
 def test_october_2019_rule_end_to_end(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
@@ -91,7 +83,7 @@ def test_october_2019_rule_end_to_end(sessions: sessionmaker[Session], tmp_path:
     assert main.parse_status is ParseStatus.PARSED
     assert main.announced_at == at("2019-10-07T20:15:00")  # the filing time from the PI PDF epoch
     assert TARGETS | {"AMBA"} <= set(main.confirmed)
-    event = _event(sessions, "2019-22210")
+    event = event_by_number(sessions, "2019-22210")
     assert event.announced_source == AnnouncementSource.PI_FILED_AT.value
     assert event.alerts_enabled
 
@@ -159,7 +151,7 @@ def test_running_everything_twice_changes_nothing(sessions: sessionmaker[Session
             )
 
     before = counts()
-    event = _event(sessions, "2019-22210")
+    event = event_by_number(sessions, "2019-22210")
     assert story.pipeline.document_arrived(event.document_id) is not None
     assert story.pipeline.update_studies().follow_ups == ()
     assert counts() == before
@@ -182,7 +174,7 @@ def test_a_rule_first_seen_months_later_is_recorded_not_alerted(
 ) -> None:
     story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
     story.poll(FeedName.DOCUMENTS)
-    june = _event(sessions, "2019-13245")
+    june = event_by_number(sessions, "2019-13245")
     assert not june.alerts_enabled
     assert not [key for key in story.alerts() if key.startswith(f"event:{june.id}:")]
 
@@ -191,7 +183,7 @@ def test_backfill_options_record_without_alerting(sessions: sessionmaker[Session
     story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"), alerts=False, backfill=True)
     story.poll(FeedName.DOCUMENTS)
     story.advance(at("2019-10-23T00:00:00"))
-    event = _event(sessions, "2019-22210")
+    event = event_by_number(sessions, "2019-22210")
     assert event.is_backfill
     assert story.alerts() == {}
     with sessions() as session:
@@ -209,7 +201,7 @@ def test_a_filing_then_its_publication_gives_a_card_and_one_update(
     assert [o.parse_status for o in first] == [ParseStatus.PENDING]
     story.clock.set(at("2019-10-09T12:00:00"))
     story.poll(FeedName.DOCUMENTS)
-    event = _event(sessions, "2019-22210")
+    event = event_by_number(sessions, "2019-22210")
     cards = {key: alert for key, alert in story.alerts().items() if key.startswith(f"event:{event.id}:")}
     assert set(cards) == {f"event:{event.id}:g:all:detected", f"event:{event.id}:g:update-1:detected"}
     initial, update = cards[f"event:{event.id}:g:all:detected"], cards[f"event:{event.id}:g:update-1:detected"]
@@ -360,7 +352,7 @@ def test_a_price_outage_over_day0_is_retried_when_prices_return(
         assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "insufficient_data"
     outage.down = False
     story.advance(at("2019-10-23T00:00:00"))
-    event = _event(sessions, "2019-22210")
+    event = event_by_number(sessions, "2019-22210")
     with sessions() as session:
         assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "complete"
     assert f"event:{event.id}:g:XNYS:window_closed" in story.alerts()

@@ -23,6 +23,7 @@ from tests.backfill.conftest import (
     settings_for,
 )
 from tests.backfill.dbcompare import differences, snapshot
+from tests.conftest import event_by_number
 
 TARGETS = {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"}
 
@@ -30,14 +31,6 @@ TARGETS = {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"}
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
-
-def _event(sessions: sessionmaker[Session], number: str) -> EventRow:
-    with sessions() as session:
-        return session.scalars(
-            select(EventRow)
-            .join(Document, Document.id == EventRow.document_id)
-            .where(Document.document_number == number)
-        ).one()
 
 
 def _studies(sessions: sessionmaker[Session], event_id: int) -> dict[str, Study]:
@@ -55,7 +48,7 @@ def test_two_rules_replayed_with_the_clock_in_their_past(
     assert [e.document_number for e in summary.events] == ["2019-10616", "2019-22210"]  # oldest first
     assert summary.searched == 2
 
-    huawei = _event(sessions, "2019-10616")
+    huawei = event_by_number(sessions, "2019-10616")
     assert huawei.announced_at == at("2019-05-15T22:00:00")  # the shipped override: Commerce, the evening before
     assert huawei.announced_source == "override"
     assert huawei.is_backfill
@@ -73,7 +66,7 @@ def test_two_rules_replayed_with_the_clock_in_their_past(
     assert suppliers["NPTN"].car is not None
     assert suppliers["NPTN"].car < -0.2
 
-    october = _event(sessions, "2019-22210")
+    october = event_by_number(sessions, "2019-22210")
     studies = _studies(sessions, october.id)
     assert TARGETS | {"AMBA"} <= set(studies)
     hikvision = studies["002415.SZ"]
@@ -160,7 +153,7 @@ def test_stopped_then_aborted_then_resumed_equals_one_run(
 def test_alerts_when_asked(tmp_path: Path, trimmed_prices: Path) -> None:
     _, sessions = fresh_sqlite(tmp_path / "alerts.db")
     run_backfill(sessions, settings_for(tmp_path), trimmed_prices, alerts=True)
-    huawei = _event(sessions, "2019-10616")
+    huawei = event_by_number(sessions, "2019-10616")
     assert huawei.alerts_enabled
     with sessions() as session:
         keys = set(session.scalars(select(AlertRow.dedup_key).where(AlertRow.event_id == huawei.id)))
@@ -174,12 +167,12 @@ def test_dating_without_overrides_and_without_public_inspection(
     settings = settings_for(tmp_path)
     quick = runner(sessions, settings, prices=None)
     quick.run(BackfillRequest(SINCE, UNTIL, filing_lookup=False))
-    huawei = _event(sessions, "2019-10616")
+    huawei = event_by_number(sessions, "2019-10616")
     assert huawei.announced_source == "publication"  # no epoch in its record, lookup off: 06:00 ET on 05-21
     assert huawei.announced_at == at("2019-05-21T10:00:00")
-    assert _event(sessions, "2019-22210").announced_source == "pi_filed_at"  # the epoch in its PI PDF URL
+    assert event_by_number(sessions, "2019-22210").announced_source == "pi_filed_at"  # the epoch in its PI PDF URL
     runner(sessions, settings, prices=None).run(BackfillRequest(SINCE, UNTIL))
-    redated = _event(sessions, "2019-10616")
+    redated = event_by_number(sessions, "2019-10616")
     assert redated.announced_source == "pi_filed_at"  # the lookup found the filing: earlier, so it wins
     assert redated.announced_at == at("2019-05-16T12:45:00")
     assert {s.day0 for s in _studies(sessions, redated.id).values()} == {date(2019, 5, 16)}
