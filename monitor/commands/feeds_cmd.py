@@ -75,7 +75,9 @@ def poll(
 
 def extract(
     ctx: typer.Context,
-    target: str = typer.Argument(..., help="A rule's XML (or .txt) file, or a document number such as 2019-22210."),
+    target: str = typer.Argument(
+        ..., help="A rule's XML, text (.txt) or PDF (.pdf) file, or a document number such as 2019-22210."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of listing actions."),
     from_dir: Path | None = typer.Option(
         None, "--from-dir", help="Fetch the document from saved responses instead of the network.", file_okay=False
@@ -83,13 +85,16 @@ def extract(
 ) -> None:
     """Print the listing actions (add, revise, remove) a rule makes to the Entity List."""
     from monitor.feeds.entity_list import extract_from_xml
-    from monitor.feeds.raw_text import extract_from_text
+    from monitor.feeds.extraction import extract_text
+    from monitor.feeds.pdf_text import pdf_to_text
 
     path = Path(target)
     if path.is_file():
         data = path.read_bytes()
         if path.suffix.lower() == ".txt":
-            actions = extract_from_text(data.decode("utf-8", errors="replace"), document_number=path.stem).actions
+            actions = extract_text(data.decode("utf-8", errors="replace"), document_number=path.stem).actions
+        elif path.suffix.lower() == ".pdf":
+            actions = extract_text(pdf_to_text(data, document_number=path.stem), document_number=path.stem).actions
         else:
             actions = extract_from_xml(data, document_number=path.stem, max_bytes=_max_bytes(ctx)).actions
     elif _DOCUMENT_NUMBER.match(target):

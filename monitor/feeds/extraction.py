@@ -14,6 +14,7 @@ from monitor.errors import FeedParseError
 from monitor.feeds.entity_list import Extraction, extract_from_xml
 from monitor.feeds.raw_text import extract_from_text
 from monitor.feeds.safe_xml import DEFAULT_MAX_BYTES
+from monitor.feeds.text_rule import extract_from_rule_text
 from monitor.models import FeedName, ListingAction, ParseStatus
 
 # How good an outcome is: a better one replaces stored listing actions, a worse one never does.
@@ -62,7 +63,7 @@ def extract_listing_actions(
         problems.append(f"XML: {xml_problem or 'not available'}")
     if text is not None:
         try:
-            extraction = extract_from_text(text, document_number=document_number, source=source)
+            extraction = extract_text(text, document_number=document_number, source=source)
         except FeedParseError as exc:
             problems.append(f"text: {_without_number(exc, document_number)}")
         else:
@@ -70,6 +71,21 @@ def extract_listing_actions(
     else:
         problems.append(f"text: {text_problem or 'not available'}")
     return ExtractionOutcome(status=ParseStatus.FAILED if final else ParseStatus.PENDING, error="; ".join(problems))
+
+
+def extract_text(text: str, *, document_number: str | None = None, source: FeedName = FeedName.DOCUMENTS) -> Extraction:
+    """A rule's text: its Supplement No. 4 table in whatever layout (names, aliases, actions, destination), else
+    the preamble's "adds the following … entities …: A; B; C" sentence (names only)."""
+    try:
+        return extract_from_rule_text(text, document_number=document_number, source=source)
+    except FeedParseError as table_error:
+        try:
+            return extract_from_text(text, document_number=document_number, source=source)
+        except FeedParseError as prose_error:
+            raise FeedParseError(
+                f"{_without_number(prose_error, document_number)}; and {_without_number(table_error, document_number)}",
+                document_number=document_number,
+            ) from None
 
 
 def _outcome(status: ParseStatus, extraction: Extraction, error: str | None = None) -> ExtractionOutcome:
