@@ -1,7 +1,8 @@
 """Feeds benchmark: extraction speed on a 300-entity rule, and what a quiet poll cycle costs on the wire.
 
 Run: ``python -m benchmarks.feeds``. The 300-entity rule is SYNTHETIC: the October 2019 rule's rows repeated
-with numbered names. The poll cycle runs against a real local HTTP server (127.0.0.1, port 0) that counts
+with numbered names; its PI text is that XML drawn in the Federal Register's fixed-width rendering by the
+test renderer. The 50,000-name universe for spotting is SYNTHETIC (pinyin-like names with real legal forms). The poll cycle runs against a real local HTTP server (127.0.0.1, port 0) that counts
 requests and bytes per feed, with a fresh SQLite database.
 """
 
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import tempfile
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -24,6 +28,7 @@ from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
 from monitor.feeds.entity_list import extract_from_xml
+from monitor.feeds.text_rule import extract_from_rule_text
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import FeedName
 from tests.paths import SHARED_DATA
@@ -124,7 +129,52 @@ def quiet_poll_cycle() -> tuple[Counter[str], Counter[str], float]:
     return feeds.requests, feeds.bytes, elapsed
 
 
+def pi_text_rule(entities: int) -> str:
+    """The synthetic rule in the Federal Register's fixed-width text rendering, with PI placeholders."""
+    from tests.feeds import renderings
+
+    with tempfile.NamedTemporaryFile(suffix=".xml") as handle:
+        handle.write(synthetic_rule(entities))
+        handle.flush()
+        model = renderings.as_public_inspection(renderings.load_rule(Path(handle.name)))
+    return renderings.fr_text(model)
+
+
+def synthetic_names(count: int, rng: random.Random) -> list[str]:
+    """SYNTHETIC universe names: pinyin-like syllables, an industry word and a legal form (real names' shape)."""
+    syllables = ["zhong", "xing", "hua", "wei", "tian", "an", "ke", "ji", "da", "tong", "xin", "rui", "hai", "kang"]
+    words = ["Technology", "Electronics", "Semiconductor", "Optical", "Holdings", "Precision", "Software", "Materials"]
+    forms = ["Co., Ltd.", "Inc.", "Group Co., Ltd.", "Corporation", "Limited"]
+    names = set()
+    while len(names) < count:
+        stem = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).title()
+        names.add(f"{stem} {rng.choice(words)} {rng.choice(forms)}")
+    return sorted(names)
+
+
+def spotting_figures() -> tuple[float, float, int, int]:
+    """Index build over 50,000 names; one scan of a 200-page text (the 2019 rule's FR text repeated)."""
+    from monitor.feeds.spotting import NameSpotter
+    from tests.feeds import renderings
+
+    names = [*synthetic_names(50_000, random.Random(7)), "Hangzhou Hikvision Digital Technology Co., Ltd."]
+    start = time.perf_counter()
+    spotter = NameSpotter.build((name, index) for index, name in enumerate(names))
+    build = time.perf_counter() - start
+    page = renderings.fr_text(renderings.load_rule(RULE))
+    pages = len(page) // 3500  # a Federal Register page holds about 3,500 characters of text
+    text = page * (200 // max(1, pages) + 1)
+    text = text[: 200 * 3500]
+    found: list[object] = []
+    scan = best_of(3, lambda: found.append(len(spotter.spot(text))))
+    return build, scan, len(text), int(str(found[-1]))
+
+
 def main() -> bool:
+    text_rule = pi_text_rule(300)
+    assert len(extract_from_rule_text(text_rule).actions) == 300
+    text_seconds = best_of(10, lambda: extract_from_rule_text(text_rule))
+    build, scan, chars, spots = spotting_figures()
     rule = synthetic_rule(300)
     assert len(extract_from_xml(rule).actions) == 300
     seconds = best_of(20, lambda: extract_from_xml(rule))
@@ -139,6 +189,19 @@ def main() -> bool:
             seconds < 0.05,
         ),
         Row("extract the 28-entity 2019 rule", f"{real_seconds * 1000:.1f} ms", "", None),
+        Row(
+            f"parse 300-entity PI text, FR fixed-width rendering (synthetic, {len(text_rule) // 1024} KB)",
+            f"{text_seconds * 1000:.1f} ms",
+            "< 100 ms",
+            text_seconds < 0.1,
+        ),
+        Row("name spotting: index build, 50,000 names (synthetic)", f"{build:.2f} s", "< 5 s", build < 5),
+        Row(
+            f"name spotting: 200-page text ({chars // 1000}k chars, {spots} spots) vs 50,000 names",
+            f"{scan * 1000:.0f} ms",
+            "< 200 ms",
+            scan < 0.2,
+        ),
     ]
     for feed in ("fr", "pi", "csl"):
         rows.append(Row(f"quiet poll: {feed} requests", str(requests[feed]), "1", requests[feed] == 1))
