@@ -2,7 +2,8 @@
 
 Run: ``python -m benchmarks.feeds``. The 300-entity rule is SYNTHETIC: the October 2019 rule's rows repeated
 with numbered names; its PI text is that XML drawn in the Federal Register's fixed-width rendering by the
-test renderer. The 50,000-name universe for spotting is SYNTHETIC (pinyin-like names with real legal forms). The poll cycle runs against a real local HTTP server (127.0.0.1, port 0) that counts
+test renderer. The 50,000-name universe for spotting is SYNTHETIC (pinyin-like names with real legal forms).
+The poll cycle runs against a real local HTTP server (127.0.0.1, port 0) that counts
 requests and bytes per feed, with a fresh SQLite database.
 """
 
