@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from monitor.feeds.spotting import NameSpotter, pattern_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.feeds.spotting import NameSpotter, Spot, pattern_of
 from tests.feeds import renderings as r
 from tests.feeds.conftest import RULE_2019
 
@@ -48,3 +51,50 @@ def test_patterns_drop_trailing_legal_forms_only() -> None:
         "hangzhou", "hikvision", "digital", "technology"
     )  # fmt: skip
     assert pattern_of("Co-Op Bank Ltd.")[:1] == ("co",)
+
+
+def test_names_meet_whatever_their_spacing() -> None:
+    # The 2019 rule writes "Sense Time"; the company writes "SenseTime" (the matcher's key has them meet).
+    spotter = NameSpotter.build([("SenseTime", "0020.HK"), ("Mega Vision", "MV")])
+    spots = spotter.spot("The eight commercial entities are IFLYTEK; Megvii Technology; Sense Time; and MegaVision.")
+    assert [(s.payload, s.found) for s in spots] == [("0020.HK", "Sense Time"), ("MV", "MegaVision")]
+
+
+def test_a_name_inside_a_longer_word_is_not_spotted() -> None:
+    spotter = NameSpotter.build([("Dahua Technology", "002236.SZ"), ("Meiya Pico", "300188.SZ")])
+    text = "Supplier: Megadahua Technology and Meiya Picometrics; Dahua Technologies."
+    assert spotter.spot(text) == [
+        Spot("Dahua Technology", "002236.SZ", "Dahua Technologies", 54, 72, "Dahua Technologies.")
+    ]
+
+
+_FILLER = ["the", "entity", "report", "cameras", "supplies", "Xinjiang,", "(see", "ECCN", "1A004.c;", "Unit", "7."]
+_NAMES = [("Hangzhou Hikvision Digital Technology", "H"), ("Dahua Technology", "D"), ("Xiamen Meiya Pico", "X")]
+
+
+@given(
+    pieces=st.lists(st.one_of(st.sampled_from(_FILLER), st.sampled_from(_NAMES)), min_size=1, max_size=30),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\n", "\n                   ", " -- ", "; ", ", "]), min_size=30),
+    upper=st.booleans(),
+)
+@settings(max_examples=150, deadline=None)
+def test_every_name_written_anywhere_is_spotted_at_its_place(
+    pieces: list[str | tuple[str, str]], gaps: list[str], upper: bool
+) -> None:
+    # Expected places come from how the text is built, not from the spotter: each name's words, wrapped and
+    # spaced as a fixed-width rendering does, at a known offset.
+    text = ""
+    expected: list[tuple[str, int, int]] = []
+    for index, piece in enumerate(pieces):
+        text += gaps[index]
+        if isinstance(piece, tuple):
+            words = piece[0].split()
+            written = words[0] + "".join(gaps[(index + k) % len(gaps)] + word for k, word in enumerate(words[1:]))
+            written = written.upper() if upper else written
+            expected.append((piece[1], len(text), len(text) + len(written)))
+            text += written
+        else:
+            text += piece
+    spots = NameSpotter.build(_NAMES).spot(text)
+    assert [(s.payload, s.start, s.end) for s in spots] == expected
+    assert all(text[s.start : s.end] == s.found for s in spots)
