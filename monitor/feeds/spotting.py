@@ -8,10 +8,10 @@ so 50,000 names over a 200-page rule take tens of milliseconds.
 
 Names and text go through the same tokenizer (NFKC, casefold, apostrophes dropped, ``&`` as "and", each token
 folded by the matcher's public ``fold_token``), so "SenseTime's" and "Sense Time" meet the pattern the name
-gives, and spacing never matters ("Sense Time" is "SenseTime"); trailing legal forms are left out of a pattern ("Hikvision Digital Technology Co., Ltd." is spotted as
-"Hikvision Digital Technology …" in any legal dress). Every hit is confirmed with the matcher's own
-``normalize_name``, so a spot never disagrees with what the matcher would call the same string. Each spot
-carries the sentence it was found in.
+gives, and spacing never matters ("Sense Time" is "SenseTime", as in the matcher's key). Trailing legal forms
+are left out of a pattern ("Hikvision Digital Technology Co., Ltd." is spotted as "Hikvision Digital
+Technology …" in any legal dress). Every hit is confirmed with the matcher's own ``normalize_name``, so a spot
+never disagrees with what the matcher would call the same string. Each spot carries the sentence it was found in.
 """
 
 from __future__ import annotations
