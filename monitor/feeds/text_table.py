@@ -18,7 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
 
 from monitor.feeds.gpotable import Cell, Row, Table
 
@@ -29,11 +33,15 @@ _HEADER_WORDS = frozenset(
     {"country", "entity", "license", "licence", "requirement", "requirements", "review", "policy", "federal",
      "register", "citation", "citations", "fr"}
 )  # fmt: skip
-_DASHES = re.compile(r"^\s*-{10,}\s*$")
-_STARS = re.compile(r"^[\s*]*\*[\s*]*$")
-_PAGE_MARK = re.compile(r"^\s*(?:\[\[Page \d+\]\]|\d{1,4}|\f)\s*$")
+_KIND = re.compile(  # what a line is, in one match: a cell line matches none of these
+    r"(?P<blank>\s*$)"
+    r"|(?P<dashes>\s*-{10,}\s*$)"
+    r"|(?P<page>\s*(?:\[\[Page \d+\]\]|\d{1,4}|\f)\s*$)"
+    r"|(?P<stars>[\s*]*\*[\s*]*$)"
+    r"|(?P<end>\s*(?:\[FR\s+Doc|BILLING\s+CODE|Dated:|\d+\.\s+(?:Section|Supplement|Part|In\b)))"
+)
 _TOKEN = re.compile(r"\S+")
-_TABLE_END = re.compile(r"^\s*(?:\[FR\s+Doc|BILLING\s+CODE|Dated:|\d+\.\s+(?:Section|Supplement|Part|In\b))")
+MAX_SAMPLE = 2000  # data lines read to place the gutters
 _TERMINAL = (".", ";", ":", ")", "; and")
 
 
@@ -53,7 +61,7 @@ class TextTable:
     table: Table
 
 
-@dataclass
+@dataclass(slots=True)
 class _Fragment:
     text: str
     indent: int
@@ -67,25 +75,54 @@ class _RowDraft:
     def empty(self) -> bool:
         return not any(self.cells)
 
-    def has(self, column: int) -> bool:
-        return bool(self.cells[column])
+
+class Kind(Enum):
+    """What one line of a text is, decided once per line (one regex match), so no stage re-reads it."""
+
+    TEXT = "text"
+    BLANK = "blank"  # empty, or only a form feed
+    DASHES = "dashes"  # a header's or table's dashed rule
+    PAGE = "page"  # "[[Page 54005]]" or a bare page number
+    STARS = "stars"  # "*  *  *" between entries
+    END = "end"  # the rule's signature block, FR Doc line or the next numbered instruction
+    HEADER = "header"  # a Country | Entity | … heading line
+    ANCHOR = "anchor"  # names Country … Entity, but in prose
+
+
+def line_kinds(lines: Sequence[str]) -> list[Kind]:
+    """Each line's ``Kind``."""
+    kinds: list[Kind] = []
+    for line in lines:
+        match = _KIND.match(line)
+        if match is not None:
+            kinds.append(Kind(match.lastgroup))
+            continue
+        lowered = line.lower()
+        if "country" in lowered and "entity" in lowered and _HEADER_ANCHOR.search(line):
+            kinds.append(Kind.HEADER if _looks_like_header(line) else Kind.ANCHOR)
+        else:
+            kinds.append(Kind.TEXT)
+    return kinds
 
 
 def find_tables(lines: Sequence[str]) -> list[TextTable]:
     """Every Supplement No. 4 table drawn in ``lines`` (one string per line, no newlines)."""
+    kinds = line_kinds(lines)
     tables: list[TextTable] = []
     index = 0
     while index < len(lines):
-        if not _HEADER_ANCHOR.search(lines[index]) or not _looks_like_header(lines[index]):
+        if kinds[index] is not Kind.HEADER:
             index += 1
             continue
-        header_lines, data_start = _header_block(lines, index)
-        columns = _columns(lines, header_lines, data_start)
+        dashed = _is_dashed(kinds, index)
+        header_lines, data_start = _header_block(lines, kinds, index, dashed=dashed)
+        region = _Region.of(lines, kinds, data_start)
+        columns = _columns(lines, header_lines, region)
         if columns is None:
             index += 1
             continue
-        data_end = _table_end(lines, data_start, columns)
-        rows = _rows(lines[data_start:data_end], columns, hanging=_is_dashed(lines, index))
+        data_end = region.table_end(columns)
+        rows = _rows(lines[data_start:data_end], kinds[data_start:data_end], columns, hanging=dashed)
         tables.append(TextTable(index, data_end, Table(headers=HEADINGS, rows=tuple(rows))))
         index = max(data_end, index + 1)
     return tables
@@ -96,19 +133,19 @@ def _looks_like_header(line: str) -> bool:
     return bool(words) and sum(w in _HEADER_WORDS for w in words) >= len(words) - 1
 
 
-def _is_dashed(lines: Sequence[str], anchor: int) -> bool:
-    return any(_DASHES.match(lines[i]) for i in range(max(0, anchor - 6), anchor))
+def _is_dashed(kinds: Sequence[Kind], anchor: int) -> bool:
+    return Kind.DASHES in kinds[max(0, anchor - 6) : anchor]
 
 
-def _header_block(lines: Sequence[str], anchor: int) -> tuple[list[int], int]:
+def _header_block(lines: Sequence[str], kinds: Sequence[Kind], anchor: int, *, dashed: bool) -> tuple[list[int], int]:
     """The header's line numbers and the first data line. A dashed header runs between two dashed lines; a
     layout-kept one is the anchor line and the heading words wrapped below it."""
-    if _is_dashed(lines, anchor):
+    if dashed:
         top = anchor
-        while top > 0 and not _DASHES.match(lines[top - 1]):
+        while top > 0 and kinds[top - 1] is not Kind.DASHES:
             top -= 1
         bottom = anchor + 1
-        while bottom < len(lines) and not _DASHES.match(lines[bottom]):
+        while bottom < len(lines) and kinds[bottom] is not Kind.DASHES:
             bottom += 1
         return [i for i in range(top, min(bottom, len(lines))) if lines[i].strip()], min(bottom + 1, len(lines))
     block = [anchor]
@@ -119,22 +156,63 @@ def _header_block(lines: Sequence[str], anchor: int) -> tuple[list[int], int]:
     return block, below
 
 
-def _columns(lines: Sequence[str], header: list[int], data_start: int) -> list[Column] | None:
+_CELL_LINES = frozenset({Kind.TEXT, Kind.ANCHOR, Kind.HEADER})
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """The lines below a header, up to a dashed rule or the end of the rule, as a grid of "ink" (characters other
+    than spaces, lines padded with spaces): gutters and the table's end are counted over the grid with numpy,
+    not by a Python loop over lines and positions."""
+
+    start: int  # the first data line, in the text's line numbers
+    kinds: Sequence[Kind]
+    ink: npt.NDArray[np.bool_]  # [line, position]
+    width: int
+
+    @classmethod
+    def of(cls, lines: Sequence[str], kinds: Sequence[Kind], start: int) -> _Region:
+        stop = start
+        while stop < len(lines) and kinds[stop] not in (Kind.DASHES, Kind.END):
+            stop += 1
+        width = max((len(line) for line in lines[start:stop]), default=0) + 1
+        block = "".join(line.ljust(width) for line in lines[start:stop])
+        codes = np.frombuffer(block.encode("utf-32-le"), dtype=np.uint32).reshape(stop - start, width)
+        return cls(start, kinds[start:stop], codes != ord(" "), width)
+
+    def sample(self) -> npt.NDArray[np.bool_]:
+        """The cell lines among the first ``MAX_SAMPLE`` lines (no blank, stars or page-number lines; a heading
+        repeated after a page break counts, as its words sit in the columns)."""
+        cells = [kind in _CELL_LINES for kind in self.kinds[:MAX_SAMPLE]]
+        return self.ink[: len(cells)][np.array(cells, dtype=np.bool_)]
+
+    def table_end(self, columns: list[Column]) -> int:
+        """The first line past the table: a closing dashed line, the rule's signature block, or prose that names
+        Country … Entity or runs across two or more column gutters (table lines never do)."""
+        cuts = [column.start for column in columns[1:] if 0 < column.start < self.width]
+        crossings = (self.ink[:, [cut - 1 for cut in cuts]] & self.ink[:, cuts]).sum(axis=1)
+        ends = crossings >= 2
+        ends[1:] |= np.array([kind is Kind.ANCHOR for kind in self.kinds[1:]], dtype=np.bool_)
+        found = np.flatnonzero(ends)
+        return self.start + (int(found[0]) if len(found) else len(self.kinds))
+
+
+def _columns(lines: Sequence[str], header: list[int], region: _Region) -> list[Column] | None:
     """Five columns from the heading words' places, boundaries moved to the gutter the data lines agree on."""
     blocks = _heading_blocks([lines[i] for i in header])
     if blocks is None:
         return None
-    sample: list[str] = []
-    for line in lines[data_start : data_start + 2000]:
-        if _DASHES.match(line) or _TABLE_END.match(line):
-            break
-        if line.strip() and not _STARS.match(line) and not _PAGE_MARK.match(line):
-            sample.append(line)
-    starts = [0]
+    sample = region.sample()
+    ink, before = sample[:, 1:], sample[:, :-1]  # position p and p - 1, for p ≥ 1
+    starts = np.zeros(region.width, dtype=np.int64)
+    crossings = np.zeros(region.width, dtype=np.int64)
+    starts[1:] = (ink & ~before).sum(axis=0)
+    crossings[1:] = (ink & before).sum(axis=0)
+    bounds = [0]
     for (_, _, end), (_, next_start, _) in pairwise(blocks):
-        starts.append(_gutter(sample, end, next_start))
-    ends = [*starts[1:], 10**6]
-    return [Column(key, start, stop) for key, start, stop in zip(_KEYS, starts, ends, strict=True)]
+        bounds.append(_gutter(starts.tolist(), crossings.tolist(), end, next_start))
+    ends = [*bounds[1:], 10**6]
+    return [Column(key, start, stop) for key, start, stop in zip(_KEYS, bounds, ends, strict=True)]
 
 
 def _heading_blocks(header: list[str]) -> list[tuple[str, int, int]] | None:
@@ -176,20 +254,18 @@ def _key_of(words: set[str]) -> str | None:
     return None
 
 
-def _gutter(sample: Sequence[str], low: int, high: int) -> int:
+def _gutter(starts_at: list[int], crossings_at: list[int], low: int, high: int) -> int:
     """The boundary in ``[low, high]``: no word runs across it, and most data lines start a cell there.
 
-    With a hanging indent, a cell's first lines start one place left of its continuation lines, which are more
-    numerous; the boundary is the first-line position, so a well-used start just left of the best one wins."""
+    ``starts_at[p]`` counts the sample lines where a cell starts at ``p``, ``crossings_at[p]`` those where a word
+    runs across ``p - 1 | p``. With a hanging indent, a cell's first lines start one place left of its
+    continuation lines, which are more numerous; the boundary is the first-line position, so a well-used start
+    just left of the best one wins."""
     positions = range(max(1, low), high + 1)
     if not positions:
         return high
-    starts = {
-        p: sum(1 for line in sample if p < len(line) and line[p] != " " and line[p - 1] == " ") for p in positions
-    }
-    crossings = {
-        p: sum(1 for line in sample if p < len(line) and line[p] != " " and line[p - 1] != " ") for p in positions
-    }
+    starts = {p: starts_at[p] if p < len(starts_at) else 0 for p in positions}
+    crossings = {p: crossings_at[p] if p < len(crossings_at) else 0 for p in positions}
     fewest = min(crossings.values())
     candidates = [p for p in positions if crossings[p] == fewest]
     best = max(candidates, key=lambda p: (starts[p], -p))
@@ -200,44 +276,23 @@ def _gutter(sample: Sequence[str], low: int, high: int) -> int:
     return best
 
 
-def _table_end(lines: Sequence[str], start: int, columns: list[Column]) -> int:
-    """The first line past the table: a closing dashed line, the rule's signature block or prose that runs
-    across the column gutters."""
-    index = start
-    while index < len(lines):
-        line = lines[index]
-        if _DASHES.match(line) or _TABLE_END.match(line):
-            return index
-        if _HEADER_ANCHOR.search(line) and index > start and not _looks_like_header(line):
-            return index
-        if line.strip() and _crosses_gutters(line, columns) >= 2:
-            return index
-        index += 1
-    return index
-
-
-def _crosses_gutters(line: str, columns: list[Column]) -> int:
-    """How many column boundaries a line's words run across (prose does; table lines never do)."""
-    return sum(
-        1
-        for column in columns[1:]
-        if 0 < column.start < len(line) and line[column.start - 1] != " " and line[column.start] != " "
-    )
-
-
-def _slice(line: str, columns: list[Column]) -> list[_Fragment | None]:
+def _slice(line: str, bounds: Sequence[tuple[int, int]]) -> list[_Fragment | None]:
     fragments: list[_Fragment | None] = []
-    for column in columns:
-        raw = line[column.start : column.end].rstrip()
-        text = raw.strip()
-        fragments.append(_Fragment(text, len(raw) - len(raw.lstrip(" "))) if text else None)
+    for start, end in bounds:
+        raw = line[start:end].rstrip()
+        if raw:
+            left = raw.lstrip(" ")
+            fragments.append(_Fragment(left.lstrip(), len(raw) - len(left)))
+        else:
+            fragments.append(None)
     return fragments
 
 
-def _rows(lines: Sequence[str], columns: list[Column], *, hanging: bool) -> list[Row]:
+def _rows(lines: Sequence[str], kinds: Sequence[Kind], columns: list[Column], *, hanging: bool) -> list[Row]:
     rows: list[Row] = []
     draft = _RowDraft()
-    entity, requirement = 1, 2
+    bounds = [(column.start, column.end) for column in columns]
+    country, entity, requirement = 0, 1, 2
 
     def close() -> None:
         nonlocal draft
@@ -245,27 +300,32 @@ def _rows(lines: Sequence[str], columns: list[Column], *, hanging: bool) -> list
             rows.append(Row(tuple(_cell(fragments, hanging=hanging) for fragments in draft.cells)))
         draft = _RowDraft()
 
-    for line in lines:
-        if not line.strip() or _PAGE_MARK.match(line) or (_HEADER_ANCHOR.search(line) and _looks_like_header(line)):
-            continue
-        if _STARS.match(line):
+    for line, kind in zip(lines, kinds, strict=True):
+        if kind is Kind.STARS:
             close()
             continue
-        fragments = _slice(line, columns)
-        fresh = [f is not None and _fresh(f, draft.cells[i], hanging=hanging) for i, f in enumerate(fragments)]
-        starts_row = fresh[entity] and fresh[requirement]
-        country_row = fresh[0] and draft.has(entity)
-        if not draft.empty and (starts_row or country_row) and (draft.has(entity) or draft.has(requirement)):
+        if kind is not Kind.TEXT and kind is not Kind.ANCHOR:  # blank, page number, a header repeated
+            continue
+        fragments = _slice(line, bounds)
+        cells = draft.cells
+        starts_row = _fresh(fragments[entity], cells[entity], hanging) and _fresh(
+            fragments[requirement], cells[requirement], hanging
+        )
+        country_row = bool(cells[entity]) and _fresh(fragments[country], cells[country], hanging)
+        if (starts_row or country_row) and (cells[entity] or cells[requirement]):
             close()
+            cells = draft.cells
         for index, fragment in enumerate(fragments):
             if fragment is not None:
-                draft.cells[index].append(fragment)
+                cells[index].append(fragment)
     close()
     return rows
 
 
-def _fresh(fragment: _Fragment, earlier: list[_Fragment], *, hanging: bool) -> bool:
+def _fresh(fragment: _Fragment | None, earlier: list[_Fragment], hanging: bool) -> bool:
     """Whether ``fragment`` starts a new paragraph of its cell (hanging indent, else the last line ended one)."""
+    if fragment is None:
+        return False
     if hanging:
         return fragment.indent == 0
     return not earlier or earlier[-1].text.endswith(_TERMINAL)
@@ -289,11 +349,11 @@ def _cell(fragments: list[_Fragment], *, hanging: bool) -> Cell:
 
 def join_wrapped(lines: Sequence[str]) -> str:
     """Lines of one wrapped paragraph as one string; a line broken after a hyphen joins without a space."""
+    parts = [part for line in lines if (part := line.strip())]
+    if not any(part.endswith("-") for part in parts[:-1]):
+        return " ".join(parts)
     text = ""
-    for line in lines:
-        part = line.strip()
-        if not part:
-            continue
+    for part in parts:
         if text.endswith("-") and not text.endswith(" -") and part[:1].isalnum():
             text += part
         else:
