@@ -69,6 +69,14 @@ class AlertStatus(StrEnum):
     DEAD = "dead"
 
 
+class ListingStatus(StrEnum):
+    """Whether a security traded on a given day: a match to one that did not is no hit for that day's event."""
+
+    LISTED = "listed"  # listed on the day (or its listing dates are unknown, which counts as listed)
+    LISTED_LATER = "listed_later"  # first traded after the day (SenseTime, listed 2021-12-30, for a 2019 rule)
+    DELISTED = "delisted"  # stopped trading on or before the day
+
+
 class StudyStatus(StrEnum):
     PENDING = "pending"  # day 0 has not closed yet, or prices are not in
     PARTIAL = "partial"  # some event-window days are in
@@ -131,7 +139,16 @@ class Security(_Frozen):
     country: str
     currency: str
     benchmark: str
-    listed_on: date | None = None
+    listed_on: date | None = None  # first trading day, when known
+    delisted_on: date | None = None  # first day it no longer traded, when delisted
+
+    def listing_status(self, day: date) -> ListingStatus:
+        """Listed, listed later or delisted on ``day``; unknown dates count as listed (nothing to say otherwise)."""
+        if self.listed_on is not None and day < self.listed_on:
+            return ListingStatus.LISTED_LATER
+        if self.delisted_on is not None and day >= self.delisted_on:
+            return ListingStatus.DELISTED
+        return ListingStatus.LISTED
 
 
 class Match(_Frozen):

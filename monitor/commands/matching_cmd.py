@@ -33,6 +33,9 @@ def match(
     country: str | None = typer.Option(
         None, "--country", help="Entity country as ISO code (e.g. CN); mildly penalises foreign listings."
     ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Announcement date (YYYY-MM-DD): flag securities listed later or already delisted."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
 ) -> None:
     """Match one entity name against the universe: ranked securities with relation, score and reason."""
@@ -41,6 +44,7 @@ def match(
     from monitor.matching.matcher import Matcher
     from monitor.matching.store import build_matcher
 
+    day = _as_of_date(as_of)
     context = app_context(ctx)
     settings = context.settings.matching
     if universe is not None or exposures is not None or links is not None:
@@ -51,11 +55,24 @@ def match(
     else:
         with context.sessions().begin() as session:
             matcher = build_matcher(session, settings)
-    results = matcher.match_name(name, alias, country.upper() if country else None)
+    results = matcher.match_name(name, alias, country.upper() if country else None, as_of=day)
     if as_json:
         print_json([_as_dict(result) for result in results])
         return
     _print_matches(name, results, settings.auto_threshold, settings.review_threshold)
+
+
+def _as_of_date(text: str | None) -> Any:
+    from datetime import date
+
+    from monitor.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not a date like 2019-10-07") from None
 
 
 def _as_dict(result: Any) -> dict[str, Any]:
@@ -89,6 +106,9 @@ def _print_matches(name: str, results: list[Any], auto: float, review: float) ->
     for rank, result in enumerate(results, start=1):
         status = "[green]auto  [/green]" if result.confirmed else "[yellow]review[/yellow]"
         weight = "" if result.weight is None else f" weight {result.weight:.0%}"
+        listing = result.features.get("listing_status", "listed")
+        if listing != "listed":
+            weight += f" [red]{listing.replace('_', ' ')}[/red]"
         console.print(
             f"{rank:>3}. {result.symbol:<{width}}  {result.relation.value:<10} {result.score:.2f} {status} "
             f"{escape(result.issuer)}{weight}"

@@ -139,12 +139,9 @@ def _security(row: dict[str, str]) -> Security:
     name = row["issuer_name"]
     if not name:
         raise _RowProblem("issuer_name is empty")
-    listed_on: date | None = None
-    if row.get("listed_on"):
-        try:
-            listed_on = date.fromisoformat(row["listed_on"])
-        except ValueError:
-            raise _RowProblem(f"listed_on {row['listed_on']!r} is not a date like 2019-10-09") from None
+    listed_on, delisted_on = _date(row, "listed_on"), _date(row, "delisted_on")
+    if listed_on is not None and delisted_on is not None and delisted_on <= listed_on:
+        raise _RowProblem(f"delisted_on {delisted_on} is not after listed_on {listed_on}")
     return Security(
         symbol=_symbol(row["ticker"], "ticker"),
         issuer_name=name,
@@ -154,7 +151,19 @@ def _security(row: dict[str, str]) -> Security:
         currency=_code(row["currency"], "currency", _CURRENCY, "CNY"),
         benchmark=_symbol(row["benchmark"], "benchmark"),
         listed_on=listed_on,
+        delisted_on=delisted_on,
     )
+
+
+def _date(row: dict[str, str], column: str) -> date | None:
+    """An optional ISO date column (``listed_on``, ``delisted_on``): files without the column are fine."""
+    value = row.get(column, "")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _RowProblem(f"{column} {value!r} is not a date like 2019-10-09") from None
 
 
 def _choice(value: str, column: str, enum: type[StrEnum]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from monitor.config import MatchingSettings
 from monitor.matching.index import MatchIndex, Target, TargetKind, Variant
@@ -19,7 +20,7 @@ from monitor.matching.lexicon import COUNTRY_REGIONS
 from monitor.matching.normalize import entity_names, normalize_name
 from monitor.matching.records import ExposureRecord, LinkRole, security_role
 from monitor.matching.scoring import PairScore, score_pair
-from monitor.models import ActionKind, ListingAction, Match, Relation, Security
+from monitor.models import ActionKind, ListingAction, ListingStatus, Match, Relation, Security
 
 COUNTRY_MISMATCH_PENALTY = 0.05
 AMBIGUITY_MARGIN = 0.03  # partial matches this close to the best one are equally plausible readings
@@ -44,11 +45,14 @@ class Matcher:
         self.index = index
         self.settings = settings or MatchingSettings()
 
-    def match(self, action: ListingAction) -> list[Match]:
+    def match(self, action: ListingAction, *, as_of: date | None = None) -> list[Match]:
+        """Ranked matches; with ``as_of`` (the announcement day) each says whether its security traded then."""
         hits = self._hits([action.entity_name, *action.aliases], action.country_iso)
         matches: dict[tuple[str, Relation], Match] = {}
         for target_number, hit in hits.items():
             for match in self._expand(action, self.index.targets[target_number], target_number, hit):
+                if as_of is not None:
+                    match = _with_listing_status(match, self.index.securities[match.symbol], as_of)
                 key = (match.symbol, match.relation)
                 if key not in matches or _preference(match) > _preference(matches[key]):
                     matches[key] = match
@@ -57,9 +61,11 @@ class Matcher:
             key=lambda m: (-m.score, _RELATION_ORDER[m.relation], -(m.weight or 0.0), m.symbol),
         )
 
-    def match_name(self, name: str, aliases: Sequence[str] = (), country_iso: str | None = None) -> list[Match]:
+    def match_name(
+        self, name: str, aliases: Sequence[str] = (), country_iso: str | None = None, *, as_of: date | None = None
+    ) -> list[Match]:
         action = ListingAction(action=ActionKind.ADD, entity_name=name, aliases=tuple(aliases), country_iso=country_iso)
-        return self.match(action)
+        return self.match(action, as_of=as_of)
 
     def match_many(self, actions: Iterable[ListingAction]) -> list[list[Match]]:
         """Re-screening: the same index for every action, so a whole rule or list costs one index build."""
@@ -215,6 +221,21 @@ class Matcher:
             weight=weight,
             features=features,
         )
+
+
+_STATUS_WORDS = {ListingStatus.LISTED_LATER: "listed later", ListingStatus.DELISTED: "delisted"}
+
+
+def _with_listing_status(match: Match, security: Security, day: date) -> Match:
+    """The match, saying so when its security did not trade on ``day``: right entity, but no hit for that event."""
+    status = security.listing_status(day)
+    features = {**match.features, "listing_status": status.value}
+    if status is ListingStatus.LISTED:
+        return match.model_copy(update={"features": features})
+    when = security.listed_on if status is ListingStatus.LISTED_LATER else security.delisted_on
+    verb = "first traded" if status is ListingStatus.LISTED_LATER else "stopped trading"
+    reason = f"{_STATUS_WORDS[status]}: {verb} {when}, so not trading on {day}; {match.reason}"
+    return match.model_copy(update={"features": features, "reason": reason})
 
 
 def _preference(match: Match) -> tuple[float, bool, bool]:

@@ -67,19 +67,22 @@ def save_securities(
             "currency": s.currency,
             "benchmark": s.benchmark,
             "listed_on": s.listed_on,
+            "delisted_on": s.delisted_on,
             "active": True,
             "source": source,
         }
         for s in securities
     ]
-    curated = ("issuer_name", "exchange_mic", "country", "currency", "benchmark", "source", "listed_on")
+    curated = ("issuer_name", "exchange_mic", "country", "currency", "benchmark", "source")
+    dates = ("listed_on", "delisted_on")
     written = upsert(
         session,
         SecurityRow,
         rows,
         key=["symbol"],
         insert_only=curated if keep_curated else (),
-        prefer_new=() if keep_curated else ("listed_on",),
+        fill_nulls=dates if keep_curated else (),  # a refresh fills dates a curated row lacks, never overwrites
+        prefer_new=() if keep_curated else dates,
     )
     ids = _symbol_ids(session, (s.symbol for s in securities))
     stored_names: dict[str, str] = {}
@@ -187,6 +190,7 @@ def load_universe(session: Session) -> Universe:
                 currency=row.currency,
                 benchmark=row.benchmark,
                 listed_on=row.listed_on,
+                delisted_on=row.delisted_on,
             )
         )
     links = tuple(

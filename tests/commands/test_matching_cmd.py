@@ -171,3 +171,16 @@ def test_seed_command_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
         assert "93 securities, 55 corporate links, 21 exposures" in out
     code, out, _ = run(capsys, "universe", "list", "--limit", "0", "--json")
     assert len(json.loads(out)) == 93
+
+
+def test_match_as_of_shows_a_security_listed_later(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "match", "Sense Time", "--as-of", "2019-10-07", "--json")
+    assert code == 0
+    [only] = json.loads(out)
+    assert (only["ticker"], only["features"]["listing_status"]) == ("0020.HK", "listed_later")
+    code, out, _ = run(capsys, "match", "Sense Time", "--as-of", "2019-10-07")
+    assert code == 0
+    assert "listed later" in out
+    code, _, err = run(capsys, "match", "Sense Time", "--as-of", "07/10/2019")
+    assert code != 0
+    assert "--as-of '07/10/2019' is not a date like 2019-10-07" in err

@@ -23,7 +23,8 @@ class SecurityRow(Base):
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     benchmark: Mapped[str] = mapped_column(String(32))
-    listed_on: Mapped[date | None] = mapped_column(Date)
+    listed_on: Mapped[date | None] = mapped_column(Date)  # first trading day, when known
+    delisted_on: Mapped[date | None] = mapped_column(Date)  # first day it no longer traded, when delisted
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(64), default="seed")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
