@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from itertools import pairwise
 
@@ -64,15 +64,6 @@ class TextTable:
 class _Fragment:
     text: str
     indent: int
-
-
-@dataclass
-class _RowDraft:
-    cells: list[list[_Fragment]] = field(default_factory=lambda: [[] for _ in _KEYS])
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.cells)
 
 
 class Kind(Enum):
@@ -285,65 +276,86 @@ def _gutter(starts_at: list[int], crossings_at: list[int], low: int, high: int) 
     return best
 
 
-def _fragments(lines: Sequence[str], ink: npt.NDArray[np.bool_], column: Column) -> list[_Fragment | None]:
-    """Each line's piece of one column (None where it is blank), cut where the ink grid says its text starts
-    and ends: one numpy pass per column instead of strip calls per line and column."""
+def _fragments(
+    lines: Sequence[str], ink: npt.NDArray[np.bool_], column: Column, cell_lines: npt.NDArray[np.bool_]
+) -> tuple[list[_Fragment | None], npt.NDArray[np.bool_]]:
+    """Each cell line's piece of one column (None where it is blank, or the line is no cell line), cut where the
+    ink grid says its text starts and ends: one numpy pass per column, no strip calls per line and column."""
     inside = ink[:, column.start : column.end]
-    present: list[bool] = np.any(inside, axis=1).tolist()
+    here = np.any(inside, axis=1) & cell_lines
+    present: list[bool] = here.tolist()
     first: list[int] = inside.argmax(axis=1).tolist()
     last: list[int] = (inside.shape[1] - inside[:, ::-1].argmax(axis=1)).tolist()
     start = column.start
-    return [
-        _Fragment(text, indent) if here and (text := line[start + indent : start + end].strip()) else None
-        for line, here, indent, end in zip(lines, present, first, last, strict=True)
+    pieces = [
+        _Fragment(text, indent) if there and (text := line[start + indent : start + end].strip()) else None
+        for line, there, indent, end in zip(lines, present, first, last, strict=True)
     ]
+    return pieces, np.array([piece is not None for piece in pieces], dtype=np.bool_)
 
 
 def _rows(
     lines: Sequence[str], kinds: Sequence[Kind], ink: npt.NDArray[np.bool_], columns: list[Column], *, hanging: bool
 ) -> list[Row]:
     """Rows of cells: a row starts where the Entity and License requirement cells both start a paragraph, or where
-    a country appears beside an entity already read; ``* * *`` lines close a row."""
-    rows: list[Row] = []
-    draft = _RowDraft()
-    by_column = [_fragments(lines, ink, column) for column in columns]
+    a country appears beside an entity already read; ``* * *`` lines close a row.
+
+    Only lines that could start or close a row are visited (a star line, or a Country piece, or Entity and License
+    requirement pieces side by side); cumulative counts say what the row read so far holds."""
+    cell_lines = np.array([kind is Kind.TEXT or kind is Kind.ANCHOR for kind in kinds], dtype=np.bool_)
+    stars = np.array([kind is Kind.STARS for kind in kinds], dtype=np.bool_)
+    cut = [_fragments(lines, ink, column, cell_lines) for column in columns]
+    pieces = [column_pieces for column_pieces, _ in cut]
+    present = [here for _, here in cut]
+    before: list[list[int]] = [np.concatenate(([0], np.cumsum(here))).tolist() for here in present]
+    previous = [_previous(here) for here in present]
     country, entity, requirement = 0, 1, 2
+    rows: list[Row] = []
+    top = 0  # the first line of the row being read
 
-    def close() -> None:
-        nonlocal draft
-        if not draft.empty:
-            rows.append(Row(tuple(_cell(fragments, hanging=hanging) for fragments in draft.cells)))
-        draft = _RowDraft()
+    def close(end: int) -> None:
+        cells = [[piece for piece in column[top:end] if piece is not None] for column in pieces]
+        if any(cells):
+            rows.append(Row(tuple(_cell(fragments, hanging=hanging) for fragments in cells)))
 
-    for index, kind in enumerate(kinds):
-        if kind is Kind.STARS:
-            close()
+    def fresh(column: int, line: int) -> bool:
+        """Whether the column's piece on ``line`` starts a paragraph (hanging indent, else the piece above it in
+        this row ended one)."""
+        piece = pieces[column][line]
+        if piece is None:
+            return False
+        if hanging:
+            return piece.indent == 0
+        if before[column][line] == before[column][top]:
+            return True
+        above = pieces[column][previous[column][line]]
+        return above is not None and above.text.endswith(_TERMINAL)
+
+    candidates = stars | present[country] | (present[entity] & present[requirement])
+    for line in np.flatnonzero(candidates).tolist():
+        if stars[line]:
+            close(line)
+            top = line + 1
             continue
-        if kind is not Kind.TEXT and kind is not Kind.ANCHOR:  # blank, page number, a header repeated
+        has_entity = before[entity][line] > before[entity][top]
+        if not has_entity and before[requirement][line] == before[requirement][top]:
             continue
-        fragments = [column[index] for column in by_column]
-        cells = draft.cells
-        starts_row = _fresh(fragments[entity], cells[entity], hanging) and _fresh(
-            fragments[requirement], cells[requirement], hanging
-        )
-        country_row = bool(cells[entity]) and _fresh(fragments[country], cells[country], hanging)
-        if (starts_row or country_row) and (cells[entity] or cells[requirement]):
-            close()
-            cells = draft.cells
-        for cell, fragment in zip(cells, fragments, strict=True):
-            if fragment is not None:
-                cell.append(fragment)
-    close()
+        starts_row = fresh(entity, line) and fresh(requirement, line)
+        if starts_row or (has_entity and fresh(country, line)):
+            close(line)
+            top = line
+    close(len(kinds))
     return rows
 
 
-def _fresh(fragment: _Fragment | None, earlier: list[_Fragment], hanging: bool) -> bool:
-    """Whether ``fragment`` starts a new paragraph of its cell (hanging indent, else the last line ended one)."""
-    if fragment is None:
-        return False
-    if hanging:
-        return fragment.indent == 0
-    return not earlier or earlier[-1].text.endswith(_TERMINAL)
+def _previous(present: npt.NDArray[np.bool_]) -> list[int]:
+    """For each line, the index of the last line above it with a piece (-1 where none)."""
+    marks = np.where(present, np.arange(len(present)), -1)
+    above = np.full(len(present), -1, dtype=np.int64)
+    if len(present) > 1:
+        above[1:] = np.maximum.accumulate(marks)[:-1]
+    result: list[int] = above.tolist()
+    return result
 
 
 def _cell(fragments: list[_Fragment], *, hanging: bool) -> Cell:
