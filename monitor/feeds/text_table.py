@@ -282,15 +282,16 @@ def _fragments(
     """Each cell line's piece of one column (None where it is blank, or the line is no cell line), cut where the
     ink grid says its text starts and ends: one numpy pass per column, no strip calls per line and column."""
     inside = ink[:, column.start : column.end]
-    here = np.any(inside, axis=1) & cell_lines
-    present: list[bool] = here.tolist()
+    here = np.flatnonzero(np.any(inside, axis=1) & cell_lines)
+    inside = inside[here]
     first: list[int] = inside.argmax(axis=1).tolist()
     last: list[int] = (inside.shape[1] - inside[:, ::-1].argmax(axis=1)).tolist()
     start = column.start
-    pieces = [
-        _Fragment(text, indent) if there and (text := line[start + indent : start + end].strip()) else None
-        for line, there, indent, end in zip(lines, present, first, last, strict=True)
-    ]
+    pieces: list[_Fragment | None] = [None] * len(lines)
+    for line, indent, end in zip(here.tolist(), first, last, strict=True):
+        text = lines[line][start + indent : start + end].strip()
+        if text:
+            pieces[line] = _Fragment(text, indent)
     return pieces, np.array([piece is not None for piece in pieces], dtype=np.bool_)
 
 
@@ -377,8 +378,9 @@ def _cell(fragments: list[_Fragment], *, hanging: bool) -> Cell:
 def join_wrapped(lines: Sequence[str]) -> str:
     """Lines of one wrapped paragraph as one string; a line broken after a hyphen joins without a space."""
     parts = [part for line in lines if (part := line.strip())]
-    if not any(part.endswith("-") for part in parts[:-1]):
-        return " ".join(parts)
+    joined = " ".join(parts)
+    if "- " not in joined:  # no line ends with a hyphen before another: the plain join is the answer
+        return joined
     text = ""
     for part in parts:
         if text.endswith("-") and not text.endswith(" -") and part[:1].isalnum():
