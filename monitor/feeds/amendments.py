@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.models import ActionKind
 
@@ -117,6 +118,11 @@ def parse_clauses(text: str) -> list[Clause]:
     return clauses
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
-    """Loose equality for matching a table row to a quoted name: case, spacing and punctuation ignored."""
-    return re.sub(r"[\W_]+", "", name.casefold())
+    """Loose equality for matching a table row to a quoted name: case, spacing and punctuation ignored. Cached:
+    every row of a table is compared with every name its instruction quotes."""
+    return _NOT_WORD.sub("", name.casefold())

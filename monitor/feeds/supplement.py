@@ -29,6 +29,7 @@ _AKA = re.compile(
 )
 _ALIAS_DASH = re.compile(r"^\s*(?:—|–|--|-)\s*")
 _AND_SPLIT = re.compile(r";\s*(?:and\s+)?")
+_AND_AFTER = re.compile(r";\s*and\s+")
 _NUMBERED = re.compile(r"^\s*\d+\.\s")
 _RESERVED = re.compile(r"^\[?\s*reserved\s*\]?\.?$", re.IGNORECASE)
 
@@ -218,7 +219,7 @@ def parse_entity_cell(cell: Cell, warnings: list[str] | None = None) -> tuple[st
             if alias:
                 aliases.append(alias)
         else:
-            addresses.extend(item for part in re.split(r";\s*and\s+", line) if (item := _strip_item(part)))
+            addresses.extend(item for part in _AND_AFTER.split(line) if (item := _strip_item(part)))
     return name, aliases, addresses
 
 
