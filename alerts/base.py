@@ -15,10 +15,6 @@ from monitor.outbox import AnyAlert, DetectedAlert
 Checkpoint = Callable[[Mapping[str, Any]], None]
 
 
-class ClaimLost(Exception):
-    """Another worker recovered this delivery (ours looked crashed); stop and let it finish."""
-
-
 @dataclass(frozen=True)
 class RootMessage:
     """Where a follow-up's thread lives: the detected alert's message as one sink delivered it."""

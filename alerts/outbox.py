@@ -24,13 +24,13 @@ from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.base import ClaimLost, Outgoing, Receipt, RootMessage, Sink
+from alerts.base import Outgoing, Receipt, RootMessage, Sink
 from alerts.text import clip
 from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db.tables.outbox import AlertDelivery, AlertRow
-from monitor.errors import DeliveryFailed, DeliveryRejected
+from monitor.errors import ClaimLost, DeliveryFailed, DeliveryRejected
 from monitor.logs import get_logger
 from monitor.models import AlertStage, AlertStatus
 from monitor.outbox import (

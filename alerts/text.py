@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
+from monitor.clock import NEW_YORK
 from monitor.models import AlertStage, Relation
 from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, Headline, MatchedSecurity, OperatorAlert, StudyLine
 
-EASTERN = ZoneInfo("America/New_York")  # Federal Register filings are timed in Washington
 MISSING = "n/a"
 
 STAGE_LABELS: dict[AlertStage, str] = {
@@ -53,8 +52,8 @@ def when(moment: datetime | None) -> str:
     """``2019-10-07 17:00 ET (21:00 UTC)``: traders think in New York time, the data is in UTC."""
     if moment is None:
         return MISSING
-    eastern = moment.astimezone(EASTERN)
-    return f"{eastern:%Y-%m-%d %H:%M} ET ({moment.astimezone(ZoneInfo('UTC')):%H:%M} UTC)"
+    eastern = moment.astimezone(NEW_YORK)
+    return f"{eastern:%Y-%m-%d %H:%M} ET ({moment.astimezone(UTC):%H:%M} UTC)"
 
 
 def window(days: tuple[int, int]) -> str:

@@ -9,5 +9,5 @@
 - ``jobs.leasing`` (leases on the wall clock, heartbeat, cooldown, reclaiming a dead predecessor's),
   ``jobs.instance_lock`` (one daemon per SQLite file), ``jobs.triggers`` (the burst-aware public-inspection
   trigger), ``jobs.closes`` (which exchanges closed), ``jobs.checks`` (start-up checks), ``jobs.health``
-  (/healthz and /readyz), ``jobs.http_server`` (the endpoint), ``jobs.replay`` (simulated time for tests).
+  (/healthz and /readyz), ``jobs.http_server`` (the endpoint).
 """

@@ -10,7 +10,7 @@ A second signal exits at once. ``once`` runs every job a single time, in pipelin
 that says how it went (for cron and Kubernetes CronJobs).
 
 Clocks. The pipeline, the pollers and the outbox run on the daemon's clock (the system clock, or a
-``jobs.replay.ReplayClock``); leases, HTTP timeouts and the scheduler's intervals use the wall clock.
+``monitor.clock.ReplayClock``); leases, HTTP timeouts and the scheduler's intervals use the wall clock.
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.http_server import Check
-from jobs.replay import clock_speed
-from monitor.clock import Clock
+from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
 from monitor.db.tables.documents import FeedState
 from monitor.metrics import REGISTRY, last_successful_poll

@@ -15,11 +15,7 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
-from monitor.errors import StorageError
-
-
-class DatabaseInUse(StorageError):
-    """Another ``monitor run`` holds this SQLite database."""
+from monitor.errors import DatabaseInUse
 
 
 class InstanceLock:

@@ -36,12 +36,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.replay import clock_speed
 from jobs.runner import JobResult, JobRunner, JobSpec
 from jobs.tasks import DELIVER, HEARTBEAT, POLL_JOBS, REFRESH_PRICES, UPDATE_STUDIES, DaemonTasks
 from jobs.triggers import PublicInspectionTrigger, public_inspection_step
 from monitor import metrics
-from monitor.clock import Clock
+from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
 from monitor.logs import get_logger
 from monitor.models import FeedName

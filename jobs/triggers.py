@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 
-from jobs.replay import clock_speed
-from monitor.clock import Clock
+from monitor.clock import Clock, clock_speed
 from monitor.config import PollSettings
 from monitor.feeds.schedule import in_burst, next_posting_after
 

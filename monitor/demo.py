@@ -17,11 +17,10 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.clock import SimulatedClock
+from monitor.clock import NEW_YORK, SimulatedClock
 from monitor.config import Settings
 from monitor.demo_replay import ReplayTransport, Step, timeline
 from monitor.models import FeedName
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from monitor.report import ReportFiles
     from monitor.report.data import EventRecord
 
-NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2019, 10, 1, tzinfo=NEW_YORK)
 END = datetime(2019, 10, 26, tzinfo=NEW_YORK)  # the end of 10-25
 EXCHANGES = {"XSHG": "Shanghai/Shenzhen", "XNYS": "New York"}  # where the shipped prices trade

@@ -20,17 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from monitor.clock import Clock
+from monitor.clock import NEW_YORK, Clock, parse_instant
 from monitor.events import publication_instant
 from monitor.feeds.saved import SavedResponsesTransport, route
 from monitor.feeds.schedule import posting_times_on
 from monitor.prices.calendars import Calendars
 
-NEW_YORK = ZoneInfo("America/New_York")
 PI_POLL_DELAY = timedelta(seconds=15)  # the daemon polls public inspection every 15 s right after a posting slot
 ISSUE_POLL = time(6, 5)  # the documents poll after the day's issue went online at 06:00
 _NUMBER = re.compile(r"(\d{4}-\d{4,6})")
@@ -133,7 +131,7 @@ class ReplayTransport(httpx.BaseTransport):
 
 
 def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_instant(value, "saved filed_at") if value else None
 
 
 def _json(request: httpx.Request, body: dict[str, Any]) -> httpx.Response:

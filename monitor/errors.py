@@ -4,15 +4,20 @@
 MonitorError                      base; carries a one-line message fit for an operator
 ├── ConfigError                   stop: a setting, file or argument is wrong; a human must fix it
 ├── StorageError                  stop: the database is unreachable or not migrated
-│   └── DatabaseNotMigrated
+│   ├── DatabaseNotMigrated
+│   └── DatabaseInUse             another `monitor run` holds this SQLite file (one daemon per file)
 ├── InputError                    stop this command: a file or argument the user gave is malformed
+│   └── NoPriceData               a price source has no bars for a symbol: study it as insufficient data
 ├── TransientError                retry later with backoff; the daemon counts and logs these
 │   ├── FeedUnavailable           a regulatory feed timed out, failed or returned garbage
 │   ├── PriceSourceUnavailable    a price source failed transiently
 │   │   └── RateLimited           the source asked us to slow down (Yahoo, Slack)
 │   └── DeliveryFailed            a sink failed transiently; the outbox retries
+├── FeedRejected                  a feed refused the request for good (4xx): skip it, retrying cannot help
+│   └── DocumentNotFound          404: the document (or saved response) does not exist
 ├── FeedParseError                store the document with its error and still alert (title and link)
 ├── DeliveryRejected              a sink refused the message for good; the outbox marks the row dead
+├── ClaimLost                     another worker took an outbox delivery over: stop, it finishes the job
 └── CalendarOutOfRange            an exchange calendar does not cover a date; leave the study pending
 ```
 
@@ -64,6 +69,18 @@ class DatabaseNotMigrated(StorageError):
     """The database schema is behind the code; ``monitor db upgrade`` fixes it."""
 
 
+class DatabaseInUse(StorageError):
+    """Another ``monitor run`` holds this SQLite database."""
+
+
+class NoPriceData(InputError):
+    """The source has no prices for the symbol (unknown, delisted, or nothing in the range asked for)."""
+
+    def __init__(self, message: str, *, symbol: str) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+
+
 class TransientError(MonitorError):
     """Worth retrying later; the daemon backs off, counts and logs it, and never dies on it."""
 
@@ -95,6 +112,19 @@ class DeliveryFailed(TransientError):
         self.retry_after = retry_after
 
 
+class FeedRejected(MonitorError):
+    """The server refused the request for good (4xx other than 429): a wrong query, URL or document number."""
+
+    def __init__(self, message: str, *, url: str, status: int) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class DocumentNotFound(FeedRejected):
+    """404: the document (or saved response) does not exist."""
+
+
 class FeedParseError(MonitorError):
     """The document could not be parsed; it is stored with this error and still alerted."""
 
@@ -109,6 +139,10 @@ class DeliveryRejected(MonitorError):
     def __init__(self, message: str, *, sink: str) -> None:
         super().__init__(message)
         self.sink = sink
+
+
+class ClaimLost(MonitorError):
+    """Another worker recovered this delivery (ours looked crashed); stop and let it finish."""
 
 
 class CalendarOutOfRange(MonitorError):

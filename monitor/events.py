@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from monitor.clock import ensure_utc
+from monitor.clock import NEW_YORK, ensure_utc, parse_instant
 from monitor.errors import InputError
 from monitor.models import AnnouncementSource
 
-NEW_YORK = ZoneInfo("America/New_York")
 # The daily Federal Register issue is posted online at 06:00 Eastern on its publication date.
 PUBLICATION_TIME = time(6, 0)
 
@@ -107,16 +105,14 @@ def read_overrides(path: Path) -> dict[str, datetime]:
         document = (row.get("document_number") or "").strip()
         raw = (row.get("announced_at") or "").strip()
         try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            problems.append(f"line {number}: announced_at {raw!r} is not ISO 8601")
+            moment = parse_instant(raw, f"line {number}: announced_at")
+        except InputError as exc:
+            problems.append(str(exc))
             continue
         if not document:
             problems.append(f"line {number}: document_number is empty")
-        elif moment.tzinfo is None:
-            problems.append(f"line {number}: announced_at {raw!r} has no UTC offset")
         else:
-            overrides[document] = ensure_utc(moment)
+            overrides[document] = moment
     if problems:
         raise InputError(f"announcement overrides {path}: " + "; ".join(problems))
     return overrides

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock, SystemClock, parse_instant
 from monitor.errors import CalendarOutOfRange, InputError
 from monitor.logs import get_logger
 from monitor.models import StudyStatus
@@ -58,17 +58,12 @@ class EventTime:
     @classmethod
     def parse(cls, text: str) -> EventTime:
         value = text.strip()
-        try:
-            if len(value) == 10:
+        if len(value) == 10:
+            try:
                 return cls(day=date.fromisoformat(value))
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise InputError(
-                f"--event-time {text!r}: expected ISO 8601 such as 2019-10-07T20:30:00Z, or a date 2019-10-08"
-            ) from None
-        if moment.tzinfo is None:
-            raise InputError(f"--event-time {text!r}: add a UTC offset (…Z or +08:00); a naive time is ambiguous")
-        return cls(instant=moment.astimezone(UTC))
+            except ValueError:
+                raise InputError(f"--event-time {text!r}: expected a date such as 2019-10-08") from None
+        return cls(instant=parse_instant(value, "--event-time"))
 
     @classmethod
     def of(cls, value: datetime | date) -> EventTime:
@@ -112,7 +107,8 @@ class SourceBars:
     problems: dict[str, str] = field(default_factory=dict)
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
-        from monitor.prices.sources import NoPriceData, empty_frame
+        from monitor.errors import NoPriceData
+        from monitor.prices.sources import empty_frame
 
         out: dict[str, pd.DataFrame] = {}
         for symbol in dict.fromkeys(symbols):

@@ -18,12 +18,13 @@ from sqlalchemy import select
 from alerts.outbox import DeliveryWorker
 from alerts.sinks import build_sinks
 from monitor.cli import main
+from monitor.clock import NEW_YORK
 from monitor.commands import _common
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
 from monitor.db.tables import AlertRow
-from monitor.demo import NEW_YORK, Demo, demo_data, demo_settings
+from monitor.demo import Demo, demo_data, demo_settings
 from tests.fakes.slack_server import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]

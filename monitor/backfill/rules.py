@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.clock import NEW_YORK
 from monitor.db.tables import Document
 from monitor.events import Signals, announcement
 from monitor.models import AnnouncementSource, ParseStatus
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)

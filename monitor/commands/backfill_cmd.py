@@ -10,10 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO, cast
-from zoneinfo import ZoneInfo
 
 import typer
 
+from monitor.clock import NEW_YORK
 from monitor.commands._common import app_context, console, err_console, print_json
 from monitor.errors import InputError
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from monitor.config import Settings
 
 _DATE = ["%Y-%m-%d"]
-EASTERN = ZoneInfo("America/New_York")
 STAGE_LABELS = {
     "search": "searching the Federal Register",
     "filings": "public-inspection filing times",
@@ -226,7 +225,7 @@ def show(summary: BackfillSummary) -> None:
             table.add_row(
                 str(line.event_id),
                 line.document_number,
-                f"{line.announced_at.astimezone(EASTERN):%Y-%m-%d %H:%M}",
+                f"{line.announced_at.astimezone(NEW_YORK):%Y-%m-%d %H:%M}",
                 line.announced_source.replace("_", " "),
                 str(line.entities),
                 matched,

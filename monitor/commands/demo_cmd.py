@@ -9,17 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
-from zoneinfo import ZoneInfo
 
 import typer
 
+from monitor.clock import NEW_YORK
 from monitor.commands._common import app_context, console
 
 if TYPE_CHECKING:
     from monitor.config import Settings
     from monitor.demo import DemoResult
-
-NY = ZoneInfo("America/New_York")
 
 
 def demo(
@@ -86,7 +84,9 @@ def replay(base: Settings, out: Path, workdir: Path) -> None:
                 result = demo.run(
                     lambda: worker.run_once().sent,
                     out_dir=out,
-                    on_step=lambda step: status.update(f"replaying {step.at.astimezone(NY):%a %Y-%m-%d %H:%M} ET"),
+                    on_step=lambda step: status.update(
+                        f"replaying {step.at.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET"
+                    ),
                 )
         finally:
             engine.dispose()

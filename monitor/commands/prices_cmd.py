@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from monitor.commands._common import app_context, console, err_console, print_json
-from monitor.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,13 +27,9 @@ def _day(value: datetime | None) -> date | None:
 
 def _timestamp(text: str) -> datetime:
     """An ISO 8601 time with an offset (``2019-10-07T20:30:00Z``); a naive time would be a guess, so it is refused."""
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--at {text!r}: expected an ISO 8601 time such as 2019-10-07T20:30:00Z") from None
-    if moment.tzinfo is None:
-        raise InputError(f"--at {text!r}: add a UTC offset (…Z or +08:00); a time without one is ambiguous")
-    return moment
+    from monitor.clock import parse_instant
+
+    return parse_instant(text, "--at")
 
 
 @app.command("fetch")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
 
 from monitor.commands._common import app_context, err_console
-from monitor.errors import InputError
 
 if TYPE_CHECKING:
     from jobs.checks import StartupCheck
@@ -58,21 +56,11 @@ def run(
 
 
 def _clock(start: str | None, speed: float, anchor: float | None) -> Clock:
-    from monitor.clock import SystemClock
+    from monitor.clock import ReplayClock, SystemClock, parse_instant
 
     if start is None:
         return SystemClock()
-    from jobs.replay import ReplayClock
-
-    try:
-        when = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"--replay-start: expected an ISO 8601 instant such as 2019-10-07T20:16:00Z, got {start!r}"
-        ) from None
-    if when.tzinfo is None:
-        raise InputError(f"--replay-start: {start!r} has no UTC offset; add Z or +00:00")
-    return ReplayClock(when, speed=speed, anchor=anchor)
+    return ReplayClock(parse_instant(start, "--replay-start"), speed=speed, anchor=anchor)
 
 
 def _print_check(check: StartupCheck) -> None:

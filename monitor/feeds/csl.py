@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from monitor.errors import FeedUnavailable
+from monitor.errors import FeedRejected, FeedUnavailable
 from monitor.feeds.countries import country_iso
-from monitor.feeds.http import FeedHttp, FeedRejected
+from monitor.feeds.http import FeedHttp
 from monitor.logs import get_logger
 
 log = get_logger(__name__)

@@ -21,26 +21,13 @@ from tenacity.wait import wait_base
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import NetworkSettings, Settings
-from monitor.errors import FeedUnavailable, MonitorError
+from monitor.errors import DocumentNotFound, FeedRejected, FeedUnavailable
 from monitor.logs import get_logger
 
 log = get_logger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 508, 509, 520, 521, 522, 523, 524})
 _BOT_WALL_HOST_PREFIX = "unblock."  # federalregister.gov answers HTML scrapers with a CAPTCHA redirect
-
-
-class FeedRejected(MonitorError):
-    """The server refused the request for good (4xx other than 429): a wrong query, URL or document number."""
-
-    def __init__(self, message: str, *, url: str, status: int) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-
-
-class DocumentNotFound(FeedRejected):
-    """404: the document (or saved response) does not exist."""
 
 
 class _Retryable(Exception):

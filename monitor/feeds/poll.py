@@ -22,13 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import Clock
 from monitor.config import FeedSettings
-from monitor.errors import MonitorError
+from monitor.errors import FeedRejected, MonitorError
 from monitor.feeds import csl_store, store
 from monitor.feeds.classify import classify
 from monitor.feeds.csl import CslClient, CslDiff, diff_snapshot
 from monitor.feeds.extraction import ExtractionOutcome, extract_listing_actions
 from monitor.feeds.federal_register import FederalRegisterClient
-from monitor.feeds.http import FeedRejected
 from monitor.feeds.records import FrDocumentRecord, PiDocumentRecord
 from monitor.logs import get_logger
 from monitor.models import FeedName, ListingAction, ParseStatus

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from monitor.clock import ensure_utc
+from monitor.clock import NEW_YORK, ensure_utc
 
-EASTERN = ZoneInfo("America/New_York")
 REGULAR_POSTING_TIMES: tuple[time, ...] = (time(8, 45),)
 SPECIAL_POSTING_TIMES: tuple[time, ...] = (time(8, 45), time(11, 15), time(14, 0), time(16, 15), time(18, 0))
 POSTING_TIMES: tuple[time, ...] = tuple(sorted(set(REGULAR_POSTING_TIMES) | set(SPECIAL_POSTING_TIMES)))
@@ -38,13 +36,13 @@ def posting_times_on(day: date) -> list[datetime]:
     """Every posting slot of ``day`` (Eastern calendar day) as UTC instants; empty on non-posting days."""
     if not is_posting_day(day):
         return []
-    return [datetime.combine(day, slot, tzinfo=EASTERN).astimezone(UTC) for slot in POSTING_TIMES]
+    return [datetime.combine(day, slot, tzinfo=NEW_YORK).astimezone(UTC) for slot in POSTING_TIMES]
 
 
 def next_posting_after(now: datetime) -> datetime:
     """The first posting slot strictly after ``now`` (searches up to three weeks ahead)."""
     now = ensure_utc(now, name="now")
-    day = now.astimezone(EASTERN).date()
+    day = now.astimezone(NEW_YORK).date()
     for offset in range(22):
         for slot in posting_times_on(day + timedelta(days=offset)):
             if slot > now:
@@ -55,7 +53,7 @@ def next_posting_after(now: datetime) -> datetime:
 def last_posting_at_or_before(now: datetime) -> datetime | None:
     """The latest posting slot at or before ``now`` within the past three weeks."""
     now = ensure_utc(now, name="now")
-    day = now.astimezone(EASTERN).date()
+    day = now.astimezone(NEW_YORK).date()
     for offset in range(22):
         for slot in reversed(posting_times_on(day - timedelta(days=offset))):
             if slot <= now:
@@ -85,7 +83,7 @@ def parse_frdoc_line(text: str) -> tuple[str, datetime] | None:
     year += 2000 if year < 100 else 0
     hour = int(match["h"]) % 12 + (12 if match["ampm"].lower() == "p" else 0)
     try:
-        local = datetime(year, int(match["m"]), int(match["d"]), hour, int(match["min"]), tzinfo=EASTERN)
+        local = datetime(year, int(match["m"]), int(match["d"]), hour, int(match["min"]), tzinfo=NEW_YORK)
     except ValueError:
         return None
     number = match["number"].replace("\u2013", "-")

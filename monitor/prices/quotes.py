@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from monitor.clock import ensure_utc
-from monitor.errors import CalendarOutOfRange, InputError, PriceSourceUnavailable, RateLimited
+from monitor.errors import CalendarOutOfRange, InputError, NoPriceData, PriceSourceUnavailable, RateLimited
 from monitor.logs import get_logger
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import is_index, listing, normalise_symbol
-from monitor.prices.sources import NoPriceData, PriceSource
+from monitor.prices.sources import PriceSource
 
 log = get_logger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from monitor.errors import ConfigError, InputError, MonitorError
+from monitor.errors import ConfigError, InputError, MonitorError, NoPriceData
 from monitor.logs import get_logger
 from monitor.prices.exchanges import normalise_symbol
 
@@ -26,14 +26,6 @@ log = get_logger(__name__)
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume", "dividends", "splits")
 _REQUIRED_CSV = ("date", "open", "high", "low", "close", "volume")
 _OPTIONAL_CSV = ("adj_close", "dividends", "splits", "preclose", "trade_status")
-
-
-class NoPriceData(InputError):
-    """The source has no prices for the symbol (unknown, delisted, or nothing in the range asked for)."""
-
-    def __init__(self, message: str, *, symbol: str) -> None:
-        super().__init__(message)
-        self.symbol = symbol
 
 
 @runtime_checkable

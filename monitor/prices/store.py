@@ -32,11 +32,11 @@ from monitor import metrics
 from monitor.clock import Clock
 from monitor.db.tables.prices import DailyPrice, PriceSyncState
 from monitor.db.upsert import upsert
-from monitor.errors import InputError, PriceSourceUnavailable, RateLimited
+from monitor.errors import InputError, NoPriceData, PriceSourceUnavailable, RateLimited
 from monitor.logs import get_logger
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import listing, normalise_symbol
-from monitor.prices.sources import COLUMNS, NoPriceData, PriceSource, describe_error, empty_frame
+from monitor.prices.sources import COLUMNS, PriceSource, describe_error, empty_frame
 
 log = get_logger(__name__)
 

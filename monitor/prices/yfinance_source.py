@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from monitor.clock import ensure_utc
-from monitor.errors import PriceSourceUnavailable, RateLimited
+from monitor.errors import NoPriceData, PriceSourceUnavailable, RateLimited
 from monitor.logs import get_logger
 from monitor.prices.exchanges import normalise_symbol
-from monitor.prices.sources import NoPriceData, conform, empty_frame
+from monitor.prices.sources import conform, empty_frame
 
 log = get_logger(__name__)
 

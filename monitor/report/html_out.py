@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from monitor.clock import NEW_YORK
 from monitor.report.charts import COLORS
 from monitor.report.data import EventRecord
 from monitor.report.methods import methods_html
 from monitor.report.pooled import Test
 from monitor.report.summary import SummaryRow, merged_clusters, report_windows
 
-EASTERN = ZoneInfo("America/New_York")
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1180px;
 color:#1d1d1f;line-height:1.4;padding:0 1em}
@@ -49,8 +48,8 @@ def pval(value: float | None) -> str:
 
 
 def when(moment: datetime) -> str:
-    eastern = moment.astimezone(EASTERN)
-    return f"{eastern:%Y-%m-%d %H:%M} ET ({moment.astimezone(ZoneInfo('UTC')):%H:%M} UTC)"
+    eastern = moment.astimezone(NEW_YORK)
+    return f"{eastern:%Y-%m-%d %H:%M} ET ({moment.astimezone(UTC):%H:%M} UTC)"
 
 
 def image(png: bytes | None, alt: str) -> str:
@@ -227,7 +226,7 @@ def render(
 ) -> str:
     toc = "".join(
         f"<li><a href='#event-{e.event_id}'>{escape(e.document_number)}</a> {escape(e.title)} · "
-        f"{e.announced_at.astimezone(EASTERN):%Y-%m-%d} · {sum(s.usable for s in e.studies)} securities</li>"
+        f"{e.announced_at.astimezone(NEW_YORK):%Y-%m-%d} · {sum(s.usable for s in e.studies)} securities</li>"
         for e in events
     )
     sections = "".join(event_section(event, charts.get(event.event_id, {})) for event in events)
@@ -236,7 +235,7 @@ def render(
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>Entity List event study: {len(events)} event(s)</title><style>{STYLE}</style></head><body>"
         f"<h1>Entity List event study</h1><p class='note'>{len(events)} event(s) · generated "
-        f"{generated_at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC by entity-list-monitor · fractions in the "
+        f"{generated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by entity-list-monitor · fractions in the "
         "CSV beside this file</p>"
         f"<nav><h2>Events</h2><ol>{toc}</ol></nav>"
         + color_key(panels)

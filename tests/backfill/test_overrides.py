@@ -43,5 +43,5 @@ def test_an_operator_file_adds_and_wins(tmp_path: Path) -> None:
 def test_a_bad_file_is_refused_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("document_number,announced_at\n2019-22210,2019-10-07 16:15\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"line 2: announced_at '2019-10-07 16:15' has no UTC offset"):
+    with pytest.raises(InputError, match=r"line 2: announced_at '2019-10-07 16:15': add a UTC offset"):
         load_overrides(path)

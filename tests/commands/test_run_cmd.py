@@ -81,8 +81,8 @@ def test_a_second_instance_on_one_sqlite_file_is_refused(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("yesterday", "--replay-start: expected an ISO 8601 instant such as 2019-10-07T20:16:00Z, got 'yesterday'"),
-        ("2019-10-07T20:16:00", "--replay-start: '2019-10-07T20:16:00' has no UTC offset; add Z or +00:00"),
+        ("yesterday", "--replay-start 'yesterday': expected ISO 8601 such as 2019-10-07T20:30:00Z"),
+        ("2019-10-07T20:16:00", "--replay-start '2019-10-07T20:16:00': add a UTC offset (…Z or +08:00)"),
     ],
 )
 def test_bad_replay_options_are_refused(

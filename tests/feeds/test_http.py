@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tenacity import RetryCallState, Retrying
 
-from monitor.errors import FeedUnavailable
-from monitor.feeds.http import DocumentNotFound, FeedHttp, FeedRejected, _BackoffWait, build_http_client
+from monitor.errors import DocumentNotFound, FeedRejected, FeedUnavailable
+from monitor.feeds.http import FeedHttp, _BackoffWait, build_http_client
 from tests.feeds.conftest import Handler, LocalServer, Recorded, Reply, Sleeps, fast_settings, json_reply
 
 StartServer = Callable[[Handler], LocalServer]

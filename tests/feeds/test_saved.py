@@ -8,8 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitor.errors import ConfigError
-from monitor.feeds.http import DocumentNotFound
+from monitor.errors import ConfigError, DocumentNotFound
 from monitor.feeds.saved import SavedResponsesTransport, route
 from monitor.feeds.wiring import build_clients, transport_for
 from tests.feeds.conftest import RULE_2019, fast_settings

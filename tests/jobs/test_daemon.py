@@ -12,11 +12,11 @@ import pytest
 
 from jobs.checks import StartupCheck
 from jobs.daemon import Daemon, exit_code
-from jobs.instance_lock import DatabaseInUse, InstanceLock
+from jobs.instance_lock import InstanceLock
 from jobs.runner import RunRecord
 from monitor.bootstrap import AppContext
 from monitor.clock import SimulatedClock
-from monitor.errors import ConfigError, FeedUnavailable
+from monitor.errors import ConfigError, DatabaseInUse, FeedUnavailable
 from tests.e2e.feed_server import FeedServer
 from tests.e2e.harness import PRICES, TARGETS, card, file_the_2019_rule, quiet_feeds, replies
 from tests.fakes.slack_server import FakeSlack

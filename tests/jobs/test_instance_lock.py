@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.instance_lock import DatabaseInUse, InstanceLock
+from jobs.instance_lock import InstanceLock
+from monitor.errors import DatabaseInUse
 
 REPO = Path(__file__).resolve().parents[2]
 

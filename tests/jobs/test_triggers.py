@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.replay import ReplayClock
 from jobs.triggers import MIN_STEP_SECONDS, PublicInspectionTrigger, public_inspection_step
-from monitor.clock import SimulatedClock
+from monitor.clock import ReplayClock, SimulatedClock
 from monitor.config import PollSettings
 
 POLL = PollSettings(public_inspection_seconds=60, public_inspection_burst_seconds=15, burst_minutes=10)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
+from monitor.errors import NoPriceData
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.quotes import last_quote
-from monitor.prices.sources import CsvDirectorySource, NoPriceData
+from monitor.prices.sources import CsvDirectorySource
 from monitor.prices.yfinance_source import ThrottledWorker, YFinanceSource
 from tests.conftest import SHARED_DATA
 from tests.prices.yahoo_fake import FakeYahoo, load, patched_yahoo

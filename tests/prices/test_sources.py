@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from monitor.config import Settings
-from monitor.errors import ConfigError, InputError
+from monitor.errors import ConfigError, InputError, NoPriceData
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.exchanges import listing
-from monitor.prices.sources import COLUMNS, CsvDirectorySource, NoPriceData, PriceSource, StaticSource, make_source
+from monitor.prices.sources import COLUMNS, CsvDirectorySource, PriceSource, StaticSource, make_source
 from tests.conftest import SHARED_DATA
 
 PRICES = SHARED_DATA / "prices"

@@ -18,9 +18,9 @@ from monitor import metrics
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
 from monitor.db.tables.prices import DailyPrice, PriceSyncState
-from monitor.errors import PriceSourceUnavailable, RateLimited
+from monitor.errors import NoPriceData, PriceSourceUnavailable, RateLimited
 from monitor.prices.calendars import shared_calendars
-from monitor.prices.sources import CsvDirectorySource, NoPriceData, PriceSource, StaticSource
+from monitor.prices.sources import CsvDirectorySource, PriceSource, StaticSource
 from monitor.prices.store import PriceStore, read_bars, read_bars_many
 from monitor.prices.yfinance_source import ThrottledWorker, YFinanceSource
 from tests.conftest import SHARED_DATA

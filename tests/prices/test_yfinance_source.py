@@ -13,10 +13,10 @@ import pytest
 import yfinance.base
 from yfinance.exceptions import YFRateLimitError
 
-from monitor.errors import PriceSourceUnavailable, RateLimited
+from monitor.errors import NoPriceData, PriceSourceUnavailable, RateLimited
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.returns import session_returns
-from monitor.prices.sources import CsvDirectorySource, NoPriceData
+from monitor.prices.sources import CsvDirectorySource
 from monitor.prices.yfinance_source import ThrottledWorker, YFinanceSource
 from tests.conftest import SHARED_DATA
 from tests.prices.yahoo_fake import FakeYahoo, load, patched_yahoo
