@@ -25,9 +25,9 @@ from monitor.config import Settings
 from monitor.demo_replay import ReplayTransport, Step, timeline
 from monitor.models import FeedName
 from monitor.pipeline import Pipeline, PipelineOptions
+from monitor.pipeline.bars import StoreBars
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.store import PriceStore
-from monitor.study_runner import StoreBars
 
 if TYPE_CHECKING:
     import pandas as pd

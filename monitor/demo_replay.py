@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 
 from monitor.clock import NEW_YORK, Clock, parse_instant
-from monitor.events import publication_instant
 from monitor.feeds.saved import SavedResponsesTransport, route
 from monitor.feeds.schedule import posting_times_on
+from monitor.pipeline.dating import publication_instant
 from monitor.prices.calendars import Calendars
 
 PI_POLL_DELAY = timedelta(seconds=15)  # the daemon polls public inspection every 15 s right after a posting slot

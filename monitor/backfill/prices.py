@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from monitor.backfill.timing import last_window_session
 from monitor.db.tables import DailyPrice, SecurityRow, Study
 from monitor.errors import MonitorError
+from monitor.pipeline.studies import SESSION_DAYS
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import listing
 from monitor.prices.sources import PriceSource
 from monitor.prices.store import PriceStore, RefreshResult
 from monitor.study import StudyParams
-from monitor.study_runner import SESSION_DAYS
 
 FETCH_SLACK_DAYS = 10  # calendar days fetched before the first session needed (holidays, a late first bar)
 

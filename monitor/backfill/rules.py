@@ -2,8 +2,8 @@
 
 A rule is in a backfill's range when its publication date (or, before publication, its filing day in Washington)
 falls within ``[since, until]``: the same slice the Federal Register search returns. Its moment is dated exactly as
-the pipeline dates it (``monitor.events.announcement`` with the same overrides), so the backfill can set its clock
-to the instant the rule arrived, and process the rules oldest first.
+the pipeline dates it (``monitor.pipeline.dating.announcement`` with the same overrides), so the backfill can set its
+clock to the instant the rule arrived, and process the rules oldest first.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from monitor.clock import NEW_YORK
 from monitor.db.tables import Document
-from monitor.events import Signals, announcement
 from monitor.models import AnnouncementSource, ParseStatus
+from monitor.pipeline.dating import Signals, announcement
 
 
 @dataclass(frozen=True)

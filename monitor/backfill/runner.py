@@ -43,10 +43,10 @@ from monitor.feeds.poll import FeedPoller
 from monitor.logs import get_logger
 from monitor.models import ParseStatus
 from monitor.pipeline import OPEN_STUDY, Pipeline, PipelineOptions
+from monitor.pipeline.bars import BarReader
 from monitor.prices.calendars import Calendars
 from monitor.prices.sources import PriceSource
 from monitor.prices.store import OK, PriceStore
-from monitor.study_runner import BarReader
 
 log = get_logger(__name__)
 

@@ -11,8 +11,9 @@ from monitor.commands._common import app_context, console, err_console, print_js
 from monitor.errors import InputError
 
 if TYPE_CHECKING:
+    from monitor.pipeline.bars import BarReader
+    from monitor.pipeline.studies import StudyRun, Subject
     from monitor.study import Statistic, WindowCar
-    from monitor.study_runner import BarReader, StudyRun, Subject
 
 HEADLINE = ("kp_bmp_t", "portfolio_t", "rank_z")  # robust to the shared event date (methods note §0)
 TEST_NAMES = {
@@ -37,8 +38,8 @@ def parse_window(text: str) -> tuple[int, int]:
 
 def parse_subjects(symbols: str, benchmark: str | None) -> list[Subject]:
     """``--symbols A,B`` with ``--benchmark ^GSPC`` (all) or ``--benchmark A=^GSPC,B=000300.SS`` (per symbol)."""
+    from monitor.pipeline.studies import Subject
     from monitor.prices.exchanges import normalise_symbol
-    from monitor.study_runner import Subject
 
     names = [normalise_symbol(s) for s in symbols.split(",") if s.strip()]
     if not names:
@@ -90,9 +91,9 @@ def study(
 
     Without --prices-dir the bars come from the price store, fetching what is missing from prices.source.
     """
+    from monitor.pipeline.studies import EventTime, run
     from monitor.prices.calendars import calendars_from_settings
     from monitor.study import StudyParams
-    from monitor.study_runner import EventTime, run
 
     context = app_context(ctx)
     settings = context.settings
@@ -115,7 +116,7 @@ def study(
 
 
 def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
-    from monitor.study_runner import SourceBars, StoreBars
+    from monitor.pipeline.bars import SourceBars, StoreBars
 
     if prices_dir is not None:
         from monitor.prices.sources import CsvDirectorySource

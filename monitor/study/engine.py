@@ -3,7 +3,7 @@
 ``run_event(series, params)`` is the whole engine. It aligns the securities by event time (each on its own
 exchange's sessions), fits the normal-return model over ``[τ1−gap−L1, τ1−gap−1]``, measures the event window and the
 standard sub-windows, and tests the cross-section (§1.5) with the dependence-robust statistics our clustered event
-dates need. No I/O: the runner (``monitor.study_runner``) builds the inputs and stores the results.
+dates need. No I/O: the pipeline (``monitor.pipeline.studies``) builds the inputs and stores the results.
 """
 
 from __future__ import annotations

@@ -1,22 +1,19 @@
 """Dating an Entity List event: the earliest trustworthy signal that the market could have reacted to.
 
-Pure functions over a stored document's signal times. The public-inspection filing time wins when known (the rule
-is public from that moment); a poller's first sighting of the filing is next (``filed_at`` can be missing); the
-publication date counts from the moment the Federal Register issue goes online. An operator's override (a press
-release before the filing, such as 2019-10-07 for the rule published 2019-10-09) beats everything.
+Pure functions over a stored document's signal times; the backfill dates its rules with the same ones. The
+public-inspection filing time wins when known (the rule is public from that moment); a poller's first sighting of
+the filing is next (``filed_at`` can be missing); the publication date counts from the moment the Federal Register
+issue goes online. An operator's override (a press release before the filing, such as 2019-10-07 for the rule
+published 2019-10-09; read by ``monitor.backfill.overrides``) beats everything.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Protocol
 
-from monitor.clock import NEW_YORK, ensure_utc, parse_instant
-from monitor.errors import InputError
+from monitor.clock import NEW_YORK, ensure_utc
 from monitor.models import AnnouncementSource
 
 # The daily Federal Register issue is posted online at 06:00 Eastern on its publication date.
@@ -83,43 +80,3 @@ def announcement(signals: Signals, override: datetime | None = None) -> tuple[da
     order = list(AnnouncementSource)
     moment, source = min(candidates, key=lambda item: (ensure_utc(item[0]), order.index(item[1])))
     return ensure_utc(moment), source
-
-
-def read_overrides(path: Path) -> dict[str, datetime]:
-    """An override file: CSV ``document_number,announced_at[,note]`` with ISO 8601 times carrying an offset.
-
-    Rules announced before their filing (a press release the evening before) are dated by these. Every bad line
-    is reported with its number; a file with any bad line is refused as a whole, since a silently skipped
-    override would date an event wrongly.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"announcement overrides {path}: cannot read: {exc.strerror or exc}") from None
-    overrides: dict[str, datetime] = {}
-    problems: list[str] = []
-    reader = csv.DictReader(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    if reader.fieldnames is None or not {"document_number", "announced_at"} <= set(reader.fieldnames):
-        raise InputError(f"announcement overrides {path}: expected a header 'document_number,announced_at[,note]'")
-    for number, row in enumerate(reader, start=2):
-        document = (row.get("document_number") or "").strip()
-        raw = (row.get("announced_at") or "").strip()
-        try:
-            moment = parse_instant(raw, f"line {number}: announced_at")
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        if not document:
-            problems.append(f"line {number}: document_number is empty")
-        else:
-            overrides[document] = moment
-    if problems:
-        raise InputError(f"announcement overrides {path}: " + "; ".join(problems))
-    return overrides
-
-
-def merge_overrides(*sources: Mapping[str, datetime]) -> dict[str, datetime]:
-    merged: dict[str, datetime] = {}
-    for source in sources:
-        merged.update(source)
-    return merged

@@ -32,9 +32,9 @@ from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
 from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
 from monitor.pipeline import Pipeline, PipelineOptions
+from monitor.pipeline.bars import SourceBars
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
-from monitor.study_runner import SourceBars
 from tests.conftest import SHARED_DATA, event_by_number
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
@@ -73,7 +73,6 @@ class Story:
     def alerts(self) -> dict[str, object]:
         with self.sessions() as session:
             return {row.dedup_key: parse_alert(row.payload) for row in session.scalars(select(AlertRow))}
-
 
 
 def test_october_2019_rule_end_to_end(sessions: sessionmaker[Session], tmp_path: Path) -> None:

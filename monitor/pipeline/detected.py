@@ -3,6 +3,9 @@
 One card per event, enqueued when the rule is first processed. If a later arrival of the same rule changes what a
 trader should know (the published version names securities the public-inspection text did not, or a rule that
 could not be parsed now can be), an update card follows; otherwise re-processing enqueues nothing.
+
+Decide, then act: ``detected_card`` is a pure function of the event's facts, its lines and the cards already
+enqueued for it; the pipeline reads those cards and enqueues what this returns in the facts' transaction.
 """
 
 from __future__ import annotations
@@ -11,14 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from monitor.config import Settings
-from monitor.db.tables import AlertRow, EventRow
-from monitor.models import AlertStage, AnnouncementSource, ListingAction, Match, Security
-from monitor.outbox import DetectedAlert, EntityLine, MatchedSecurity, enqueue
-from monitor.pipeline_support import EventFacts
+from monitor.models import AnnouncementSource, ListingAction, Match, Security
+from monitor.outbox import DetectedAlert, EntityLine, MatchedSecurity
+from monitor.pipeline.facts import EventFacts
 
 # Agency slugs as the Federal Register names them, and how a trader knows them.
 AGENCY_NAMES = {
@@ -28,37 +26,35 @@ AGENCY_NAMES = {
 PUBLIC_INSPECTION_PDF = "https://public-inspection.federalregister.gov/{number}.pdf"
 
 
-def detected_alert(
-    session: Session,
-    settings: Settings,
+def detected_card(
     *,
-    event: EventRow,
+    event_id: int,
+    announced_at: datetime,
+    announced_source: AnnouncementSource,
     facts: EventFacts,
     actions: Sequence[ListingAction],
     best: Mapping[str, Match],
     securities: Mapping[str, Security],
     quotes: Mapping[str, Any],
-    now: datetime,
-) -> tuple[str, ...]:
-    """Enqueue the event's card, or an update card when this arrival adds something; returns new dedup keys."""
+    earlier: Sequence[Mapping[str, Any]],
+) -> DetectedAlert | None:
+    """The event's card, an update card when this arrival adds something to the ``earlier`` cards' payloads
+    (a confirmed security they did not name, or entities where none were told), else None."""
     lines = tuple(_security_line(best[symbol], securities[symbol], quotes.get(symbol)) for symbol in securities)
     entities = tuple(
         EntityLine(name=a.entity_name, country=a.country, action=a.action, aliases=a.aliases) for a in actions
     )
-    earlier = session.scalars(
-        select(AlertRow.payload).where(AlertRow.event_id == event.id, AlertRow.stage == AlertStage.DETECTED.value)
-    ).all()
     if earlier:
         told_symbols = {line["symbol"] for payload in earlier for line in payload.get("securities", ())}
         told_entities = any(payload.get("entities") for payload in earlier)
         new_symbols = {line.symbol for line in lines if line.confirmed} - told_symbols
         if not new_symbols and (told_entities or not entities):
-            return ()
+            return None
         group = f"update-{len(earlier)}"
     else:
         group = "all"
-    alert = DetectedAlert(
-        event_id=event.id,
+    return DetectedAlert(
+        event_id=event_id,
         group=group,
         document_number=facts.document_number,
         title=facts.title,
@@ -66,8 +62,8 @@ def detected_alert(
         filed_by=tuple(AGENCY_NAMES.get(slug, slug.replace("-", " ").title()) for slug in facts.agencies),
         filed_at=facts.filed_at,
         filing_type=facts.filing_type,
-        announced_at=event.announced_at,
-        announced_source=AnnouncementSource(event.announced_source),
+        announced_at=announced_at,
+        announced_source=announced_source,
         publication_date=facts.publication_date,
         effective_on=facts.effective_on,
         entities=entities,
@@ -77,8 +73,6 @@ def detected_alert(
         parse_status=facts.parse_status,
         parse_error=facts.parse_error,
     )
-    queued = enqueue(session, alert, settings=settings, now=now)
-    return (queued.dedup_key,) if queued.created else ()
 
 
 def _pi_pdf(facts: EventFacts) -> str | None:

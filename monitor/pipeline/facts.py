@@ -1,12 +1,12 @@
-"""Small pieces the pipeline is built from: a document's facts, match ranking, the universe fingerprint, the
-study subjects of an event, and the bar reader that hides bars not final at the clock's now (no look-ahead)."""
+"""What the pipeline knows about an event before it acts: a document's facts, match ranking, the universe
+fingerprint, and the studied securities of an event with what alerts say about each."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,14 +22,8 @@ from monitor.db.tables import (
     SecurityRow,
     Study,
 )
-from monitor.followups import SecurityMeta
 from monitor.models import Match, ParseStatus, Relation
-from monitor.study_runner import BarReader, Subject
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from monitor.prices.calendars import Calendars
+from monitor.pipeline.studies import Subject
 
 RELATION_RANK: dict[Relation, int] = {relation: rank for rank, relation in enumerate(Relation)}
 
@@ -73,6 +67,17 @@ class EventFacts:
             parse_status=ParseStatus(row.parse_status),
             parse_error=row.parse_error,
         )
+
+
+@dataclass(frozen=True)
+class SecurityMeta:
+    """What the universe and the matches say about a studied security."""
+
+    issuer: str
+    exchange_mic: str
+    relation: Relation
+    score: float
+    entity_name: str
 
 
 def _preference(match: Match) -> tuple[int, int, float]:
@@ -136,64 +141,3 @@ def study_meta(session: Session, event_id: int) -> tuple[list[Subject], dict[str
             entity_name=entity,
         )
     return subjects, meta
-
-
-@dataclass
-class FinalBars:
-    """A bar reader that only shows sessions final at ``now``: a study never sees a bar from its future.
-
-    The backfill runs each event with the clock at that event's moment while later bars are already stored;
-    the daemon never stores unfinished bars, so for it this is a cheap no-op.
-    """
-
-    inner: BarReader
-    calendars: Calendars
-    now: datetime
-    margin_minutes: int
-    problems: dict[str, str] = field(default_factory=dict)
-
-    def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
-        """Bars dated up to ``settled_through`` are final, bars dated after ``now``'s next day are not; only the few
-        dates between are judged by their exchange's close, once per calendar (a backfill's frames run months
-        past its now, over hundreds of securities)."""
-        import numpy as np
-        import pandas as pd
-
-        from monitor.prices.exchanges import listing
-
-        frames = self.inner.bars_many(symbols, start, end)
-        self.problems.update(getattr(self.inner, "problems", {}))
-        settled = np.datetime64(self.settled_through(), "ns")
-        beyond = np.datetime64(self.now.date() + timedelta(days=1), "ns")
-        spans: dict[str, tuple[str, int, int]] = {}
-        undecided: dict[str, set[np.datetime64]] = {}
-        for symbol, frame in frames.items():
-            values = frame.index.values
-            lo = int(np.searchsorted(values, settled, side="right"))
-            hi = int(np.searchsorted(values, beyond, side="right"))
-            calendar = listing(symbol).calendar
-            spans[symbol] = (calendar, lo, hi)
-            undecided.setdefault(calendar, set()).update(values[lo:hi])
-        verdicts: dict[str, dict[np.datetime64, bool]] = {}
-        for calendar, dates in undecided.items():
-            ordered = pd.DatetimeIndex(sorted(dates), dtype="datetime64[ns]")
-            final: Iterable[bool] = self.calendars.final_mask(calendar, ordered, self.now, self.margin_minutes)
-            verdicts[calendar] = {value: bool(ok) for value, ok in zip(ordered.values, final, strict=True)}
-        out: dict[str, pd.DataFrame] = {}
-        for symbol, frame in frames.items():
-            calendar, lo, hi = spans[symbol]
-            if lo == len(frame):
-                out[symbol] = frame
-                continue
-            middle = np.array([verdicts[calendar][value] for value in frame.index.values[lo:hi]], dtype=bool)
-            settled_count = int(middle.sum())
-            if middle[:settled_count].all():  # the usual shape: final up to a point, then not (a view, no copy)
-                out[symbol] = frame.iloc[: lo + settled_count]
-            else:
-                out[symbol] = frame[np.concatenate([np.ones(lo, dtype=bool), middle, np.zeros(len(frame) - hi, bool)])]
-        return out
-
-    def settled_through(self) -> date:
-        """Bars dated up to this day are final on every exchange: a session closes before its local day ends, and
-        no local day ends more than 36 hours after the start of the same UTC date."""
-        return (self.now - timedelta(minutes=self.margin_minutes, days=2)).date()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.config import Settings
-from monitor.pipeline_support import FinalBars
+from monitor.pipeline.bars import FinalBars
 from monitor.prices.calendars import calendars_from_settings
 
 CALENDARS = calendars_from_settings(Settings())

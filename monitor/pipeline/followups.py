@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from monitor.errors import CalendarOutOfRange
 from monitor.models import AlertStage, Relation, StudyStatus
 from monitor.outbox import ChartSeries, FollowUpAlert, Headline, PathPoint, StudyLine, TestStat
+from monitor.pipeline.facts import SecurityMeta
 from monitor.prices.calendars import Calendars
 from monitor.study import Aggregate, SecurityResult, StudyParams
 from monitor.study.params import window_label
@@ -91,17 +92,6 @@ def covered_through(results: Sequence[SecurityResult]) -> date | None:
             return None
         lasts.append(max(dated))
     return min(lasts) if lasts else None
-
-
-@dataclass(frozen=True)
-class SecurityMeta:
-    """What the universe and the matches say about a studied security."""
-
-    issuer: str
-    exchange_mic: str
-    relation: Relation
-    score: float
-    entity_name: str
 
 
 def follow_up(

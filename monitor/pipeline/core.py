@@ -27,22 +27,26 @@ from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db.tables import Document, EventRow, ListingActionRow, SecurityRow, Study
-from monitor.db.upsert import upsert
-from monitor.detected import detected_alert
 from monitor.errors import MonitorError
-from monitor.events import Signals, announcement
 from monitor.feeds.poll import Arrival
 from monitor.logs import get_logger
 from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
-from monitor.models import Match, ParseStatus, StudyStatus
-from monitor.pipeline_support import EventFacts, FinalBars, best_by_symbol, fingerprint, study_meta
+from monitor.models import AnnouncementSource, Match, ParseStatus, StudyStatus
+from monitor.outbox import enqueue
+from monitor.pipeline import event_rows
+from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
+from monitor.pipeline.dating import Signals, announcement
+from monitor.pipeline.detected import detected_card
+from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
+from monitor.pipeline.followups import covered_through, due_stages, follow_up
+from monitor.pipeline.studies import run as run_study
+from monitor.pipeline.study_rows import save as save_study
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import listing
 from monitor.prices.sources import PriceSource
 from monitor.prices.store import PriceStore, RefreshResult
 from monitor.study import StudyParams
-from monitor.study_runner import BarReader
 
 log = get_logger(__name__)
 
@@ -159,25 +163,38 @@ class Pipeline:
         fresh = now - announced_at <= self.options.max_alert_age
         quotes = self._quotes(best, securities, announced_at, now) if self._live_alerts() and fresh else {}
         with self.sessions.begin() as session:
-            event, created = self._upsert_event(session, document_id, facts.title, announced_at, source, now)
+            event, created = event_rows.upsert_event(
+                session,
+                document_id,
+                facts.title,
+                announced_at,
+                source,
+                now,
+                backfill=self.options.backfill,
+                alerts=self.options.alerts,
+            )
             if created and now - announced_at > self.options.max_alert_age:
                 event.alerts_enabled = False
                 log.info("event_too_old_to_alert", event_id=event.id, announced_at=announced_at.isoformat())
             save_matches_many(session, matched)
-            self._open_studies(session, event, best, securities)
+            event_rows.open_studies(session, event, best, securities, calendars=self.calendars, params=self.params)
             enqueued: tuple[str, ...] = ()
+            card = None
             if event.alerts_enabled:
-                enqueued = detected_alert(
-                    session,
-                    self.settings,
-                    event=event,
+                card = detected_card(
+                    event_id=event.id,
+                    announced_at=event.announced_at,
+                    announced_source=AnnouncementSource(event.announced_source),
                     facts=facts,
                     actions=[action for _, action in actions],
                     best=best,
                     securities=securities,
                     quotes=quotes,
-                    now=now,
+                    earlier=event_rows.detected_payloads(session, event.id),
                 )
+            if card is not None:
+                queued = enqueue(session, card, settings=self.settings, now=now)
+                enqueued = (queued.dedup_key,) if queued.created else ()
         confirmed = tuple(symbol for symbol, match in best.items() if match.confirmed)
         for match in best.values():
             metrics.matches.labels(relation=match.relation.value, confirmed=str(match.confirmed).lower()).inc()
@@ -215,71 +232,6 @@ class Pipeline:
             self._matcher = build_matcher(session, self.settings.matching)
             self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
         return self._matcher
-
-    def _upsert_event(
-        self, session: Session, document_id: int, title: str, announced_at: datetime, source: Any, now: datetime
-    ) -> tuple[EventRow, bool]:
-        by_document = select(EventRow).where(EventRow.document_id == document_id)
-        event = session.scalars(by_document).first()
-        if event is None:
-            # ON CONFLICT DO NOTHING: another worker (a replica's poll, the daemon's catch-up) may be creating this
-            # event right now; PostgreSQL makes the insert wait for that transaction and then skip, not fail.
-            row = {
-                "document_id": document_id,
-                "announced_at": announced_at,
-                "announced_source": source.value,
-                "title": title,
-                "is_backfill": self.options.backfill,
-                "alerts_enabled": self.options.alerts,
-                "created_at": now,
-            }
-            created = upsert(session, EventRow, [row], key=["document_id"], do_nothing=True) == 1
-            event = session.scalars(by_document).one()
-            if created:
-                return event, True
-        event.title = title
-        if announced_at < event.announced_at or source.value == "override":
-            log.info(
-                "event_redated", event_id=event.id, was=event.announced_at.isoformat(), now=announced_at.isoformat()
-            )
-            event.announced_at = announced_at
-            event.announced_source = source.value
-        return event, False
-
-    def _open_studies(
-        self, session: Session, event: EventRow, best: Mapping[str, Match], securities: Mapping[str, Any]
-    ) -> None:
-        """A pending study per confirmed security; day 0 is (re)computed from the event's announcement."""
-        existing = {study.symbol: study for study in session.scalars(select(Study).where(Study.event_id == event.id))}
-        for symbol, match in best.items():
-            security = securities.get(symbol)
-            if not match.confirmed or security is None:
-                continue
-            try:
-                day0 = self.calendars.day0(symbol, event.announced_at, mic=security.exchange_mic)
-            except MonitorError as exc:  # a calendar past its data: the study stays pending, never guessed
-                log.warning("day0_unavailable", symbol=symbol, event_id=event.id, error=str(exc))
-                day0 = None
-            study = existing.get(symbol)
-            if study is None:
-                session.add(
-                    Study(
-                        event_id=event.id,
-                        symbol=symbol,
-                        relation=match.relation.value,
-                        benchmark=security.benchmark,
-                        status=StudyStatus.PENDING.value,
-                        day0=day0,
-                        model=self.params.model,
-                        estimation=self.params.estimation,
-                        gap=self.params.gap,
-                        window_start=self.params.window[0],
-                        window_end=self.params.window[1],
-                    )
-                )
-            else:
-                study.relation = match.relation.value
-                study.day0 = day0
 
     def _quotes(
         self, best: Mapping[str, Match], securities: Mapping[str, Any], announced_at: datetime, now: datetime
@@ -378,10 +330,6 @@ class Pipeline:
         return StudyUpdate(len(events), studied, tuple(follow_ups), tuple(failures))
 
     def update_event(self, event_id: int) -> tuple[int, tuple[str, ...]]:
-        from monitor import study_runner
-        from monitor.followups import covered_through, due_stages, follow_up
-        from monitor.outbox import enqueue
-
         now = self.clock.now()
         with self.sessions() as session:
             event = session.get(EventRow, event_id)
@@ -391,15 +339,15 @@ class Pipeline:
             assert document is not None
             subjects, meta = study_meta(session, event_id)
         bars = FinalBars(
-            self.bars or study_runner.StoreBars(self.store, self.price_source, clock=self.clock),
+            self.bars or StoreBars(self.store, self.price_source, clock=self.clock),
             self.calendars,
             now=now,
             margin_minutes=self.settings.prices.bar_margin_minutes,
         )
-        run = study_runner.run(subjects, event.announced_at, self.params, bars, self.calendars)
+        run = run_study(subjects, event.announced_at, self.params, bars, self.calendars)
         enqueued: list[str] = []
         with self.sessions.begin() as session:
-            study_runner.save(session, event_id, run, computed_at=now)
+            save_study(session, event_id, run, computed_at=now)
             if not event.alerts_enabled:
                 return len(run.result.securities), ()
             by_calendar: dict[str, list[Any]] = {}
@@ -440,4 +388,4 @@ class Pipeline:
         return len(run.result.securities), tuple(enqueued)
 
 
-__all__ = ["ArrivalOutcome", "Pipeline", "PipelineOptions", "StudyUpdate"]
+__all__ = ["OPEN_STUDY", "RETRY_STUDY", "ArrivalOutcome", "Pipeline", "PipelineOptions", "StudyUpdate"]

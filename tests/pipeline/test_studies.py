@@ -14,12 +14,14 @@ from monitor.clock import SimulatedClock
 from monitor.db.tables.documents import Document, EventRow
 from monitor.db.tables.studies import EventStatistic, Study, StudyDay
 from monitor.errors import InputError
+from monitor.pipeline.bars import SourceBars, StoreBars
+from monitor.pipeline.studies import EventTime, Subject, prepare, run
+from monitor.pipeline.study_rows import load, save
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.returns import returns_panel
 from monitor.prices.sources import CsvDirectorySource, StaticSource
 from monitor.prices.store import PriceStore
 from monitor.study import StudyParams
-from monitor.study_runner import EventTime, SourceBars, StoreBars, Subject, load, prepare, run, save
 from tests.conftest import SHARED_DATA
 
 PRICES = SHARED_DATA / "prices"

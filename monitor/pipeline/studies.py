@@ -1,0 +1,261 @@
+"""An event's study as computed: bars, calendars and day 0 in; a ``StudyRun`` out (``study_rows`` stores it).
+
+``run(subjects, when, params, bars, calendars)`` resolves each security's exchange, calendar, local benchmark and
+day 0, reads its bars (``PriceStore`` or a ``PriceSource`` such as ``CsvDirectorySource``, behind ``BarReader`` in
+``monitor.pipeline.bars``), turns them into trade-to-trade engine inputs on the exchange's sessions
+(``monitor.prices.returns`` decides which sessions traded and which were halts), runs ``monitor.study.run_event``
+once for the event, and returns a ``StudyRun``. One security without prices, or on a calendar past its data, is
+reported with its reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from monitor.clock import parse_instant
+from monitor.errors import CalendarOutOfRange, InputError
+from monitor.logs import get_logger
+from monitor.models import StudyStatus
+from monitor.pipeline.bars import BarReader
+from monitor.study import Aggregate, EventResult, SecurityResult, SecuritySeries, StudyParams, run_event
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from monitor.prices.calendars import Calendars
+
+log = get_logger(__name__)
+
+SESSION_DAYS = 1.6  # calendar days per session, generous: the mainland has ~242 sessions a year (Golden Week …)
+MARGIN_DAYS = 40  # extra calendar days fetched on each side for holidays and halts
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One security to study; ``benchmark``/``mic`` override the exchange defaults (from the universe)."""
+
+    symbol: str
+    benchmark: str | None = None
+    mic: str | None = None
+    relation: str | None = None  # the strongest relation that brought it in: direct, supplier …
+
+
+@dataclass(frozen=True)
+class EventTime:
+    """When the market could first react: an instant, or a bare date meaning before that day's open everywhere."""
+
+    instant: datetime | None = None
+    day: date | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> EventTime:
+        value = text.strip()
+        if len(value) == 10:
+            try:
+                return cls(day=date.fromisoformat(value))
+            except ValueError:
+                raise InputError(f"--event-time {text!r}: expected a date such as 2019-10-08") from None
+        return cls(instant=parse_instant(value, "--event-time"))
+
+    @classmethod
+    def of(cls, value: datetime | date) -> EventTime:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise InputError(f"event time {value.isoformat()} has no UTC offset")
+            return cls(instant=value.astimezone(UTC))
+        return cls(day=value)
+
+    @property
+    def label(self) -> str:
+        if self.instant is not None:
+            return self.instant.isoformat().replace("+00:00", "Z")
+        assert self.day is not None
+        return self.day.isoformat()
+
+    def day0(self, calendars: Calendars, calendar: str) -> date:
+        """First session whose close is at or after the instant; for a bare date, the first session on or after
+        it (an announcement before the open of that day)."""
+        if self.instant is not None:
+            return calendars.day0_on(calendar, self.instant)
+        assert self.day is not None
+        sessions = calendars.sessions(calendar, self.day, self.day + timedelta(days=MARGIN_DAYS))
+        if not len(sessions):
+            raise CalendarOutOfRange(calendar, self.day, self.day + timedelta(days=MARGIN_DAYS))
+        session: date = sessions[0].date()
+        return session
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One event's study: the engine's result over every subject, plus the aggregate per relation group."""
+
+    when: EventTime
+    result: EventResult
+    groups: dict[str, Aggregate]
+    relations: dict[str, str | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {"event_time": self.when.label, **self.result.to_dict()}
+        for security in body["securities"]:
+            security["relation"] = self.relations.get(security["symbol"])
+        body["groups"] = {key: aggregate.to_dict() for key, aggregate in self.groups.items() if key != "all"}
+        return body
+
+
+def _needed_sessions(params: StudyParams) -> tuple[int, int]:
+    """Sessions needed before and after day 0 (placebo history and halt extension included)."""
+    est_first, _ = params.estimation_range
+    before = -est_first + (params.placebo_lookback if params.placebo_draws else 0)
+    return before, params.window[1] + params.max_halt_extension
+
+
+def prepare(
+    subjects: Sequence[Subject],
+    when: EventTime,
+    params: StudyParams,
+    bars: BarReader,
+    calendars: Calendars,
+) -> tuple[list[SecuritySeries], dict[str, SecurityResult]]:
+    """Engine inputs for the subjects that have prices, and a ready result (with its reason) for those that do not."""
+    from monitor.prices.calendars import known_through
+    from monitor.prices.exchanges import listing
+
+    stubs: dict[str, SecurityResult] = {}
+    plans: dict[str, list[tuple[Subject, str]]] = {}  # calendar -> [(subject, benchmark)]
+    seen: set[str] = set()
+    for subject in subjects:
+        if subject.symbol in seen:
+            continue
+        seen.add(subject.symbol)
+        try:
+            found = listing(subject.symbol, mic=subject.mic, benchmark=subject.benchmark)
+        except InputError as exc:
+            stubs[subject.symbol] = _stub(subject, subject.benchmark or "", StudyStatus.ERROR, str(exc))
+            continue
+        plans.setdefault(found.calendar, []).append((replace(subject, symbol=found.symbol), found.benchmark))
+
+    before, after = _needed_sessions(params)
+    ranges: dict[str, tuple[date, date, date]] = {}
+    for calendar, members in plans.items():
+        try:
+            day0 = when.day0(calendars, calendar)
+        except CalendarOutOfRange as exc:
+            for subject, benchmark in members:
+                stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.PENDING, str(exc))
+            continue
+        start = day0 - timedelta(days=math.ceil(before * SESSION_DAYS) + MARGIN_DAYS)
+        end = day0 + timedelta(days=math.ceil(after * SESSION_DAYS) + MARGIN_DAYS)
+        bound = known_through(calendar)
+        ranges[calendar] = (day0, start, min(end, bound) if bound else end)
+
+    symbols = [s for cal in ranges for subject, bench in plans[cal] for s in (subject.symbol, bench)]
+    if not symbols:
+        return [], stubs
+    frames = bars.bars_many(symbols, min(r[1] for r in ranges.values()), max(r[2] for r in ranges.values()))
+    problems: Mapping[str, str] = getattr(bars, "problems", {})
+    series: list[SecuritySeries] = []
+    for calendar, (day0, start, end) in ranges.items():
+        built, failed = _calendar_series(calendars, calendar, day0, start, end, plans[calendar], frames, problems)
+        series.extend(built)
+        stubs.update(failed)
+    return series, stubs
+
+
+def _calendar_series(
+    calendars: Calendars,
+    calendar: str,
+    day0: date,
+    start: date,
+    end: date,
+    members: list[tuple[Subject, str]],
+    frames: Mapping[str, pd.DataFrame],
+    problems: Mapping[str, str],
+) -> tuple[list[SecuritySeries], dict[str, SecurityResult]]:
+    """Trade-to-trade series for every security of one calendar, from one returns panel (vectorised)."""
+    import numpy as np
+
+    from monitor.prices.returns import HALTED, NO_DATA, returns_panel
+
+    stubs: dict[str, SecurityResult] = {}
+    present = [frames[s.symbol] for s, _ in members if not frames[s.symbol].empty]
+    last_bar = max((frame.index[-1].date() for frame in present), default=None)
+    if last_bar is None:
+        for subject, benchmark in members:
+            reason = problems.get(subject.symbol, f"no prices for {subject.symbol}")
+            stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
+        return [], stubs
+    sessions = calendars.sessions(calendar, start, max(min(end, last_bar), start))
+    stocks = returns_panel({s.symbol: frames[s.symbol] for s, _ in members}, sessions)
+    benchmarks = sorted({b for _, b in members})
+    levels = returns_panel({b: frames[b] for b in benchmarks}, sessions).prices
+    days = sessions.values.astype("datetime64[D]")
+    out: list[SecuritySeries] = []
+    for column, (subject, benchmark) in enumerate(members):
+        status = stocks.status[:, column]
+        has = np.flatnonzero(status != NO_DATA)
+        bench_level = levels[:, benchmarks.index(benchmark)]
+        if not len(has):
+            reason = problems.get(subject.symbol, f"no prices for {subject.symbol} around {day0.isoformat()}")
+            stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
+            continue
+        if not np.isfinite(bench_level).any():
+            reason = problems.get(benchmark, f"no prices for benchmark {benchmark}")
+            stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
+            continue
+        through = int(has[-1]) + 1
+        out.append(
+            SecuritySeries.from_closes(
+                subject.symbol,
+                benchmark,
+                day0,
+                days[:through],
+                stocks.prices[:through, column],
+                bench_level[:through],
+                halted=status[:through] == HALTED,
+            )
+        )
+    return out, stubs
+
+
+def _stub(
+    subject: Subject, benchmark: str, status: StudyStatus, reason: str, day0: date | None = None
+) -> SecurityResult:
+    return SecurityResult(subject.symbol, benchmark, day0, status.value, reason)
+
+
+def run(
+    subjects: Sequence[Subject],
+    when: EventTime | datetime | date,
+    params: StudyParams,
+    bars: BarReader,
+    calendars: Calendars,
+) -> StudyRun:
+    """Study one event for ``subjects``: results in subject order, the aggregate of all and of each relation."""
+    moment = when if isinstance(when, EventTime) else EventTime.of(when)
+    series, stubs = prepare(subjects, moment, params, bars, calendars)
+    result = run_event(series, params)
+    studied = {s.symbol: s for s in result.securities}
+    ordered: list[SecurityResult] = []
+    relations: dict[str, str | None] = {}
+    for subject in subjects:
+        found = studied.get(subject.symbol.strip().upper()) or stubs.get(subject.symbol.strip().upper())
+        found = found or stubs.get(subject.symbol)
+        if found is not None and found.symbol not in relations:
+            ordered.append(found)
+            relations[found.symbol] = subject.relation
+    groups: dict[str, Aggregate] = {"all": result.aggregate}
+    kinds = sorted({r for r in relations.values() if r is not None})
+    if len(kinds) > 1:
+        for kind in kinds:
+            members = [s for s in series if relations.get(s.symbol) == kind]
+            groups[kind] = run_event(members, params).aggregate
+    for security in ordered:
+        log.debug("study_security", symbol=security.symbol, status=security.status, car=security.car, t=security.car_t)
+    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations)
+
+
+__all__ = ["EventTime", "StudyRun", "Subject", "prepare", "run"]
