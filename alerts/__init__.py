@@ -3,7 +3,8 @@
 The write side (typed alerts, dedup keys, routing, ``enqueue``) is ``monitor.outbox``, so the pipeline can write
 alerts in the same transaction as their facts without importing this package. Here:
 
-- ``alerts.outbox.DeliveryWorker(sessions, sinks, settings=, clock=).run_once()``: one delivery pass.
+- ``alerts.delivery.DeliveryWorker(sessions, sinks, settings=, clock=).run_once()``: one delivery pass.
+- ``alerts.sink``: the ``Sink`` protocol, what a sink is handed (``Outgoing``) and what it answers (``Receipt``).
 - ``alerts.sinks.build_sinks(settings)``: the configured sinks (plus the console, for operator alerts).
 - ``alerts.slack.SlackSink``, ``alerts.console.ConsoleSink``, ``alerts.webhook.WebhookSink``: the sinks.
 - ``alerts.blocks`` (Block Kit within Slack's limits), ``alerts.chart`` (AR/CAR PNG), ``alerts.text`` (wording).

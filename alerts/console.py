@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from alerts import text as t
-from alerts.base import Checkpoint, Outgoing, Receipt
 from alerts.chart import chart_filename, has_chart, render_chart
+from alerts.sink import Checkpoint, Outgoing, Receipt
 from monitor.logs import get_logger
 from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, OperatorAlert
 

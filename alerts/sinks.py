@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.console import Console
 
-from alerts.base import Sink
+from alerts.sink import Sink
 from monitor.config import Settings
 from monitor.outbox import configured_sinks
 

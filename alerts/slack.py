@@ -34,8 +34,8 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from alerts import blocks
 from alerts import text as t
-from alerts.base import Checkpoint, Outgoing, Receipt, RootMessage
 from alerts.chart import chart_filename, has_chart, render_chart
+from alerts.sink import Checkpoint, Outgoing, Receipt, RootMessage
 from monitor import __version__
 from monitor.config import Settings
 from monitor.errors import ConfigError, DeliveryFailed, DeliveryRejected

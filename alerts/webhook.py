@@ -21,7 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from alerts import text as t
-from alerts.base import Checkpoint, Outgoing, Receipt
+from alerts.sink import Checkpoint, Outgoing, Receipt
 from monitor import __version__
 from monitor.config import Settings
 from monitor.errors import ConfigError, DeliveryFailed, DeliveryRejected

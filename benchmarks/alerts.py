@@ -17,9 +17,9 @@ from pathlib import Path
 from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 
 from alerts import blocks
-from alerts.base import Outgoing
 from alerts.chart import render_chart
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
+from alerts.sink import Outgoing
 from alerts.slack import SlackSink
 from benchmarks._table import Row, best_of, report
 from monitor.clock import SimulatedClock

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
 from benchmarks._table import Row, report
 from jobs.closes import CloseWatch
 from jobs.leasing import LeaseKeeper

@@ -107,7 +107,7 @@ class Daemon:
             raise check.error or MonitorError(check.line)
 
     def _build(self, sessions: Any, calendars: Any) -> _Parts:
-        from alerts.outbox import DeliveryWorker
+        from alerts.delivery import DeliveryWorker
         from alerts.sinks import build_sinks
         from monitor.feeds.wiring import build_clients, build_poller
         from monitor.pipeline import Pipeline, PipelineOptions

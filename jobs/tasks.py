@@ -30,7 +30,7 @@ from monitor.models import FeedName
 from monitor.prices.exchanges import listing
 
 if TYPE_CHECKING:
-    from alerts.outbox import DeliveryWorker
+    from alerts.delivery import DeliveryWorker
     from monitor.feeds.poll import FeedPoller
     from monitor.pipeline import Pipeline
 

@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
 from alerts.sinks import build_sinks
 from monitor.cli import main
 from monitor.clock import NEW_YORK

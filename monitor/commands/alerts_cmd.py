@@ -106,7 +106,7 @@ def deliver(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Most deliveries attempted (alerts.batch_size)."),
 ) -> None:
     """Run one delivery pass now: send what is due, as the daemon's delivery job does."""
-    from alerts.outbox import DeliveryWorker
+    from alerts.delivery import DeliveryWorker
     from alerts.sinks import build_sinks
     from monitor.clock import SystemClock
 

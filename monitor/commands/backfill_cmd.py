@@ -190,7 +190,7 @@ def backfill(
 
 def _deliver(ctx: typer.Context) -> None:
     """Send what the backfill enqueued, as the daemon's delivery job would (composition root: alerts/ lives here)."""
-    from alerts.outbox import DeliveryWorker
+    from alerts.delivery import DeliveryWorker
     from alerts.sinks import build_sinks
     from monitor.clock import SystemClock
 

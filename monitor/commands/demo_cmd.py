@@ -56,7 +56,7 @@ def demo(
 def replay(base: Settings, out: Path, workdir: Path) -> None:
     """Run the replay on a fresh database in ``workdir``, alerts through the configured sinks, then tell the story."""
     from alerts.console import ConsoleSink
-    from alerts.outbox import DeliveryWorker
+    from alerts.delivery import DeliveryWorker
     from alerts.sinks import build_sinks
     from monitor.db.engine import make_engine, session_factory
     from monitor.db.migrate import upgrade

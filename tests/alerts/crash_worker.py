@@ -20,8 +20,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from alerts.base import Checkpoint, Outgoing, Receipt
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
+from alerts.sink import Checkpoint, Outgoing, Receipt
 from alerts.slack import SlackSink, retry_handlers
 from monitor.clock import SystemClock
 from monitor.config import Settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from alerts.base import Outgoing, RootMessage
 from alerts.console import ConsoleSink
+from alerts.sink import Outgoing, RootMessage
 from monitor.models import AlertStage, ParseStatus
 from monitor.outbox import AnyAlert, OperatorAlert
 from tests.fakes.alert_samples import FR_URL, PI_URL, detected, follow_up

@@ -18,7 +18,7 @@ from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
 from alerts.slack import SlackSink
 from monitor.clock import SimulatedClock
 from monitor.config import Settings

@@ -18,8 +18,8 @@ from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.base import Outgoing
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
+from alerts.sink import Outgoing
 from alerts.slack import SlackSink
 from alerts.webhook import WebhookSink
 from monitor.cli import main

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 
-from alerts.base import Outgoing, RootMessage
+from alerts.sink import Outgoing, RootMessage
 from alerts.slack import EVENT_TYPE, SlackSink
 from monitor.config import Settings
 from monitor.errors import DeliveryFailed, DeliveryRejected

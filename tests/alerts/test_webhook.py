@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from alerts.base import Outgoing, RootMessage
+from alerts.sink import Outgoing, RootMessage
 from alerts.webhook import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from alerts.base import Checkpoint, Outgoing, Receipt
+from alerts.sink import Checkpoint, Outgoing, Receipt
 
 Behaviour = Exception | Callable[[Outgoing], Receipt]
 

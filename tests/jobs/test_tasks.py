@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
 from jobs.closes import CloseWatch
 from jobs.runner import StopRequested
 from jobs.tasks import DELIVER, UPDATE_STUDIES, DaemonTasks, interruptible_sleep

@@ -11,8 +11,8 @@ from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.base import Outgoing, Receipt, Sink
-from alerts.outbox import DeliveryWorker
+from alerts.delivery import DeliveryWorker
+from alerts.sink import Outgoing, Receipt, Sink
 from alerts.slack import SlackSink
 from monitor.clock import SimulatedClock
 from monitor.config import Settings

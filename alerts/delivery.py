@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.base import Outgoing, Receipt, RootMessage, Sink
+from alerts.sink import Outgoing, Receipt, RootMessage, Sink
 from alerts.text import clip
 from monitor import metrics
 from monitor.clock import Clock

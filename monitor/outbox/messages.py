@@ -1,0 +1,196 @@
+"""What an alert says: the typed alerts (detected, follow-ups, operator), their stored payloads and dedup keys.
+
+Each alert is a frozen pydantic model; ``parse_alert`` reads one back from the payload stored in the outbox, and
+``dedup_key`` names it uniquely (one alert per event, security or group, and stage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from monitor.models import ActionKind, AlertStage, AnnouncementSource, ParseStatus, Relation, StudyStatus
+
+FOLLOW_UP_STAGES: tuple[AlertStage, ...] = (AlertStage.DAY0, AlertStage.DAY1, AlertStage.DAY5, AlertStage.WINDOW_CLOSED)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- what a detected alert says ----------------------------------------------------------------------------------
+
+
+class EntityLine(_Frozen):
+    """One entity the rule adds (or revises or removes), as the rule names it."""
+
+    name: str
+    country: str | None = None
+    action: ActionKind = ActionKind.ADD
+    aliases: tuple[str, ...] = ()
+
+
+class MatchedSecurity(_Frozen):
+    """A listed security the rule touches, why, and how it has traded since the announcement."""
+
+    symbol: str  # Yahoo-style: AMBA, 002415.SZ, 0981.HK
+    issuer: str
+    exchange_mic: str
+    relation: Relation
+    score: float = Field(ge=0, le=1)
+    confirmed: bool = True  # False: in the review band, shown as such
+    reason: str
+    entity_name: str = ""  # the listed entity that brought this security in
+    currency: str | None = None
+    last_price: float | None = None
+    last_price_at: AwareDatetime | None = None
+    reference_price: float | None = None  # the last price before the announcement
+    move: float | None = None  # last_price / reference_price - 1, a fraction
+    extended_hours: bool = False  # last_price comes from pre- or post-market trading
+    halted: bool = False  # the latest session had no trading (a suspension): last_price is older
+
+
+class DetectedAlert(_Frozen):
+    """A rule touching matched securities was filed (or published); the first message of an event's thread.
+
+    A document that failed to parse still gets one (``parse_status`` failed, no entities), with its title and
+    links, so a trader never misses a rule because the parser choked.
+    """
+
+    stage: Literal[AlertStage.DETECTED] = AlertStage.DETECTED
+    event_id: int
+    symbol: str | None = None  # set for a per-security alert; None for a group
+    group: str = "all"
+    document_number: str
+    list_name: str = "Entity List"
+    title: str
+    action: str | None = None  # "Final rule."
+    filed_by: tuple[str, ...] = ()  # agencies: "Industry and Security Bureau"
+    filed_at: AwareDatetime | None = None  # public-inspection filing time
+    filing_type: str | None = None  # "special" | "regular"
+    announced_at: AwareDatetime
+    announced_source: AnnouncementSource
+    publication_date: date | None = None
+    effective_on: date | None = None
+    entities: tuple[EntityLine, ...] = ()
+    securities: tuple[MatchedSecurity, ...] = ()
+    federal_register_url: str | None = None
+    public_inspection_pdf_url: str | None = None
+    parse_status: ParseStatus = ParseStatus.PARSED
+    parse_error: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return dedup_key(self.event_id, self.stage, symbol=self.symbol, group=self.group)
+
+
+# --- what a follow-up says ---------------------------------------------------------------------------------------
+
+
+class StudyLine(_Frozen):
+    """One security's event study as of this stage."""
+
+    symbol: str
+    issuer: str = ""
+    exchange_mic: str = ""
+    relation: Relation
+    score: float = Field(1.0, ge=0, le=1)
+    entity_name: str = ""
+    status: StudyStatus
+    day0: date | None = None
+    through: date | None = None  # the last session included
+    rel_day: int | None = None  # the latest relative day included
+    ar: float | None = None  # abnormal return on ``rel_day``; None on a halted session, never a zero
+    car: float | None = None  # cumulative abnormal return over the alert's ``car_window``
+    car_t: float | None = None
+    halted: bool = False
+    note: str | None = None  # "insufficient estimation data", "halted since day 0" ...
+
+
+class TestStat(_Frozen):
+    __test__ = False  # not a pytest class, whatever its name
+
+    name: str  # "Patell Z", "BMP t", "Kolari-Pynnonen t", "Corrado rank"
+    statistic: float | None = None
+    p_value: float | None = None
+
+
+class Headline(_Frozen):
+    """A group's headline statistics: its cumulative average abnormal return and the tests on it."""
+
+    group: str  # "all", "direct", "supplier" ...
+    n: int = Field(ge=0)
+    caar: float | None = None
+    window: tuple[int, int]
+    tests: tuple[TestStat, ...] = ()
+
+
+class PathPoint(_Frozen):
+    rel_day: int
+    ar: float | None = None
+    car: float | None = None
+
+
+class ChartSeries(_Frozen):
+    """One line of the AR/CAR chart: a security, or a group's average."""
+
+    label: str
+    points: tuple[PathPoint, ...]
+
+
+class FollowUpAlert(_Frozen):
+    """Day 0 close, day +1, day +5 and window closed: a reply in the detected message's thread."""
+
+    stage: Literal[AlertStage.DAY0, AlertStage.DAY1, AlertStage.DAY5, AlertStage.WINDOW_CLOSED]
+    event_id: int
+    symbol: str | None = None
+    group: str = "all"
+    document_number: str
+    list_name: str = "Entity List"
+    title: str
+    announced_at: AwareDatetime
+    car_window: tuple[int, int]  # the days the reported CARs cover, e.g. (0, 1)
+    securities: tuple[StudyLine, ...] = ()
+    headlines: tuple[Headline, ...] = ()
+    paths: tuple[ChartSeries, ...] = ()  # the AR/CAR path for the chart
+    federal_register_url: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return dedup_key(self.event_id, self.stage, symbol=self.symbol, group=self.group)
+
+
+class OperatorAlert(_Frozen):
+    """Something an operator must look at: a delivery that went dead. Never about an event."""
+
+    stage: Literal[AlertStage.OPERATOR] = AlertStage.OPERATOR
+    key: str  # what makes it unique, e.g. "dead:slack:2019100721"
+    summary: str
+    detail: str | None = None
+    failed_sink: str | None = None
+    failed_delivery_id: int | None = None
+    failed_dedup_key: str | None = None
+    raised_at: AwareDatetime
+
+    @property
+    def dedup_key(self) -> str:
+        return f"operator:{self.key}"
+
+
+AnyAlert = DetectedAlert | FollowUpAlert | OperatorAlert
+Alert = Annotated[AnyAlert, Field(discriminator="stage")]
+_ALERT: TypeAdapter[AnyAlert] = TypeAdapter(Alert)
+
+
+def parse_alert(payload: Mapping[str, Any]) -> AnyAlert:
+    """An alert back from its stored payload."""
+    return _ALERT.validate_python(payload)
+
+
+def dedup_key(event_id: int, stage: AlertStage | str, *, symbol: str | None = None, group: str = "all") -> str:
+    """``event:<id>:<s:SYMBOL | g:GROUP>:<stage>``: one alert per event, security or group, and stage."""
+    subject = f"s:{symbol}" if symbol else f"g:{group}"
+    return f"event:{event_id}:{subject}:{AlertStage(stage).value}"
