@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,20 +17,11 @@ from monitor.outbox import (
     parse_alert,
 )
 from tests.fakes.alert_samples import detected, follow_up, make_event
-
-NOW = datetime(2019, 10, 7, 20, 20, tzinfo=UTC)
-
-
-def _settings(**alerts: object) -> Settings:
-    return Settings(
-        slack={"bot_token": SecretStr("xoxb-unit"), "channel": "C0TEST"},
-        webhook={"url": "http://127.0.0.1:9/hook"},
-        alerts=alerts,
-    )
+from tests.outbox.samples import NOW, sink_settings
 
 
 def test_enqueue_writes_one_alert_and_one_routed_delivery_per_sink(sessions: sessionmaker[Session]) -> None:
-    settings = _settings(routes={"webhook": {"relations": ["supplier"]}})
+    settings = sink_settings(routes={"webhook": {"relations": ["supplier"]}})
     with sessions.begin() as session:
         event_id = make_event(session)
         result = enqueue(session, detected(event_id), settings=settings, now=NOW)
@@ -53,7 +43,7 @@ def test_enqueue_writes_one_alert_and_one_routed_delivery_per_sink(sessions: ses
 def test_enqueue_twice_is_a_no_op_even_after_settings_change(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         event_id = make_event(session)
-        enqueue(session, detected(event_id), settings=_settings(), now=NOW)
+        enqueue(session, detected(event_id), settings=sink_settings(), now=NOW)
     with sessions.begin() as session:
         again = enqueue(session, detected(event_id, n_securities=2), settings=Settings(), now=NOW + timedelta(hours=1))
     assert not again.created
@@ -67,8 +57,8 @@ def test_enqueue_twice_is_a_no_op_even_after_settings_change(sessions: sessionma
 def test_enqueue_never_commits_the_callers_transaction(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         event_id = make_event(session)
-        enqueue(session, detected(event_id), settings=_settings(), now=NOW)
-        enqueue(session, follow_up(event_id, AlertStage.DAY0), settings=_settings(), now=NOW, due_at=NOW)
+        enqueue(session, detected(event_id), settings=sink_settings(), now=NOW)
+        enqueue(session, follow_up(event_id, AlertStage.DAY0), settings=sink_settings(), now=NOW, due_at=NOW)
         session.rollback()  # the facts failed to commit: so must their alerts
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(AlertRow)) == 0
@@ -78,9 +68,9 @@ def test_due_at_and_operator_sink_override(sessions: sessionmaker[Session]) -> N
     later = NOW + timedelta(days=1)
     with sessions.begin() as session:
         event_id = make_event(session)
-        enqueue(session, follow_up(event_id, AlertStage.DAY1), settings=_settings(), now=NOW, due_at=later)
+        enqueue(session, follow_up(event_id, AlertStage.DAY1), settings=sink_settings(), now=NOW, due_at=later)
         operator = OperatorAlert(key="dead:slack:2019100720", summary="alerts to slack are failing", raised_at=NOW)
-        result = enqueue(session, operator, settings=_settings(), now=NOW, sinks=["console"])
+        result = enqueue(session, operator, settings=sink_settings(), now=NOW, sinks=["console"])
     assert result.sinks == ("console",)
     with sessions() as session:
         rows = {r.stage: r for r in session.scalars(select(AlertRow))}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from monitor.config import Settings
 from monitor.models import AlertStage
 from monitor.outbox import (
     OperatorAlert,
@@ -15,16 +12,7 @@ from monitor.outbox import (
     parse_alert,
 )
 from tests.fakes.alert_samples import detected, follow_up
-
-NOW = datetime(2019, 10, 7, 20, 20, tzinfo=UTC)
-
-
-def _settings(**alerts: object) -> Settings:
-    return Settings(
-        slack={"bot_token": SecretStr("xoxb-unit"), "channel": "C0TEST"},
-        webhook={"url": "http://127.0.0.1:9/hook"},
-        alerts=alerts,
-    )
+from tests.outbox.samples import NOW
 
 
 def test_dedup_key_names_event_subject_and_stage() -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from pydantic import SecretStr
-
 from monitor.config import Settings
 from monitor.models import AlertStage, ParseStatus, Relation
 from monitor.outbox import (
@@ -15,27 +11,18 @@ from monitor.outbox import (
     route,
 )
 from tests.fakes.alert_samples import detected, follow_up
-
-NOW = datetime(2019, 10, 7, 20, 20, tzinfo=UTC)
-
-
-def _settings(**alerts: object) -> Settings:
-    return Settings(
-        slack={"bot_token": SecretStr("xoxb-unit"), "channel": "C0TEST"},
-        webhook={"url": "http://127.0.0.1:9/hook"},
-        alerts=alerts,
-    )
+from tests.outbox.samples import sink_settings
 
 
-def test_configured_sinks_follow_the_settings() -> None:
+def test_configured_sinks_follow_thesink_settings() -> None:
     assert configured_sinks(Settings()) == ("console",)
-    assert configured_sinks(_settings()) == ("slack", "webhook")
-    assert configured_sinks(_settings(routes={"console": {}})) == ("slack", "webhook", "console")
+    assert configured_sinks(sink_settings()) == ("slack", "webhook")
+    assert configured_sinks(sink_settings(routes={"console": {}})) == ("slack", "webhook", "console")
 
 
 def test_routes_filter_securities_per_sink_by_relation_and_score() -> None:
     alert = detected(1)
-    settings = _settings(routes={"slack": {"relations": ["direct"], "min_score": 0.9}}).alerts
+    settings = sink_settings(routes={"slack": {"relations": ["direct"], "min_score": 0.9}}).alerts
     slack = route(alert, "slack", settings)
     assert slack is not None
     assert slack.symbols == ("002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ")
@@ -47,7 +34,7 @@ def test_routes_filter_securities_per_sink_by_relation_and_score() -> None:
 
 def test_mutes_drop_symbols_and_entities_and_a_rule_only_about_muted_names() -> None:
     alert = detected(1)
-    settings = _settings(mute_symbols=["nvda"], mute_entities=["  zhejiang DAHUA technology co., ltd. "]).alerts
+    settings = sink_settings(mute_symbols=["nvda"], mute_entities=["  zhejiang DAHUA technology co., ltd. "]).alerts
     decision = route(alert, "slack", settings)
     assert decision is not None
     assert decision.symbols is not None
@@ -59,7 +46,7 @@ def test_mutes_drop_symbols_and_entities_and_a_rule_only_about_muted_names() -> 
 
     only_dahua = detected(1, n_entities=2, n_securities=0).model_copy(update={"entities": alert.entities[1:2]})
     assert route(only_dahua, "slack", settings) is None
-    everything_filtered = _settings(routes={"slack": {"min_score": 0.99}}).alerts
+    everything_filtered = sink_settings(routes={"slack": {"min_score": 0.99}}).alerts
     assert route(alert, "slack", everything_filtered) is None
 
 
@@ -67,13 +54,13 @@ def test_an_unparsed_rule_still_routes_everywhere() -> None:
     alert = detected(1, n_entities=0, n_securities=0).model_copy(
         update={"parse_status": ParseStatus.FAILED, "parse_error": "GPOTABLE missing"}
     )
-    settings = _settings(routes={"slack": {"relations": ["direct"], "min_score": 0.95}}).alerts
+    settings = sink_settings(routes={"slack": {"relations": ["direct"], "min_score": 0.95}}).alerts
     assert route(alert, "slack", settings) == Routing()
 
 
 def test_follow_up_routing_keeps_group_series_and_routed_symbols() -> None:
     alert = follow_up(1, AlertStage.DAY1)
-    decision = route(alert, "slack", _settings(routes={"slack": {"relations": ["supplier"]}}).alerts)
+    decision = route(alert, "slack", sink_settings(routes={"slack": {"relations": ["supplier"]}}).alerts)
     assert decision is not None
     view = apply_routing(alert, decision)
     assert {s.symbol for s in view.securities} == {"AMBA", "NVDA", "STX", "WDC"}  # type: ignore[union-attr]
