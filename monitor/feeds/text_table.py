@@ -361,6 +361,11 @@ def _previous(present: npt.NDArray[np.bool_]) -> list[int]:
 
 def _cell(fragments: list[_Fragment], *, hanging: bool) -> Cell:
     if hanging:
+        # A paragraph starts at each unindented piece; in one join, "\n" marks those starts and " " the rest.
+        flat = "".join([("\n" if fragment.indent == 0 else " ") + fragment.text for fragment in fragments])
+        if "- " not in flat:  # no hyphen ends a wrapped line (join_wrapped's one special case)
+            joined = flat[1:].split("\n") if flat else []
+            return _cell_of(joined)
         paragraphs: list[list[str]] = []
         for fragment in fragments:
             if fragment.indent == 0 or not paragraphs:
@@ -370,9 +375,13 @@ def _cell(fragments: list[_Fragment], *, hanging: bool) -> Cell:
         joined = [join_wrapped(p) for p in paragraphs]
     else:
         joined = paragraphs_by_content([f.text for f in fragments])
-    if not joined:
+    return _cell_of(joined)
+
+
+def _cell_of(paragraphs: list[str]) -> Cell:
+    if not paragraphs:
         return Cell(head="", lines=(), indent="22")
-    return Cell(head=joined[0], lines=tuple(joined[1:]), indent=None)
+    return Cell(head=paragraphs[0], lines=tuple(paragraphs[1:]), indent=None)
 
 
 def join_wrapped(lines: Sequence[str]) -> str:
