@@ -45,8 +45,16 @@ DEFAULT_CSL_URL = "https://data.trade.gov/downloadable_consolidated_screening_li
 DEFAULT_SEC_TICKERS_URL = "https://www.sec.gov/files/company_tickers_exchange.json"
 DEFAULT_SLACK_BASE_URL = "https://slack.com/api/"
 
-Relation = Literal["direct", "parent", "subsidiary", "supplier", "customer", "competitor"]
-ALL_RELATIONS: tuple[Relation, ...] = ("direct", "parent", "subsidiary", "supplier", "customer", "competitor")
+Relation = Literal["direct", "parent", "subsidiary", "supplier", "customer", "competitor", "named in the text"]
+ALL_RELATIONS: tuple[Relation, ...] = (
+    "direct",
+    "parent",
+    "subsidiary",
+    "supplier",
+    "customer",
+    "competitor",
+    "named in the text",
+)
 
 
 class _Section(BaseModel):

@@ -21,6 +21,7 @@ class Relation(StrEnum):
     SUPPLIER = "supplier"  # the security sells to the entity
     CUSTOMER = "customer"  # the security buys from the entity
     COMPETITOR = "competitor"  # the security competes with the entity
+    NAMED = "named in the text"  # the rule's text names the issuer, but no parsed entity explains it (a spot)
 
 
 class ActionKind(StrEnum):

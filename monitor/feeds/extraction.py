@@ -35,6 +35,7 @@ class ExtractionOutcome:
     warnings: tuple[str, ...] = ()
     filed_at: datetime | None = None
     method: str | None = None
+    text: str | None = None  # the public-inspection text read, kept so the pipeline can spot names in it
 
 
 def extract_listing_actions(

@@ -14,7 +14,7 @@ conditional GET.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from monitor.feeds.classify import classify
 from monitor.feeds.csl import CslClient, CslDiff, diff_snapshot
 from monitor.feeds.extraction import ExtractionOutcome, extract_listing_actions
 from monitor.feeds.federal_register import FederalRegisterClient
+from monitor.feeds.pi_text import filing_text
 from monitor.feeds.records import FrDocumentRecord, PiDocumentRecord
 from monitor.logs import get_logger
 from monitor.models import FeedName, ListingAction, ParseStatus
@@ -247,21 +248,26 @@ class FeedPoller:
             classification = classify(document, subjects=record.subjects)
             outcome = None
             if classification.is_entity_list:  # the PI text already names the entities: extract early
-                text, problem = self._fetch(record.raw_text_url)
+                text, problem = self._pi_text(record)
                 outcome = extract_listing_actions(
                     xml=None,
-                    text=text.decode("utf-8", errors="replace") if text is not None else None,
+                    text=text,
                     document_number=record.document_number,
                     source=FeedName.PUBLIC_INSPECTION,
                     xml_problem="not published yet",
                     text_problem=problem,
                     final=False,
                 )
+                if text is not None:
+                    outcome = replace(outcome, text=text)
             if record.withdrawn:
                 run.notes.append(f"{record.document_number} was withdrawn from public inspection")
             self._save(
                 run, document, FeedName.PUBLIC_INSPECTION, classification, record.model_dump(mode="json"), outcome
             )
+
+    def _pi_text(self, record: PiDocumentRecord) -> tuple[str | None, str | None]:
+        return filing_text(record, self._fetch, max_bytes=self.settings.max_xml_bytes)
 
     # --- Consolidated Screening List ------------------------------------------------------------------------------
 

@@ -121,9 +121,13 @@ def save_extraction(session: Session, document_id: int, outcome: ExtractionOutco
     if document is None:
         raise ValueError(f"no document with id {document_id}")
     current = ParseStatus(document.parse_status)
+    text_changed = bool(outcome.text) and outcome.text != document.pi_text
+    if text_changed:  # whatever the parse made of it, the text is worth spotting names in
+        document.pi_text = outcome.text
     if STATUS_RANK[outcome.status] < STATUS_RANK[current]:
-        return False
-    changed = current is not outcome.status or document.parse_error != outcome.error
+        session.flush()
+        return text_changed
+    changed = text_changed or current is not outcome.status or document.parse_error != outcome.error
     document.parse_status = outcome.status.value
     document.parse_error = outcome.error
     if document.filed_at is None and outcome.filed_at is not None:

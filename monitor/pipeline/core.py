@@ -29,6 +29,7 @@ from monitor.config import Settings
 from monitor.db.tables import Document, EventRow, ListingActionRow, SecurityRow, Study
 from monitor.errors import MonitorError
 from monitor.feeds.poll import Arrival
+from monitor.feeds.spotting import NameSpotter
 from monitor.logs import get_logger
 from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
@@ -40,6 +41,7 @@ from monitor.pipeline.dating import Signals, announcement
 from monitor.pipeline.detected import detected_card
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import covered_through, due_stages, follow_up
+from monitor.pipeline.spots import build_spotter, spotted_matches
 from monitor.pipeline.studies import run as run_study
 from monitor.pipeline.study_rows import save as save_study
 from monitor.prices.calendars import Calendars
@@ -112,6 +114,7 @@ class Pipeline:
         self.params = StudyParams.from_settings(settings.study)
         self.store = PriceStore.from_settings(sessions, settings, clock=clock, calendars=calendars)
         self._matcher: Matcher | None = None
+        self._spotter: NameSpotter[str] | None = None  # built with the matcher, once per universe version
         self._fingerprint: tuple[Any, ...] | None = None
 
     # --- arrivals ----------------------------------------------------------------------------------------------
@@ -148,6 +151,8 @@ class Pipeline:
             ).all()
             actions = [(row.id, listing_action_from_row(row)) for row in rows]
             matcher = self._matcher_for(session)
+            spotter = self._spotter
+            text = document.pi_text
         matched: dict[int, list[Match]] = {}
         for action_id, action in actions:
             try:
@@ -158,7 +163,10 @@ class Pipeline:
             Signals.of(facts),
             self.options.overrides.get(facts.document_number),
         )
-        best = best_by_symbol(match for matches in matched.values() for match in matches)
+        found = [match for matches in matched.values() for match in matches]
+        parsed = {match.symbol: match for match in found}
+        found += spotted_matches(spotter, text, parsed, matcher.index.securities) if spotter is not None else []
+        best = best_by_symbol(found)
         securities = {symbol: matcher.index.securities[symbol] for symbol in best if symbol in matcher.index.securities}
         fresh = now - announced_at <= self.options.max_alert_age
         quotes = self._quotes(best, securities, announced_at, now) if self._live_alerts() and fresh else {}
@@ -230,6 +238,7 @@ class Pipeline:
         current = fingerprint(session)
         if self._matcher is None or current != self._fingerprint:
             self._matcher = build_matcher(session, self.settings.matching)
+            self._spotter = build_spotter(self._matcher.index.securities.values())
             self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
         return self._matcher
 

@@ -52,6 +52,7 @@ class Document(Base):
     classification: Mapped[str | None] = mapped_column(Text)  # why it was (not) flagged
     parse_status: Mapped[str] = mapped_column(String(16), default="pending")
     parse_error: Mapped[str | None] = mapped_column(Text)
+    pi_text: Mapped[str | None] = mapped_column(Text)  # the PI raw text (or its PDF's text), for name spotting
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # latest record per feed, as received
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
