@@ -100,7 +100,7 @@ def _aggregate(
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = model.residuals / np.sqrt(panel.span[est])
         scores = np.where(main.mask, rows.ar / np.sqrt(rows.span), np.nan)
-    cross = CrossSection.build(scaled, scores, model.residuals, used)
+    cross = CrossSection.build(scaled, scores, model.residuals, used, panel.dates[est])
 
     def rank_rows(window: tuple[int, int]) -> slice:
         return slice(rows.row(window[0]), rows.row(window[1]) + 1)

@@ -4,6 +4,12 @@ Dependence-robust statistics need the estimation-window residuals of the whole c
 once per event in ``CrossSection`` (mean pairwise residual correlation, the portfolio residual standard deviation,
 the rank time series and the generalized-sign base rate) and reused by every window. Estimation residuals that span
 ``k`` sessions are scaled by ``1/√k`` first so that every row of the time series is on a one-session footing.
+
+Dependence is a property of calendar time: two securities' residuals co-move because they react to the same news
+on the same date. So every cross-sectional dependence estimate (r̄, the portfolio σ, the rank test's S_U) pairs
+residuals by calendar date (``by_date``), never by their rows relative to each security's own day 0: a US and a
+Shenzhen stock's event-time rows can be two weeks apart in calendar time after Golden Week. When every security
+shares one calendar and one day 0 (the rows are the same dates) the re-laying is the identity.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from monitor.study.inputs import BoolArray, FloatArray, IntArray
+from monitor.study.inputs import BoolArray, DateArray, FloatArray, IntArray
 from monitor.study.results import Statistic, WindowTests, clean
 
 MIN_OVERLAP = 3  # fewest common observations for a pairwise residual correlation to count
@@ -134,14 +140,24 @@ class CrossSection:
 
     @classmethod
     def build(
-        cls, scaled_residuals: FloatArray, event_scores: FloatArray, residuals: FloatArray, used: BoolArray
+        cls,
+        scaled_residuals: FloatArray,
+        event_scores: FloatArray,
+        residuals: FloatArray,
+        used: BoolArray,
+        dates: DateArray | None = None,
     ) -> CrossSection:
+        """``dates`` (rows × N) are the sessions the estimation residuals end on; ``None`` means one shared
+        calendar and day 0 (rows are dates)."""
         est = scaled_residuals[:, used]
-        rbar = mean_pairwise_correlation(est)
-        portfolio = _nanmean_rows(est)
+        on_dates = est if dates is None else by_date(est, dates[:, used])
+        rbar = mean_pairwise_correlation(on_dates)
+        portfolio = _nanmean_rows(on_dates)
         portfolio = portfolio[np.isfinite(portfolio)]
         sd = float(np.std(portfolio, ddof=1)) if len(portfolio) >= 2 else float("nan")
         u_est, u_evt = rank_scores(est, event_scores[:, used])
+        if dates is not None:
+            u_est = by_date(u_est, dates[:, used])
         with np.errstate(invalid="ignore"):
             mean_est = _nanmean_rows(u_est)
             mean_evt = _nanmean_rows(u_evt)
@@ -167,6 +183,23 @@ class CrossSection:
         if self.rank_scale is None or not len(values):
             return Statistic(None, None)
         return normal_statistic(float(values.sum()) / (math.sqrt(len(values)) * self.rank_scale))
+
+
+def by_date(values: FloatArray, dates: DateArray) -> FloatArray:
+    """Re-lay a (rows × N) event-time matrix on calendar dates: (D × N) over the D distinct dates its finite entries
+    fall on, NaN where a security has no value that date. Returns ``values`` itself when every column's rows are
+    the same dates (one calendar, one day 0)."""
+    finite = np.isfinite(values)
+    if values.shape[1] < 2:
+        return values
+    stamps = dates.astype("datetime64[D]").view(np.int64)
+    if bool(((stamps == stamps[:, :1]) | ~finite).all()):  # each row already holds a single date
+        return values
+    rows, columns = np.nonzero(finite)
+    days, slot = np.unique(stamps[rows, columns], return_inverse=True)
+    out = np.full((len(days), values.shape[1]), np.nan)
+    out[slot, columns] = values[rows, columns]
+    return out
 
 
 def _nanmean_rows(values: FloatArray) -> FloatArray:
