@@ -9,6 +9,11 @@ security's first bar, or after the data runs out, are *no data*, not halts.
 
 Indices report no volume (``^GSPC`` for most of its history, ``^SOX`` always), so for them zero volume is not a halt.
 Everything is vectorised over sessions × securities; there is no Python loop over days.
+
+Guards (with ``move_bound``): a bar whose close is zero, negative or missing is a *bad price*, not a halt; so is a
+lone spike, a close that jumps beyond the session's bound (``monitor.prices.limits``) and straight back; either way
+the return runs trade-to-trade across it. A return that still exceeds its bound (an unadjusted split, a wrong row)
+is *suspect*: kept, flagged, and left to the study to keep out of estimation.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import numpy as np
 import pandas as pd
 
 from monitor.prices.exchanges import is_index
+from monitor.prices.limits import beyond, move_limits
 
 TRADED = 0
 HALTED = 1
 NO_DATA = 2
-STATUS_NAMES = ("traded", "halted", "no_data")
+BAD_PRICE = 3  # a bar with a zero, negative or missing close, or a lone spike: no price we can use
+SUSPECT = 4  # traded, but the return ending here is beyond the exchange's limit or the configured bound
+STATUS_NAMES = ("traded", "halted", "no_data", "bad_price", "suspect")
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,15 @@ def returns_panel(
     *,
     through: date | Sequence[date | None] | None = None,
     zero_volume_is_halt: Sequence[bool] | None = None,
+    move_bound: float | None = None,
 ) -> ReturnPanel:
     """Trade-to-trade simple returns for each security on ``sessions`` (its exchange's expected sessions).
 
     ``through`` is the last date the data is known to be complete (e.g. the store's last final session); expected
     sessions up to it without a traded bar are halts. By default it is each security's last bar.
     ``zero_volume_is_halt`` defaults to True for shares and False for indices.
+    ``move_bound`` turns the guards on: the bound for markets without price limits (A-shares use their board's
+    limit), e.g. 1.0 for +100%/−50% in one session.
     """
     symbols = tuple(bars_by_symbol)
     sessions = pd.DatetimeIndex(sessions).as_unit("ns")
@@ -95,17 +106,24 @@ def returns_panel(
     if zero_volume_is_halt is None:
         zero_volume_is_halt = [not is_index(symbol) for symbol in symbols]
     zero_halts = np.asarray(zero_volume_is_halt, dtype=bool)[None, :]
-    traded = has_bar & np.isfinite(prices) & (prices > 0) & ~(zero_halts & (volumes == 0))
+    stopped = zero_halts & (volumes == 0)
+    priced = np.isfinite(prices) & (prices > 0)
+    bad = has_bar & ~stopped & ~priced
+    traded = has_bar & priced & ~stopped
 
     rows = np.arange(count)[:, None]
-    last_traded = np.maximum.accumulate(np.where(traded, rows, -1), axis=0)
-    previous = np.vstack([np.full((1, width), -1), last_traded[:-1]]) if count else last_traded
-    has_return = traded & (previous >= 0)
-    safe_previous = np.where(previous >= 0, previous, 0)
-    base = np.take_along_axis(prices, safe_previous, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        returns = np.where(has_return, prices / base - 1.0, np.nan)
-    spans = np.where(has_return, rows - previous, 0).astype(np.int32)
+    returns, spans, previous = _trade_to_trade(prices, traded, rows)
+    suspect = np.zeros((count, width), dtype=bool)
+    if move_bound is not None and count:
+        limits, arithmetic = move_limits(symbols, sessions, move_bound)
+        over = beyond(returns, spans, limits, arithmetic)
+        spikes = _lone_spikes(over, returns, prices, traded, previous, spans, limits, arithmetic, rows)
+        if spikes.any():
+            bad |= spikes
+            traded &= ~spikes
+            returns, spans, previous = _trade_to_trade(prices, traded, rows)
+            over = beyond(returns, spans, limits, arithmetic)
+        suspect = over
 
     first_bar = np.where(has_bar.any(axis=0), has_bar.argmax(axis=0), count)
     last_bar = np.where(has_bar.any(axis=0), count - 1 - has_bar[::-1].argmax(axis=0), -1)
@@ -114,6 +132,8 @@ def returns_panel(
     status = np.full((count, width), NO_DATA, dtype=np.int8)
     status[expected & ~traded] = HALTED
     status[traded] = TRADED
+    status[bad & expected] = BAD_PRICE
+    status[suspect] = SUSPECT
     return ReturnPanel(
         sessions=sessions,
         symbols=symbols,
@@ -122,6 +142,51 @@ def returns_panel(
         spans=spans,
         status=status,
     )
+
+
+def _trade_to_trade(
+    prices: np.ndarray, traded: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Returns from each traded close to the previous traded one, the sessions they span, and that row."""
+    width = prices.shape[1]
+    last_traded = np.maximum.accumulate(np.where(traded, rows, -1), axis=0)
+    previous = np.vstack([np.full((1, width), -1), last_traded[:-1]]) if len(prices) else last_traded
+    has_return = traded & (previous >= 0)
+    base = np.take_along_axis(prices, np.where(previous >= 0, previous, 0), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        returns = np.where(has_return, prices / base - 1.0, np.nan)
+    spans = np.where(has_return, rows - previous, 0).astype(np.int32)
+    return returns, spans, previous
+
+
+def _lone_spikes(
+    over: np.ndarray,
+    returns: np.ndarray,
+    prices: np.ndarray,
+    traded: np.ndarray,
+    previous: np.ndarray,
+    spans: np.ndarray,
+    limits: np.ndarray,
+    arithmetic: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """Closes that jump beyond the bound and straight back: the return into them and the next one both exceed it,
+    in opposite directions, while the return across them does not. Those closes are bad prices."""
+    count = len(prices)
+    following = np.minimum.accumulate(np.where(traded, rows, count)[::-1], axis=0)[::-1]
+    after = np.vstack([following[1:], np.full((1, prices.shape[1]), count)])  # next traded row after each row
+    has_next = traded & (after < count) & (previous >= 0)
+    nxt = np.where(has_next, after, 0)
+    out_return = np.take_along_axis(returns, nxt, axis=0)
+    out_over = np.take_along_axis(over, nxt, axis=0)
+    base = np.take_along_axis(prices, np.where(previous >= 0, previous, 0), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        across = np.take_along_axis(prices, nxt, axis=0) / base - 1.0
+    span = np.where(has_next, nxt - np.where(previous >= 0, previous, 0), 1)
+    fine = ~beyond(across, span, limits, arithmetic)
+    reverses = np.sign(returns) == -np.sign(out_return)
+    spikes: np.ndarray = has_next & over & out_over & reverses & fine
+    return spikes
 
 
 def _through_positions(

@@ -55,14 +55,33 @@ def conform(frame: pd.DataFrame, *, symbol: str, origin: str) -> pd.DataFrame:
         index = index.tz_localize(None)
     out.index = index.normalize().as_unit("ns").rename("date")
     out = out.sort_index(kind="stable")
-    duplicated = out.index.duplicated(keep="last")
+    duplicated = out.index.duplicated(keep="first")
     if duplicated.any():
-        log.warning("price_duplicate_dates", symbol=symbol, origin=origin, dropped=int(duplicated.sum()))
-        out = out[~duplicated]
+        out = _drop_identical_duplicates(out, duplicated, symbol=symbol, origin=origin)
     out["dividends"] = out["dividends"].fillna(0.0)
     out["splits"] = out["splits"].fillna(0.0)
     out.attrs = dict(frame.attrs)
     return out
+
+
+def _drop_identical_duplicates(
+    frame: pd.DataFrame, duplicated: np.ndarray, *, symbol: str, origin: str
+) -> pd.DataFrame:
+    """A repeated date whose rows agree is a harmless echo (dropped); rows that disagree are refused, because
+    keeping either one blindly can turn a stale or wrong quote into a huge return."""
+    values = frame.to_numpy(dtype="float64")
+    first = np.maximum.accumulate(np.where(duplicated, 0, np.arange(len(frame))))  # the sorted run's first row
+    same = (values == values[first]) | (np.isnan(values) & np.isnan(values[first]))
+    echo = duplicated & same.all(axis=1)
+    conflicting = sorted({d.date().isoformat() for d in frame.index[duplicated & ~echo]})
+    if conflicting:
+        shown = ", ".join(conflicting[:5]) + (" …" if len(conflicting) > 5 else "")
+        raise InputError(
+            f"{origin}: {symbol} has {len(conflicting)} date(s) with conflicting rows ({shown}); refusing the file "
+            "rather than guessing which row is right"
+        )
+    log.warning("price_duplicate_dates", symbol=symbol, origin=origin, dropped=int(echo.sum()))
+    return frame[~echo]
 
 
 def slice_dates(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
@@ -74,14 +93,17 @@ def slice_dates(frame: pd.DataFrame, start: date | None, end: date | None) -> pd
 # --- CSV directory ----------------------------------------------------------------------------------------------
 
 
-def _derive_adj_close(frame: pd.DataFrame) -> pd.Series:
+def _derive_adj_close(frame: pd.DataFrame, file: Path) -> pd.Series:
     """Fill ``adj_close`` where a vendor left it empty.
 
     Rows with a value keep it. If the file has some values, a missing row takes the adjustment factor
     (adj_close / close) of the next row that has one: adjustments reach backwards from each dividend or split.
     If the whole column is empty and the file has the exchange's ex-rights previous close (``preclose``, as in
     baostock A-share exports), the back-adjusted total-return close is chained from ``close / preclose`` and anchored
-    at the last raw close. Otherwise, ``close`` is used as is and the returns ignore dividends (logged).
+    at the last raw close. Otherwise, a ``splits`` column (the ratio on its ex-date, 4 for 4:1, as Yahoo writes it)
+    and a ``dividends`` column (cash per share on the ex-date) are applied backwards the way Yahoo adjusts. Without
+    them ``close`` is used as is and the returns ignore dividends and splits (logged: an unadjusted split then shows
+    up as a return beyond the daily bound, which the returns flag as suspect).
     """
     close = frame["close"]
     adj = frame["adj_close"] if "adj_close" in frame.columns else pd.Series(np.nan, index=frame.index)
@@ -95,7 +117,32 @@ def _derive_adj_close(frame: pd.DataFrame) -> pd.Series:
         # adj[t] = adj[t-1] * close[t] / preclose[t]; anchored so that adj[last] == close[last].
         cumulative = np.cumprod(growth)
         return pd.Series(cumulative / cumulative[-1] * close.iloc[-1], index=frame.index)
+    splits = frame["splits"].fillna(0.0) if "splits" in frame.columns else None
+    dividends = frame["dividends"].fillna(0.0) if "dividends" in frame.columns else None
+    if splits is not None and bool((splits < 0).any()):
+        raise InputError(f"{file}: negative split ratio; expected the ratio on the ex-date (4 for a 4:1 split)")
+    if (splits is not None and bool((splits > 0).any())) or (dividends is not None and bool((dividends > 0).any())):
+        return _adjust_backwards(close, splits, dividends)
+    log.info("prices_unadjusted", file=str(file), detail="no adj_close, preclose, splits or dividends: raw closes used")
     return close.copy()
+
+
+def _adjust_backwards(close: pd.Series, splits: pd.Series | None, dividends: pd.Series | None) -> pd.Series:
+    """Yahoo's adjustment: every close before an ex-date is multiplied by 1/ratio (split) and by
+    1 − dividend/previous close (dividend); the last close is left as traded."""
+    step = np.ones(len(close))
+    raw = close.to_numpy(dtype="float64")
+    if splits is not None:
+        ratio = splits.to_numpy(dtype="float64")
+        step = np.where(ratio > 0, 1.0 / np.where(ratio > 0, ratio, 1.0), step)
+    if dividends is not None:
+        cash = dividends.to_numpy(dtype="float64")
+        previous = np.concatenate([[np.nan], raw[:-1]])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = step * np.where((cash > 0) & (previous > 0), 1.0 - cash / previous, 1.0)
+    # The factor of row t is the product of the steps of every later ex-date (row t+1 onwards).
+    later = np.concatenate([np.cumprod(step[::-1])[::-1][1:], [1.0]])
+    return pd.Series(raw * later, index=close.index)
 
 
 class CsvDirectorySource:
@@ -145,7 +192,7 @@ class CsvDirectorySource:
         except (ValueError, pd.errors.ParserError):  # a malformed number: read as text to say where
             raw = pd.read_csv(file, usecols=list(keep), dtype=str).rename(columns=keep)
         frame = self._parse(raw, file)
-        frame["adj_close"] = _derive_adj_close(frame)
+        frame["adj_close"] = _derive_adj_close(frame, file)
         if "trade_status" in frame.columns:
             suspended = frame["trade_status"] == 0
             frame.loc[suspended, "volume"] = 0.0

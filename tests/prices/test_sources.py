@@ -93,13 +93,45 @@ def test_trade_status_zero_forces_a_halt(tmp_path: Path) -> None:
     assert list(CsvDirectorySource(tmp_path).history("Z.SZ")["volume"]) == [0.0, 9.0]
 
 
-def test_rows_without_close_are_dropped_and_duplicates_keep_the_last(tmp_path: Path) -> None:
+def test_rows_without_close_are_dropped_and_an_echoed_row_is_kept_once(tmp_path: Path) -> None:
     (tmp_path / "D.csv").write_text(
-        "date,open,high,low,close,volume\n2019-10-01,1,1,1,,10\n2019-10-02,1,1,1,2,10\n2019-10-02,1,1,1,3,10\n"
+        "date,open,high,low,close,volume\n2019-10-01,1,1,1,,10\n2019-10-02,1,1,1,2,10\n2019-10-02,1,1,1,2,10\n"
     )
     bars = CsvDirectorySource(tmp_path).history("D")
     assert list(bars.index) == [pd.Timestamp("2019-10-02")]
-    assert bars["close"].iloc[0] == 3.0
+    assert bars["close"].iloc[0] == 2.0
+
+
+def test_a_date_with_conflicting_rows_refuses_the_file(tmp_path: Path) -> None:
+    """The audit's file: a second 2019-10-08 row with a stale quote made the CAR +4,982% when the last row won."""
+    original = pd.read_csv(PRICES / "AMBA.csv", dtype=str)
+    at = int(np.flatnonzero(original["date"] == "2019-10-08")[0])
+    stale = original.iloc[[at]].assign(close="2.50", adj_close="2.50")
+    pd.concat([original.iloc[: at + 1], stale, original.iloc[at + 1 :]]).to_csv(tmp_path / "AMBA.csv", index=False)
+    with pytest.raises(InputError, match=r"AMBA\.csv: AMBA has 1 date\(s\) with conflicting rows \(2019-10-08\)"):
+        CsvDirectorySource(tmp_path).history("AMBA")
+
+
+def test_splits_are_applied_when_adjusted_closes_are_absent(tmp_path: Path) -> None:
+    """NVDA's 2021 4:1 split written the way a raw-close vendor file has it: closes as traded, the ratio on the
+    ex-date, no adj_close. The adjusted return across the split is the real one (NVDA's own adj_close)."""
+    real = pd.read_csv(PRICES / "NVDA.csv", index_col="date").loc["2021-07-01":"2021-07-30"]
+    split_day = "2021-07-20"
+    raw = real[["open", "high", "low", "close", "volume"]].copy()
+    before = raw.index < split_day
+    raw.loc[before, ["open", "high", "low", "close"]] *= 4  # as traded before the split
+    raw["splits"] = np.where(raw.index == split_day, 4.0, 0.0)
+    raw.reset_index().to_csv(tmp_path / "NVDA.csv", index=False)
+    bars = CsvDirectorySource(tmp_path).history("NVDA")
+    ours = bars["adj_close"].pct_change().to_numpy()[1:]
+    theirs = real["close"].pct_change().to_numpy()[1:]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    assert bars["adj_close"].iloc[-1] == real["close"].iloc[-1]
+
+    # Without the splits column the raw closes stay raw: the −75% is left for the return guards to flag.
+    raw.drop(columns="splits").reset_index().to_csv(tmp_path / "NVDA.csv", index=False)
+    unadjusted = CsvDirectorySource(tmp_path).history("NVDA")["adj_close"]
+    assert unadjusted.loc[split_day] / unadjusted.shift(1).loc[split_day] - 1 == pytest.approx(-0.75, abs=0.03)
 
 
 @pytest.mark.parametrize(
