@@ -207,7 +207,19 @@ class StudySettings(_Section):
     estimation: int = Field(250, ge=30, description="Estimation window length L1, sessions.")
     gap: int = Field(10, ge=0, description="Sessions between the estimation window and the event window.")
     window: tuple[int, int] = Field((-5, 5), description="Event window [first, last] relative to day 0.")
-    min_estimation: int = Field(120, ge=10, description="Fewest valid estimation returns for a usable study.")
+    min_estimation: int = Field(120, ge=30, description="Fewest valid estimation returns for a usable study.")
+    min_securities: int = Field(
+        5, ge=2, description="An aggregate over fewer securities prints 'n too small' instead of its tests."
+    )
+    include_partial: bool = Field(
+        False, description="Let windows not yet complete (still running, halted) into the aggregates, flagged."
+    )
+    exclude_dates: list[date] = Field(
+        default_factory=list, description="Sessions kept out of every estimation window (known leak days)."
+    )
+    max_daily_move: float = Field(
+        1.0, gt=0, description="Markets without price limits: a session beyond +100%/-50% (for 1.0) is suspect."
+    )
     placebo_draws: int = Field(500, ge=0, description="Random non-event dates for the placebo p-value.")
     placebo_seed: int = Field(20191007, description="Seed for the placebo draws, so reports are reproducible.")
     placebo_lookback: int = Field(

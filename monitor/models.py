@@ -79,11 +79,43 @@ class ListingStatus(StrEnum):
 
 
 class StudyStatus(StrEnum):
-    PENDING = "pending"  # day 0 has not closed yet, or prices are not in
-    PARTIAL = "partial"  # some event-window days are in
-    COMPLETE = "complete"  # the whole window is in
+    """What a security's study is; every word but ``complete`` keeps it out of the event's aggregates (a window
+    that is not complete enters only when asked, and then flagged)."""
+
+    PENDING = "pending"  # day 0 has not closed yet, or its prices are not in
+    PARTIAL = "partial"  # the window is not over yet: some of its sessions are still to come
+    HALTED = "halted"  # the window is not complete because the security is halted while its market trades
+    COMPLETE = "complete"  # every return the window needs is in
+    BAD_PRICE = "bad_price"  # a return in the window is beyond the exchange's limit or the bound: data not trusted
+    BENCHMARK_GAP = "benchmark_gap"  # the window cannot be completed because the benchmark has no bars
+    DELISTED = "delisted"  # no bars after a date (or a known delisting) before the window's end
+    LISTED_LATER = "listed_later"  # listed after day 0: it could not react
     INSUFFICIENT_DATA = "insufficient_data"  # too few estimation returns, or no prices at all
     ERROR = "error"
+
+    @property
+    def incomplete(self) -> bool:
+        """A window still running (or waiting on a halt): usable only when partial windows are asked for."""
+        return self in (StudyStatus.PARTIAL, StudyStatus.HALTED)
+
+
+class DayStatus(StrEnum):
+    """What happened to a security on one session of its exchange (the ``status`` of a study day)."""
+
+    TRADED = "traded"
+    HALTED = "halted"  # an expected session with no trade of the security while its market traded
+    NO_DATA = "no_data"  # before its first bar or after its data ends
+    BAD_PRICE = "bad_price"  # a bar with a zero, negative or missing close, or a lone spike
+    SUSPECT = "suspect"  # traded, but the return ending here is beyond the exchange's limit or the bound
+    BENCHMARK_GAP = "benchmark_gap"  # the security traded but its benchmark has no bar: the pair is lumped
+
+    @classmethod
+    def code(cls, status: DayStatus) -> int:
+        """The int8 code used in arrays: the order above (and ``monitor.prices.returns``' codes)."""
+        return DAY_STATUSES.index(status)
+
+
+DAY_STATUSES: tuple[DayStatus, ...] = tuple(DayStatus)
 
 
 class _Frozen(BaseModel):

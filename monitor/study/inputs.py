@@ -9,7 +9,6 @@ index relative to each one's own day 0) into (rows x securities) arrays so every
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.errors import InputError
+from monitor.models import DayStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -25,6 +25,10 @@ BoolArray = npt.NDArray[np.bool_]
 DateArray = npt.NDArray[np.datetime64]
 
 NAT = np.datetime64("NaT", "D")
+TRADED_CODE = DayStatus.code(DayStatus.TRADED)
+HALTED_CODE = DayStatus.code(DayStatus.HALTED)
+NO_DATA_CODE = DayStatus.code(DayStatus.NO_DATA)
+BENCHMARK_GAP_CODE = DayStatus.code(DayStatus.BENCHMARK_GAP)
 
 
 def as_days(values: Sequence[date] | npt.ArrayLike) -> DateArray:
@@ -53,12 +57,21 @@ class SecuritySeries:
     spans: IntArray
     halted: BoolArray  # the security itself did not trade that session (no bar or zero volume)
     benchmark_sums: FloatArray | None = None
+    status: npt.NDArray[np.int8] | None = None  # DayStatus codes per session; derived from ``halted`` if absent
+    excluded: BoolArray | None = None  # sessions whose returns must stay out of estimation (leaks, other events)
+    listed_on: date | None = None
+    delisted_on: date | None = None
 
     def __post_init__(self) -> None:
         n = len(self.sessions)
         if self.benchmark_sums is None:
             object.__setattr__(self, "benchmark_sums", self.benchmark_returns)
-        for name in ("returns", "benchmark_returns", "benchmark_sums", "spans", "halted"):
+        if self.status is None:
+            codes = np.where(np.asarray(self.halted, dtype=bool), HALTED_CODE, TRADED_CODE).astype(np.int8)
+            object.__setattr__(self, "status", codes)
+        if self.excluded is None:
+            object.__setattr__(self, "excluded", np.zeros(n, dtype=bool))
+        for name in ("returns", "benchmark_returns", "benchmark_sums", "spans", "halted", "status", "excluded"):
             if len(getattr(self, name)) != n:
                 raise InputError(f"{self.symbol}: {name} has {len(getattr(self, name))} values for {n} sessions")
         if n > 1 and not bool(np.all(self.sessions[1:] > self.sessions[:-1])):
@@ -84,6 +97,19 @@ class SecuritySeries:
         assert self.benchmark_sums is not None  # set in __post_init__
         return self.benchmark_sums
 
+    @property
+    def day_status(self) -> npt.NDArray[np.int8]:
+        assert self.status is not None  # set in __post_init__
+        return self.status
+
+    def excluding(self, days: Sequence[date] | npt.ArrayLike) -> SecuritySeries:
+        """The same series with these sessions kept out of estimation as well (e.g. earlier event windows)."""
+        assert self.excluded is not None
+        more = np.isin(self.sessions, as_days(days))
+        twin = copy.copy(self)
+        object.__setattr__(twin, "excluded", self.excluded | more)
+        return twin
+
     @classmethod
     def from_closes(
         cls,
@@ -94,6 +120,10 @@ class SecuritySeries:
         closes: npt.ArrayLike,
         benchmark_closes: npt.ArrayLike,
         halted: npt.ArrayLike | None = None,
+        status: npt.ArrayLike | None = None,
+        *,
+        listed_on: date | None = None,
+        delisted_on: date | None = None,
     ) -> SecuritySeries:
         """Trade-to-trade returns from closes on every session (NaN where there is no bar).
 
@@ -102,6 +132,8 @@ class SecuritySeries:
         over the same sessions (a ratio of its closes). Never a zero return for a day that did not trade.
         ``halted`` marks sessions the security was suspended (zero volume); they are the ``halted`` flags kept on
         the series. Without it, a session with no close between the first and the last close counts as halted.
+        ``status`` (``monitor.prices.returns`` codes) says more where the price module knows it (a bad price, a
+        suspect return); a session the security traded but its benchmark did not is marked ``benchmark_gap``.
         """
         days = as_days(sessions)
         close = np.asarray(closes, dtype=np.float64)
@@ -137,17 +169,29 @@ class SecuritySeries:
             total = np.cumsum(daily)
             bench_sums[at[1:]] = total[at[1:]] - total[at[:-1]]
             spans[at[1:]] = np.diff(at)
-        return cls(symbol, benchmark, day0, days, returns, bench_returns, spans, flags, bench_sums)
+        codes = np.where(flags, HALTED_CODE, TRADED_CODE).astype(np.int8)
+        if status is not None:
+            codes = np.asarray(status, dtype=np.int8).copy()
+            if codes.shape != days.shape:
+                raise InputError(f"{symbol}: status must have one value per session")
+        codes[~stopped & ~bench_ok & (codes != NO_DATA_CODE)] = BENCHMARK_GAP_CODE
+        return cls(
+            symbol, benchmark, day0, days, returns, bench_returns, spans, flags, bench_sums, codes,
+            listed_on=listed_on, delisted_on=delisted_on,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class EventPanel:
-    """All securities of one event on a common event-time axis: row ``r`` is relative session ``rel[r]``."""
+    """(event, security) pairs on a common event-time axis: row ``r`` is relative session ``rel[r]`` of each
+    column's own day 0 (``monitor.study.book.gather`` builds it)."""
 
-    symbols: tuple[str, ...]
-    benchmarks: tuple[str, ...]
+    names: tuple[str, ...]  # every security of the book, indexed by ``security``
+    benchmark_names: tuple[str, ...]
+    security: IntArray  # (N,) the pair's security in the book
+    position: IntArray  # (N,) index of day 0 within the security's own series (0 when it has none)
     day0: DateArray  # (N,) NaT where day 0 is unknown
-    problem: tuple[str | None, ...]  # why a security has no usable day 0, else None
+    problem_code: npt.NDArray[np.int8]  # (N,) why a pair has no usable day 0 (0: it has one), see book.PROBLEMS
     waiting: BoolArray  # (N,) the problem is only that day 0 has not come or closed yet (study pending)
     rel: IntArray  # (T,)
     dates: DateArray  # (T, N) the session at each relative day, NaT outside the security's data
@@ -157,11 +201,40 @@ class EventPanel:
     bench: FloatArray  # (T, N) benchmark compounded over each return's sessions
     bench_sum: FloatArray  # (T, N) sum of the benchmark's session returns over the same sessions
     span: FloatArray  # (T, N) sessions spanned (float for arithmetic), 0 where not valid
-    halted: BoolArray  # (T, N)
+    status: npt.NDArray[np.int8]  # (T, N) DayStatus codes
+    estimation_ok: BoolArray  # (T, N) valid and allowed into estimation (not suspect, no excluded session)
+    delisted_on: IntArray  # (N,) day number of a known delisting (int64 max: none)
 
     @property
     def n(self) -> int:
-        return len(self.symbols)
+        return len(self.security)
+
+    @property
+    def halted(self) -> BoolArray:
+        out: BoolArray = self.status == HALTED_CODE
+        return out
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self.names[i] for i in self.security.tolist())
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        return tuple(self.benchmark_names[i] for i in self.security.tolist())
+
+    @property
+    def problem(self) -> tuple[str | None, ...]:
+        """Why each pair has no usable day 0 (None: it has one), as text."""
+        return tuple(self.problem_text(i) for i in range(self.n))
+
+    def problem_text(self, column: int) -> str | None:
+        from monitor.study.book import PROBLEMS
+
+        template = PROBLEMS[int(self.problem_code[column])]
+        if template is None:
+            return None
+        day0 = self.day0[column]
+        return template.format(day0="" if np.isnat(day0) else str(day0))
 
     def regressor(self, model: str) -> FloatArray:
         """The benchmark series a model uses: summed session returns for the market model, else compounded."""
@@ -170,104 +243,22 @@ class EventPanel:
     def row(self, rel_day: int) -> int:
         return int(rel_day - self.rel[0])
 
-
-def _usable_at(s: SecuritySeries, at: int) -> bool:
-    values = (float(s.returns[at]), float(s.benchmark_returns[at]), float(s.regressor_sums[at]))
-    return all(math.isfinite(v) for v in values) and int(s.spans[at]) >= 1
-
-
-def _usable(s: SecuritySeries, rows: slice) -> BoolArray:
-    """SecuritySeries.valid on a few rows only."""
-    ok = np.isfinite(s.returns[rows]) & np.isfinite(s.benchmark_returns[rows]) & np.isfinite(s.regressor_sums[rows])
-    out: BoolArray = ok & (s.spans[rows] >= 1)
-    return out
-
-
-def _extension(series: Sequence[SecuritySeries], position: IntArray, known: BoolArray, rel_last: int, most: int) -> int:
-    """Rows past ``rel_last`` needed to reach the return that ends a halt still running on ``rel_last``."""
-    need = 0
-    for i in np.flatnonzero(known).tolist():  # a scalar check per security; the search runs only for halted ones
-        s = series[i]
-        at = int(position[i]) + rel_last
-        if at < 0 or at >= len(s.sessions) or _usable_at(s, at):
-            continue
-        ahead = np.flatnonzero(_usable(s, slice(at + 1, at + 1 + most)))
-        need = max(need, int(ahead[0]) + 1 if len(ahead) else min(most, len(s.sessions) - 1 - at))
-    return need
+    def columns(self, picked: slice) -> EventPanel:
+        """The panel of a contiguous run of pairs (one event of a batch): views, no copies."""
+        return EventPanel(
+            self.names, self.benchmark_names, self.security[picked], self.position[picked], self.day0[picked],
+            self.problem_code[picked],
+            self.waiting[picked], self.rel, self.dates[:, picked], self.present[:, picked], self.valid[:, picked],
+            self.ret[:, picked], self.bench[:, picked], self.bench_sum[:, picked], self.span[:, picked],
+            self.status[:, picked], self.estimation_ok[:, picked], self.delisted_on[picked],
+        )  # fmt: skip
 
 
 def build_panel(series: Sequence[SecuritySeries], rel_first: int, rel_last: int, extend: int = 0) -> EventPanel:
-    """Gather every security's arrays at relative sessions ``rel_first..rel_last`` in one fancy-indexing pass.
+    """One event's securities (each with its own day 0) as a panel; see ``monitor.study.book.gather``."""
+    from monitor.study.book import Pairs, SeriesBook, gather
 
-    With ``extend`` the panel runs on, by at most that many sessions, until every security halted on ``rel_last``
-    has its next return (so a window ending in a halt can take the return that ends it).
-    """
     count = len(series)
-    lengths = np.array([len(s.sessions) for s in series], dtype=np.int64)
-    day0 = np.full(count, NAT)
-    position = np.zeros(count, dtype=np.int64)
-    problems: list[str | None] = []
-    waiting = np.zeros(count, dtype=bool)
-    for i, s in enumerate(series):  # one searchsorted per security; everything per day below is vectorised
-        problem = None
-        if s.day0 is None:
-            problem = "day 0 is not known yet (no session has closed since the announcement)"
-            waiting[i] = True
-        else:
-            d0 = np.datetime64(s.day0, "D")
-            day0[i] = d0
-            at = int(np.searchsorted(s.sessions, d0))
-            if at >= len(s.sessions):
-                problem = f"no prices yet for day 0 ({s.day0.isoformat()})"
-                waiting[i] = True
-            elif s.sessions[at] != d0:
-                problem = f"day 0 {s.day0.isoformat()} is not a session in the price history"
-            position[i] = at
-        problems.append(problem)
-    known = np.array([p is None for p in problems], dtype=bool)
-    if extend:
-        rel_last += _extension(series, position, known, rel_last, extend)
-
-    rel = np.arange(rel_first, rel_last + 1, dtype=np.int64)
-    # Only each security's rows rel_first..rel_last are copied: slices of its arrays, concatenated once per field.
-    lo = np.where(known, np.clip(position + rel_first, 0, lengths), 0)
-    hi = np.where(known, np.clip(position + rel_last + 1, 0, lengths), 0)
-    cuts = list(zip(lo.tolist(), hi.tolist(), strict=True))
-    offsets = np.concatenate(([0], np.cumsum(hi - lo)[:-1])).astype(np.int64) if count else np.zeros(0, np.int64)
-    local = position[None, :] + rel[:, None]
-    present = known[None, :] & (local >= 0) & (local < lengths[None, :])
-    index = np.where(present, offsets[None, :] + local - lo[None, :], 0)
-
-    def gather(field: str, fill: object, dtype: npt.DTypeLike) -> npt.NDArray[np.generic]:
-        parts = [getattr(s, field)[a:b] for s, (a, b) in zip(series, cuts, strict=True)]
-        flat = np.concatenate([*parts, np.zeros(1, dtype=dtype)]).astype(dtype, copy=False)
-        return np.where(present, flat[index], np.asarray(fill, dtype=dtype))
-
-    ret = gather("returns", np.nan, np.float64)
-    bench = gather("benchmark_returns", np.nan, np.float64)
-    bench_sum = gather("regressor_sums", np.nan, np.float64)
-    span = gather("spans", 0, np.int64).astype(np.float64)
-    # The same rule as SecuritySeries.valid, applied only to the gathered rows.
-    valid = present & np.isfinite(ret) & np.isfinite(bench) & np.isfinite(bench_sum) & (span >= 1)
-    ret = np.where(valid, ret, np.nan)
-    bench = np.where(valid, bench, np.nan)
-    bench_sum = np.where(valid, bench_sum, np.nan)
-    span = np.where(valid, span, 0.0)
-    halted = gather("halted", False, np.bool_).astype(bool)
-    dates = gather("sessions", NAT, "datetime64[D]")
-    return EventPanel(
-        symbols=tuple(s.symbol for s in series),
-        benchmarks=tuple(s.benchmark for s in series),
-        day0=day0,
-        problem=tuple(problems),
-        waiting=waiting,
-        rel=rel,
-        dates=dates.astype("datetime64[D]"),
-        present=present,
-        valid=valid,
-        ret=ret.astype(np.float64),
-        bench=bench.astype(np.float64),
-        bench_sum=bench_sum.astype(np.float64),
-        span=span,
-        halted=halted,
-    )
+    day0 = np.array([NAT if s.day0 is None else np.datetime64(s.day0, "D") for s in series], dtype="datetime64[D]")
+    pairs = Pairs(np.zeros(count, dtype=np.int64), np.arange(count, dtype=np.int64), day0)
+    return gather(SeriesBook.of(series), pairs, rel_first, rel_last, extend)

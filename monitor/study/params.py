@@ -7,6 +7,7 @@ loops; ``StudyParams.from_settings`` is the bridge from ``settings.study`` plus 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from monitor.errors import InputError
@@ -24,6 +25,9 @@ STANDARD_SUB_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0
 # Residual variance degrees of freedom lost per model: two OLS parameters, one mean, and the ddof=1 demeaning the
 # methods note prescribes for the market-adjusted residual variance.
 DDOF: dict[Model, int] = {"market": 2, "constant-mean": 1, "market-adjusted": 1}
+
+# Fewest valid estimation returns any study may be configured to accept (the default minimum is 120).
+MIN_ESTIMATION_FLOOR = 30
 
 
 def window_label(window: tuple[int, int]) -> str:
@@ -45,6 +49,10 @@ class StudyParams:
     placebo_lookback: int = 500  # placebo day 0 lies at most this many sessions before the real one (about 2 years)
     sub_windows: tuple[tuple[int, int], ...] = STANDARD_SUB_WINDOWS
     max_halt_extension: int = 60  # sessions past the window's end searched for the close that ends a halt
+    min_securities: int = 5  # an aggregate over fewer securities prints "n too small" instead of its tests
+    include_partial: bool = False  # let windows that are not complete (still running, halted) into the tests
+    exclude_dates: tuple[date, ...] = ()  # sessions kept out of every estimation window (known leak days)
+    max_daily_move: float = 1.0  # markets without price limits: a session beyond +100%/−50% is suspect data
 
     def __post_init__(self) -> None:
         first, last = self.window
@@ -56,11 +64,20 @@ class StudyParams:
             raise InputError(f"estimation window of {self.estimation} sessions is too short")
         if self.gap < 0:
             raise InputError(f"gap must not be negative, got {self.gap}")
-        if not DDOF[self.model] + 3 <= self.min_estimation <= self.estimation:
+        if self.estimation < self.min_estimation:
             raise InputError(
-                f"min_estimation {self.min_estimation} must lie between {DDOF[self.model] + 3} and the "
-                f"estimation window ({self.estimation})"
+                f"an estimation window of {self.estimation} sessions cannot hold the minimum of {self.min_estimation} "
+                "valid returns (study.min_estimation); lower that minimum too if you mean it"
             )
+        if self.min_estimation < MIN_ESTIMATION_FLOOR:
+            raise InputError(
+                f"min_estimation {self.min_estimation} is below {MIN_ESTIMATION_FLOOR}: a normal-return model fitted "
+                "on so few returns is not worth testing"
+            )
+        if self.min_securities < 2:
+            raise InputError(f"min_securities must be at least 2, got {self.min_securities}")
+        if self.max_daily_move <= 0:
+            raise InputError(f"max_daily_move must be positive, got {self.max_daily_move}")
         if self.placebo_draws < 0 or self.placebo_lookback < 0 or self.max_halt_extension < 0:
             raise InputError("placebo_draws, placebo_lookback and max_halt_extension must not be negative")
         for a, b in self.sub_windows:
@@ -104,8 +121,9 @@ class StudyParams:
             "placebo_seed": study.placebo_seed,
             "placebo_lookback": study.placebo_lookback,
         }
+        for name in ("min_securities", "include_partial", "max_daily_move"):
+            values[name] = getattr(study, name)
+        values["exclude_dates"] = tuple(study.exclude_dates)
         values.update({key: value for key, value in overrides.items() if value is not None})
-        if values["min_estimation"] > values["estimation"]:
-            # A shorter estimation window asked for on the command line lowers the floor with it.
-            values["min_estimation"] = values["estimation"]
+        values["exclude_dates"] = tuple(sorted(set(values["exclude_dates"])))
         return cls(**values)

@@ -7,8 +7,10 @@ never NaN: a halted session has no abnormal return, not a zero one.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
 
 from monitor.study.params import StudyParams, window_label
@@ -49,6 +51,7 @@ class DayResult(NamedTuple):
     car: float | None  # cumulative abnormal return from the window's first day through this session
     sessions: int  # sessions the return spans; 0 when none ends here
     halted: bool
+    status: str = "traded"  # a monitor.models.DayStatus value: traded, halted, bad_price, benchmark_gap …
 
 
 class WindowCar(NamedTuple):
@@ -134,6 +137,7 @@ class SecurityResult:
                     "car": d.car,
                     "sessions": d.sessions,
                     "halted": d.halted,
+                    "status": d.status,
                 }
                 for d in self.days
             ],
@@ -167,6 +171,7 @@ class WindowTests:
     generalized_sign_z: Statistic = NO_STATISTIC
     mean_residual_correlation: float | None = None
     kp_factor: float | None = None
+    n_too_small: bool = False  # fewer securities than the configured minimum: print "n too small", not the tests
 
     STATISTICS: ClassVar[tuple[str, ...]] = (
         "cross_sectional_t",
@@ -185,6 +190,7 @@ class WindowTests:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"window": list(self.window), "n": self.n, "caar": self.caar}
+        out["n_too_small"] = self.n_too_small
         out.update({name: self.statistic(name).value for name in self.STATISTICS})
         out["mean_residual_correlation"] = self.mean_residual_correlation
         out["kp_factor"] = self.kp_factor
@@ -214,6 +220,14 @@ class Aggregate:
     rank_z_day0: Statistic
     sub_windows: dict[str, WindowTests]
     placebo: Placebo | None
+    include_partial: bool = False  # whether windows not yet complete were let into the tests
+
+    # How a trade-to-trade return spanning several sessions is placed in the daily AARs.
+    AAR_CONVENTION: ClassVar[str] = (
+        "end-day: a return spanning k sessions counts on the session it ends (a return ending after the window "
+        "counts on its last day); aar is the day's share of the CAAR, so the AARs sum to the CAAR; n, t and bmp_t "
+        "are over the securities with a return ending that day"
+    )
 
     def to_dict(self) -> dict[str, Any]:
         tests = self.tests.to_dict()
@@ -228,14 +242,28 @@ class Aggregate:
             "tests": tests,
             "sub_windows": {key: value.to_dict() for key, value in self.sub_windows.items()},
             "placebo_note": self.placebo.note if self.placebo else None,
+            "partial_windows": "included" if self.include_partial else "excluded",
+            "aar_convention": self.AAR_CONVENTION,
         }
 
 
 @dataclass(frozen=True)
 class EventResult:
+    """One event's study. ``securities`` may be lazy (built from the batch's arrays on first access); the
+    aggregate is built from ``stats`` on first access unless one is given."""
+
     params: StudyParams
-    securities: tuple[SecurityResult, ...]
-    aggregate: Aggregate
+    securities: Sequence[SecurityResult]
+    stats: Any = None  # monitor.study.batch.EventStats of the chunk this event was studied in
+    event: int = 0  # the event's index in ``stats``
+    given: Aggregate | None = None
+
+    @cached_property
+    def aggregate(self) -> Aggregate:
+        if self.given is not None:
+            return self.given
+        out: Aggregate = self.stats.aggregate(self.event, self.params)
+        return out
 
     def security(self, symbol: str) -> SecurityResult:
         for result in self.securities:

@@ -24,6 +24,7 @@ from monitor.study.inputs import BoolArray, DateArray, FloatArray, IntArray
 from monitor.study.results import Statistic, WindowTests, clean
 
 MIN_OVERLAP = 3  # fewest common observations for a pairwise residual correlation to count
+MAX_GROUPS = 16  # distinct gap patterns up to which r̄ is summed group by group
 
 
 def two_sided_t(value: float, df: int) -> float:
@@ -54,48 +55,67 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 def mean_pairwise_correlation(residuals: FloatArray) -> float | None:
     """Mean of the N(N−1)/2 pairwise Pearson correlations (diagonal excluded), pairwise-complete over NaN.
 
-    Columns without NaN use an O(T·N) identity (the sum of all entries of a correlation matrix is the squared norm
-    of the sum of standardised columns); only columns with gaps pay for pairwise matrix products.
+    Columns with the same pattern of gaps (one calendar, no halt; or the same holidays) share their overlap with
+    any other group, so the sum of a group pair's correlations is the dot product of their standardised column sums
+    over that overlap: O(groups² · rows · N) instead of a correlation matrix. Many distinct gap patterns (scattered
+    halts) fall back to pairwise matrix products.
     """
     x = residuals
     count = x.shape[1]
     if count < 2:
         return None
     finite = np.isfinite(x)
-    full: BoolArray = np.asarray(finite.all(axis=0), dtype=bool)
+    patterns, group = np.unique(np.packbits(finite, axis=0).T, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    if len(patterns) > MAX_GROUPS:
+        return _pairwise_products(x, finite)
+    members = [np.flatnonzero(group == g) for g in range(len(patterns))]
     total, pairs = 0.0, 0
-    if full.sum() >= 2:
-        z = x[:, full]
-        centred = z - z.mean(axis=0)
-        scale = np.sqrt((centred * centred).sum(axis=0))
-        u = centred[:, scale > 0] / scale[scale > 0]
-        m = u.shape[1]
-        summed = u.sum(axis=1)
-        total += float(summed @ summed) - m
-        pairs += m * (m - 1)
-    gappy = np.flatnonzero(~full)
-    if len(gappy):
-        mask = finite.astype(np.float64)
-        filled = np.where(finite, x, 0.0)
-        a, am = filled[:, gappy], mask[:, gappy]
-        n = am.T @ mask
-        sx = a.T @ mask  # Σ x_i over rows where i and j are both present
-        sy = am.T @ filled  # Σ x_j over the same rows
-        sxx = (a * a).T @ mask
-        syy = am.T @ (filled * filled)
-        sxy = a.T @ filled
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cov = sxy - sx * sy / n
-            vx = sxx - sx * sx / n
-            vy = syy - sy * sy / n
-            corr = cov / np.sqrt(vx * vy)
-        usable: BoolArray = np.asarray((n >= MIN_OVERLAP) & np.isfinite(corr), dtype=bool)
-        usable[np.arange(len(gappy)), gappy] = False  # the diagonal
-        # Pairs between a gappy column and a full one are counted in both orders; gappy-gappy pairs too.
-        weight = np.where(full[None, :], 2.0, 1.0)
-        total += float((np.where(usable, corr, 0.0) * weight).sum())
-        pairs += int((usable * weight).sum())
+    for g, cols_g in enumerate(members):
+        for h in range(g, len(members)):
+            cols_h = members[h]
+            overlap = finite[:, cols_g[0]] & finite[:, cols_h[0]]
+            if overlap.sum() < MIN_OVERLAP:
+                continue
+            sum_g, m_g = _standardised_sum(x[overlap][:, cols_g])
+            if g == h:
+                total += float(sum_g @ sum_g) - m_g
+                pairs += m_g * (m_g - 1)
+            else:
+                sum_h, m_h = _standardised_sum(x[overlap][:, cols_h])
+                total += 2.0 * float(sum_g @ sum_h)
+                pairs += 2 * m_g * m_h
     return total / pairs if pairs else None
+
+
+def _standardised_sum(z: FloatArray) -> tuple[FloatArray, int]:
+    """Σ of the columns centred and scaled to unit norm (columns with no variation dropped), and how many."""
+    centred = z - z.mean(axis=0)
+    scale = np.sqrt((centred * centred).sum(axis=0))
+    keep = scale > 0
+    out: FloatArray = (centred[:, keep] / scale[keep]).sum(axis=1)
+    return out, int(keep.sum())
+
+
+def _pairwise_products(x: FloatArray, finite: BoolArray) -> float | None:
+    """Pairwise-complete correlations from masked cross-products (for many distinct gap patterns)."""
+    mask = finite.astype(np.float64)
+    filled = np.where(finite, x, 0.0)
+    n = mask.T @ mask
+    sx = filled.T @ mask  # Σ x_i over rows where i and j are both present
+    sy = mask.T @ filled
+    sxx = (filled * filled).T @ mask
+    syy = mask.T @ (filled * filled)
+    sxy = filled.T @ filled
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / n
+        vx = sxx - sx * sx / n
+        vy = syy - sy * sy / n
+        corr = cov / np.sqrt(vx * vy)
+    usable: BoolArray = np.asarray((n >= MIN_OVERLAP) & np.isfinite(corr), dtype=bool)
+    np.fill_diagonal(usable, False)
+    pairs = int(usable.sum())
+    return float(np.where(usable, corr, 0.0).sum()) / pairs if pairs else None
 
 
 def column_ranks(values: FloatArray) -> FloatArray:
@@ -152,15 +172,15 @@ class CrossSection:
         est = scaled_residuals[:, used]
         on_dates = est if dates is None else by_date(est, dates[:, used])
         rbar = mean_pairwise_correlation(on_dates)
-        portfolio = _nanmean_rows(on_dates)
+        portfolio = nanmean_rows(on_dates)
         portfolio = portfolio[np.isfinite(portfolio)]
         sd = float(np.std(portfolio, ddof=1)) if len(portfolio) >= 2 else float("nan")
         u_est, u_evt = rank_scores(est, event_scores[:, used])
         if dates is not None:
             u_est = by_date(u_est, dates[:, used])
         with np.errstate(invalid="ignore"):
-            mean_est = _nanmean_rows(u_est)
-            mean_evt = _nanmean_rows(u_evt)
+            mean_est = nanmean_rows(u_est)
+            mean_evt = nanmean_rows(u_evt)
         pooled = np.concatenate([mean_est, mean_evt])
         pooled = pooled[np.isfinite(pooled)]
         scale = float(np.sqrt(np.mean(pooled * pooled))) if len(pooled) else float("nan")
@@ -202,7 +222,7 @@ def by_date(values: FloatArray, dates: DateArray) -> FloatArray:
     return out
 
 
-def _nanmean_rows(values: FloatArray) -> FloatArray:
+def nanmean_rows(values: FloatArray) -> FloatArray:
     counts = np.isfinite(values).sum(axis=1)
     sums = np.where(np.isfinite(values), values, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

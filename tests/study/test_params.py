@@ -21,8 +21,18 @@ def test_from_settings_with_overrides():
     assert (p.model, p.estimation, p.gap, p.window, p.placebo_draws) == ("constant-mean", 200, 5, (-1, 3), 100)
     assert p.placebo_seed == settings.study.placebo_seed
     assert p.placebo_lookback == 500
-    short = StudyParams.from_settings(settings.study, estimation=90)
-    assert short.min_estimation == 90  # a shorter window lowers the floor with it
+    short = StudyParams.from_settings(settings.study, estimation=90, min_estimation=80)
+    assert (short.estimation, short.min_estimation) == (90, 80)
+
+
+@pytest.mark.parametrize("estimation", [5, 90])
+def test_an_estimation_window_below_the_minimum_is_refused_not_shortened(estimation):
+    """The audit ran --estimation 5 and got a study labelled complete; a window that cannot hold the configured
+    minimum of valid returns is now refused."""
+    with pytest.raises(InputError, match=rf"estimation window of {estimation} sessions cannot hold the minimum of 120"):
+        StudyParams.from_settings(Settings().study, estimation=estimation)
+    with pytest.raises(InputError, match="min_estimation 5 is below 30"):
+        StudyParams.from_settings(Settings().study, estimation=5, min_estimation=5)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +41,8 @@ def test_from_settings_with_overrides():
         ({"window": (1, 5)}, r"event window \[1,5\] must contain day 0"),
         ({"model": "fama-french"}, "model 'fama-french' is not one of market, market-adjusted, constant-mean"),
         ({"gap": -1}, "gap must not be negative"),
-        ({"min_estimation": 300}, "min_estimation 300 must lie between 5 and the estimation window"),
+        ({"min_estimation": 300}, "an estimation window of 250 sessions cannot hold the minimum of 300"),
+        ({"min_securities": 1}, "min_securities must be at least 2"),
         ({"sub_windows": ((2, 1),)}, r"sub-window \[2,1\] ends before it starts"),
     ],
 )

@@ -40,15 +40,25 @@ def test_a_halt_over_the_window_end_extends_the_window_to_the_reopening():
     assert s.sub_windows["[0,5]"].last == 7
     assert s.sub_windows["[0,5]"].complete is True
     assert s.through_date == last.date
-    # Day-level AAR stays on the nominal window.
+    # Day-level AAR stays on the nominal window; the return ending on +7 counts on +5, its last day (end-day
+    # convention), so the daily AARs add up to the CAAR.
     assert [d.rel_day for d in result.aggregate.aar] == list(range(-5, 6))
-    assert result.aggregate.aar[-1].n == 1
+    assert result.aggregate.aar[-1].n == 2
+    assert sum(d.aar for d in result.aggregate.aar) == pytest.approx(result.aggregate.caar, abs=1e-15)
 
 
-def test_a_halt_still_running_leaves_the_study_partial():
+def test_a_halt_still_running_leaves_the_study_halted_and_out_of_the_caar():
     m = market(n=3)
-    s = run_event([_with_halts(m, 1, [4, 5, 6], cut=6)], PARAMS).securities[0]
-    assert s.status == "partial"
+    result = run_event([m.series(0), _with_halts(m, 1, [4, 5, 6], cut=6)], PARAMS)
+    s = result.securities[1]
+    assert s.status == "halted"
+    assert "halted after" in s.reason
+    assert result.aggregate.n == 1  # a window still waiting on its halt is not in the tests ...
+    assert result.aggregate.sub_windows["[0,3]"].n == 2  # ... but its complete sub-windows are
+    assert (
+        run_event([m.series(0), _with_halts(m, 1, [4, 5, 6], cut=6)], PARAMS.with_(include_partial=True)).aggregate.n
+        == 2
+    )
     assert s.sub_windows["[0,3]"].complete is True
     assert s.sub_windows["[0,5]"].complete is False
     assert s.car == pytest.approx(sum(d.ar for d in s.days if d.ar is not None))
@@ -78,7 +88,8 @@ def test_sub_windows_outside_the_event_window_are_skipped():
 @given(seed=st.integers(0, 2**31), halts=st.lists(st.integers(-8, 8), max_size=6))
 def test_window_bookkeeping_holds_for_any_halts(seed, halts):
     """Whatever the halts: the CAR is the sum of the ARs shown, its exact variance exceeds the disturbance part
-    s²·Σk, a day's AAR counts exactly the securities with an AR that day, and nothing non-finite leaks out."""
+    s²·Σk, a day's AAR counts exactly the securities with an AR that day (a return ending after the window on its
+    last day), the daily AARs add up to the CAAR, and nothing non-finite leaks out."""
     m = market(n=4, seed=seed)
     series = m.all_series()
     series[1] = _with_halts(m, 1, sorted(set(halts)))
@@ -92,8 +103,13 @@ def test_window_bookkeeping_holds_for_any_halts(seed, halts):
         assert s.car_variance > s.sigma**2 * covered
         assert all(d.ar is None for d in s.days if d.halted)
     for day in result.aggregate.aar:
-        count = sum(1 for s in result.securities for d in s.days if d.rel_day == day.rel_day and d.ar is not None)
+
+        def ends(d, rel=day.rel_day):
+            return d.rel_day == rel or (rel == 5 and d.rel_day > 5)
+
+        count = sum(1 for s in result.securities for d in s.days if ends(d) and d.ar is not None)
         assert day.n == count
+    assert sum(d.aar or 0.0 for d in result.aggregate.aar) == pytest.approx(result.aggregate.caar, abs=1e-14)
 
 
 def test_an_event_without_usable_securities_reports_nothing_quietly():
@@ -107,6 +123,7 @@ def test_an_event_without_usable_securities_reports_nothing_quietly():
         short.spans[-30:], short.halted[-30:],
     )  # fmt: skip
     result = run_event([thin], PARAMS)
-    assert result.securities[0].status == "insufficient_data"
+    assert result.securities[0].status == "listed_later"  # its history starts after day 0
+    assert result.securities[0].reason.startswith("listed after day 0")
     assert result.aggregate.caar is None
     assert all(d.aar is None and d.n == 0 for d in result.aggregate.aar)
