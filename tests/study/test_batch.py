@@ -1,0 +1,101 @@
+"""Many events in one batch give exactly what each event studied alone gives; results stay arrays until asked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor.study import SecuritySeries, StudyParams, run_event
+from monitor.study.batch import LazySecurities
+from monitor.study.book import Pairs, SeriesBook
+from monitor.study.engine import CHUNK_PAIRS, run_events
+from tests.study._synthetic import as_date, market
+
+PARAMS = StudyParams()
+
+
+def _halted(m, i: int, rels: list[int]) -> SecuritySeries:
+    halted = np.zeros(len(m.sessions), dtype=bool)
+    halted[[m.e + r for r in rels]] = True
+    return SecuritySeries.from_closes(f"S{i:03d}", "IDX", m.day0, m.sessions, m.closes(i), m.benchmark_closes(), halted)
+
+
+@pytest.fixture(scope="module")
+def universe():
+    m = market(n=40, days=700, e=650, seed=5, common=0.5)
+    series = m.all_series()
+    series[3] = _halted(m, 3, [-300 + 650 - m.e + 10, -40, 0, 1])  # halts in estimation and on day 0
+    return m, series
+
+
+def test_a_batch_equals_each_event_alone(universe):
+    m, series = universe
+    rng = np.random.default_rng(1)
+    events = [(int(row), sorted(rng.choice(40, size=int(rng.integers(3, 30)), replace=False).tolist()))
+              for row in rng.choice(np.arange(300, 690), size=60)]  # fmt: skip
+    assert sum(len(c) for _, c in events) > 2 * CHUNK_PAIRS  # several chunks
+    sizes = [len(c) for _, c in events]
+    pairs = Pairs(
+        np.repeat(np.arange(len(events)), sizes),
+        np.concatenate([np.asarray(c, dtype=np.int64) for _, c in events]),
+        np.repeat(m.sessions[[r for r, _ in events]].astype("datetime64[D]"), sizes),
+    )
+    batch = run_events(SeriesBook.of(series), pairs, PARAMS)
+    for (row, cols), together in zip(events, batch, strict=True):
+        alone = run_event([series[c].at(as_date(m.sessions[row])) for c in cols], PARAMS)
+        _same(together.to_dict(), alone.to_dict())
+
+
+def _same(a: object, b: object, path: str = "") -> None:
+    """Equal, floats to 1e-13 relative (a sum over other columns' order may differ in the last bits)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            _same(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-13, abs=1e-15), path
+    else:
+        assert a == b, path
+
+
+def test_results_are_built_only_when_asked(universe):
+    m, series = universe
+    result = run_event(series[:5], PARAMS)
+    assert isinstance(result.securities, LazySecurities)
+    assert "built" not in repr(result.securities)
+    assert result.securities.symbols == ("S000", "S001", "S002", "S003", "S004")
+    assert "built" not in repr(result.securities)
+    assert result.securities[1].symbol == "S001"
+    assert "built" in repr(result.securities)
+
+
+def test_an_event_without_pairs_in_a_batch_is_empty(universe):
+    m, series = universe
+    pairs = Pairs(np.array([0, 0, 2]), np.array([0, 1, 2]), np.repeat(np.datetime64(m.day0, "D"), 3))
+    first, empty, last = run_events(SeriesBook.of(series), pairs, PARAMS)
+    assert (first.aggregate.n, empty.aggregate.n, last.aggregate.n) == (2, 0, 1)
+    assert list(empty.securities) == []
+    assert last.aggregate.tests.n_too_small
+    assert last.aggregate.tests.to_dict()["n_too_small"] is True
+
+
+def test_estimation_exclusions_refit_without_those_sessions(universe):
+    """Leak days dropped from estimation: α, β and σ² equal an OLS fit on the other 245 sessions."""
+    m, _ = universe
+    leak = [m.e - 100 + k for k in range(5)]
+    result = run_event([m.series(0)], PARAMS.with_(exclude_dates=tuple(as_date(m.sessions[r]) for r in leak)))
+    s = result.securities[0]
+    rows = [r for r in range(m.e - 265, m.e - 15) if r not in leak]
+    X = np.column_stack([np.ones(len(rows)), m.rm[rows]])
+    theta, *_ = np.linalg.lstsq(X, m.R[rows, 0], rcond=None)
+    resid = m.R[rows, 0] - X @ theta
+    assert s.n_estimation == 245
+    assert (s.alpha, s.beta) == pytest.approx(tuple(theta), rel=1e-9)
+    assert s.sigma**2 == pytest.approx(resid @ resid / (245 - 2), rel=1e-9)
+    # The same through a series' own exclusions (another event's window of the same security).
+    other = m.series(0).excluding([m.sessions[r] for r in leak])
+    assert run_event([other], PARAMS).securities[0].to_dict() == s.to_dict()
