@@ -26,7 +26,7 @@ from monitor.db.tables import Document, EventRow, SecurityRow, Study
 from monitor.db.tables.prices import DailyPrice
 from monitor.errors import MonitorError
 from monitor.logs import get_logger
-from monitor.models import FeedName
+from monitor.models import OPEN_STUDY_STATUSES, FeedName
 from monitor.prices.exchanges import listing
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-OPEN_STUDY = ("pending", "partial")
+OPEN_STUDY = tuple(status.value for status in OPEN_STUDY_STATUSES)
 EVENTS_PER_STEP = 5  # open events updated between two looks at the stop flag
 DELIVERIES_PER_STEP = 10  # deliveries attempted between two looks at the stop flag
 

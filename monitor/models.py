@@ -99,6 +99,19 @@ class StudyStatus(StrEnum):
         return self in (StudyStatus.PARTIAL, StudyStatus.HALTED)
 
 
+# Studies still expected to change: updated on every scheduled run until they settle.
+OPEN_STUDY_STATUSES: tuple[StudyStatus, ...] = (StudyStatus.PENDING, StudyStatus.PARTIAL, StudyStatus.HALTED)
+# Studies that may change when the data is corrected: retried like missing data, for recent events only.
+RETRY_STUDY_STATUSES: tuple[StudyStatus, ...] = (
+    StudyStatus.INSUFFICIENT_DATA,
+    StudyStatus.ERROR,
+    StudyStatus.BAD_PRICE,
+    StudyStatus.BENCHMARK_GAP,
+)
+# Studies with a measured reaction to show (an incomplete window is shown flagged, and kept out of the tests).
+MEASURED_STUDY_STATUSES: tuple[StudyStatus, ...] = (StudyStatus.COMPLETE, StudyStatus.PARTIAL, StudyStatus.HALTED)
+
+
 class DayStatus(StrEnum):
     """What happened to a security on one session of its exchange (the ``status`` of a study day)."""
 

@@ -123,7 +123,7 @@ def show(result: DemoResult, data_dir: Path) -> None:
         table.add_column(name, justify="right" if "AR" in name else "left")
     notes: list[str] = []
     for line in result.story:
-        if line.status not in ("complete", "partial"):
+        if line.status not in ("complete", "partial", "halted"):
             why = (line.reason or line.status).replace(str(data_dir), "the demo data")
             notes.append(f"{line.symbol} {line.name}: not studied ({why})")
             continue

@@ -33,7 +33,13 @@ from monitor.feeds.spotting import NameSpotter
 from monitor.logs import get_logger
 from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
-from monitor.models import AnnouncementSource, Match, ParseStatus, StudyStatus
+from monitor.models import (
+    OPEN_STUDY_STATUSES,
+    RETRY_STUDY_STATUSES,
+    AnnouncementSource,
+    Match,
+    ParseStatus,
+)
 from monitor.outbox import enqueue
 from monitor.pipeline import event_rows
 from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
@@ -52,9 +58,9 @@ from monitor.study import StudyParams
 
 log = get_logger(__name__)
 
-OPEN_STUDY = (StudyStatus.PENDING.value, StudyStatus.PARTIAL.value)
+OPEN_STUDY = tuple(status.value for status in OPEN_STUDY_STATUSES)
 # No usable prices yet (a source outage at day 0, a feed lagging): retried for ``retry_days``, then left alone.
-RETRY_STUDY = (StudyStatus.INSUFFICIENT_DATA.value, StudyStatus.ERROR.value)
+RETRY_STUDY = tuple(status.value for status in RETRY_STUDY_STATUSES)
 
 
 @dataclass(frozen=True)

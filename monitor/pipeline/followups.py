@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from monitor.errors import CalendarOutOfRange
-from monitor.models import AlertStage, Relation, StudyStatus
+from monitor.models import MEASURED_STUDY_STATUSES, AlertStage, Relation, StudyStatus
 from monitor.outbox import ChartSeries, FollowUpAlert, Headline, PathPoint, StudyLine, TestStat
 from monitor.pipeline.facts import SecurityMeta
 from monitor.prices.calendars import Calendars
@@ -24,7 +24,7 @@ from monitor.study.params import window_label
 from monitor.study.results import WindowTests
 
 DAY_STAGES: tuple[tuple[AlertStage, int], ...] = ((AlertStage.DAY0, 0), (AlertStage.DAY1, 1), (AlertStage.DAY5, 5))
-USABLE = {StudyStatus.COMPLETE.value, StudyStatus.PARTIAL.value}
+USABLE = {status.value for status in MEASURED_STUDY_STATUSES}
 
 # Headline statistics in the order a trader reads them: the date-clustering-robust ones first.
 HEADLINE_TESTS: tuple[tuple[str, str], ...] = (

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.db.tables import Document, EventRow, EventStatistic, SecurityRow, Study, StudyDay
+from monitor.models import MEASURED_STUDY_STATUSES
 from monitor.study.params import window_label
 
-USABLE = ("complete", "partial")
+USABLE = tuple(status.value for status in MEASURED_STUDY_STATUSES)
 
 
 @dataclass(frozen=True)

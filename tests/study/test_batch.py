@@ -49,11 +49,13 @@ def test_a_batch_equals_each_event_alone(universe):
 def _same(a: object, b: object, path: str = "") -> None:
     """Equal, floats to 1e-13 relative (a sum over other columns' order may differ in the last bits)."""
     if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        assert isinstance(b, dict), path
+        assert a.keys() == b.keys(), path
         for key in a:
             _same(a[key], b[key], f"{path}/{key}")
     elif isinstance(a, list | tuple):
-        assert isinstance(b, list | tuple) and len(a) == len(b), path
+        assert isinstance(b, list | tuple), path
+        assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and isinstance(b, float):
@@ -63,7 +65,7 @@ def _same(a: object, b: object, path: str = "") -> None:
 
 
 def test_results_are_built_only_when_asked(universe):
-    m, series = universe
+    _, series = universe
     result = run_event(series[:5], PARAMS)
     assert isinstance(result.securities, LazySecurities)
     assert "built" not in repr(result.securities)

@@ -101,9 +101,10 @@ def test_one_calendar_rows_are_already_dates():
 def test_amba_and_hikvision_correlate_on_the_same_dates():
     """Real prices, October 2019: the audit's same-date AMBA–Hikvision residual correlation is 0.217 (0.040 when
     rows were paired by event time across Golden Week)."""
+    from monitor.pipeline.bars import SourceBars
+    from monitor.pipeline.studies import EventTime, Subject, run
     from monitor.prices.calendars import shared_calendars
     from monitor.prices.sources import CsvDirectorySource
-    from monitor.study_runner import EventTime, SourceBars, Subject, run
     from tests.paths import SHARED_DATA
 
     bars = SourceBars(CsvDirectorySource(SHARED_DATA / "prices"))

@@ -112,3 +112,13 @@ def test_listed_on_after_day0_by_days(days):
     m = market(n=1)
     s = _series(m, 0, listed_on=m.day0 + timedelta(days=days))
     assert run_event([s], PARAMS).securities[0].status == "listed_later"
+
+
+def test_a_halted_study_stays_open_and_bad_data_is_retried():
+    """A study waiting on a halt must keep being updated (it was dropped when only pending/partial were open)."""
+    from jobs.tasks import OPEN_STUDY as SCHEDULED
+    from monitor.pipeline import OPEN_STUDY, RETRY_STUDY
+
+    assert "halted" in OPEN_STUDY
+    assert "halted" in SCHEDULED
+    assert {"bad_price", "benchmark_gap"} <= set(RETRY_STUDY)
