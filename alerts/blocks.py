@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts import text as t
-from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, MatchedSecurity, OperatorAlert
+from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -34,9 +34,9 @@ class SlackMessage:
     blocks: list[Block]
 
 
-def esc(value: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def esc(value: str, limit: int | None = None) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters (``text.escape_mrkdwn``)."""
+    return t.escape_mrkdwn(value, limit)
 
 
 def link(url: str | None, label: str) -> str:
@@ -98,70 +98,108 @@ def render(alert: AnyAlert, *, status: str | None = None) -> SlackMessage:
     """The Slack message for ``alert``; ``status`` adds a "latest" line (used when a root message is updated)."""
     if isinstance(alert, DetectedAlert):
         blocks = _detected(alert, status)
+    elif isinstance(alert, EntityListReply):
+        blocks = _entity_reply(alert)
     elif isinstance(alert, FollowUpAlert):
         blocks = _follow_up(alert)
     else:
         blocks = _operator(alert)
-    text = t.fallback_text(alert, MAX_FALLBACK_TEXT)
+    text = esc(t.fallback_text(alert, 4 * MAX_FALLBACK_TEXT), MAX_FALLBACK_TEXT)  # Slack parses it as mrkdwn
     problems = validate_blocks(blocks)
     if problems:  # a bug in the builders must not cost the alert: send the plain text instead
-        blocks = [section(esc(text))]
+        blocks = [section(text)]
     return SlackMessage(text=text, blocks=blocks)
 
 
 def _detected(alert: DetectedAlert, status: str | None) -> list[Block]:
+    """Header (the rule, how many securities), the facts, the securities by group, then the entity count.
+
+    The full entity list and any securities past ``CARD_SECURITIES`` go to the card's thread reply.
+    """
     blocks: list[Block] = [header(t.title(alert))]
-    facts = t.detected_facts(alert)
-    title = link(alert.federal_register_url, t.clip(alert.title, 600))
-    blocks.append(section(f"*{title}*\n" + esc(" · ".join(facts))))
+    title = link(alert.federal_register_url, t.clip(alert.title, 300))
+    blocks.append(section(f"*{title}*\n" + esc(" · ".join(t.detected_facts(alert)), 800)))
     note = t.extraction_note(alert)
     if note is not None:
         warning, text = note
-        blocks.append(section((":warning: " if warning else ":information_source: ") + esc(t.clip(text, 1000))))
-    tail = [context(*_links(alert))]
+        blocks.append(section((":warning: " if warning else ":information_source: ") + esc(text, 400)))
+    tail: list[Block] = []
+    shown, rest = t.card_split(alert.securities)
+    if rest:
+        tail.append(section(f"…and {len(rest)} more securities in the thread"))
+    summary = t.entities_summary(alert)
+    if summary is not None:
+        tail.append(section(f"*{esc(summary)}*"))
     if status:
-        tail.insert(0, context(esc(status)))
-    securities_heading = section(f"*Matched securities ({len(alert.securities)})*")
-    spare_blocks = MAX_BLOCKS - len(blocks) - len(tail) - 2  # the divider and the securities heading
-    spare_text = MAX_TOTAL_TEXT - _total([*blocks, *tail, securities_heading])
-    if alert.entities:
-        names = [f"• {esc(e.name)}" + (f" ({esc(e.country)})" if e.country else "") for e in alert.entities]
-        verbs = sorted({e.action.value for e in alert.entities})
-        heading = f"*Entities ({len(alert.entities)}; {', '.join(verbs)})*\n"
-        share = spare_text // 3 if alert.securities else spare_text
-        texts = pack(
-            names,
-            limit=MAX_SECTION_TEXT - len(heading),
-            max_blocks=2,
-            max_total=share - len(heading),
-            noun="entities",
-        )
-        texts[0] = heading + texts[0]
-        blocks.extend(section(x) for x in texts)
-        spare_blocks -= len(texts)
-        spare_text -= sum(len(x) for x in texts)
-    if alert.securities:
+        tail.append(context(esc(status, MAX_CONTEXT_TEXT)))
+    tail.append(context(*_links(alert)))
+    if shown:
+        lines: list[str] = []
+        for label, members in t.grouped(shown):
+            for number, security in enumerate(members):
+                heading = f"*{esc(label, 60)} ({len(members)})*\n" if number == 0 else ""
+                lines.append(heading + _security(security))
         blocks.append(DIVIDER)
-        blocks.append(securities_heading)
-        lines = [_security(s) for s in t.sorted_securities(alert.securities)]
-        texts = pack(lines, limit=MAX_SECTION_TEXT, max_blocks=spare_blocks, max_total=spare_text, noun="securities")
+        texts = pack(
+            lines,
+            limit=MAX_SECTION_TEXT,
+            max_blocks=MAX_BLOCKS - len(blocks) - len(tail),
+            max_total=MAX_TOTAL_TEXT - _total([*blocks, *tail]),
+            noun="securities",
+        )
         blocks.extend(section(x) for x in texts)
     blocks.extend(tail)
     return blocks
 
 
 def _security(s: MatchedSecurity) -> str:
+    """Ticker, exchange and issuer; the entity that links it and why; the last price. At most ~620 characters."""
     review = " · _to review_" if not s.confirmed else ""
-    move = esc(t.move_text(s))
+    move = esc(t.clip(t.move_text(s), 200))
     if s.move is not None:
         move = move.replace(t.pct(s.move), f"*{t.pct(s.move)}*", 1)
+    via = f"via *{esc(s.entity_name, 90)}*: " if s.entity_name else ""
     return (
-        f"*`{esc(s.symbol)}`* {esc(s.issuer)} · {esc(s.exchange_mic)} · *{s.relation.value}* · "
-        f"score {s.score:.2f}{review}\n_{esc(t.clip(s.reason, 500))}_\nLast {move}"
+        f"*`{esc(s.symbol, 30)}`* {esc(s.exchange_mic, 12)} · {esc(s.issuer, 60)} · {s.relation.value}{review}\n"
+        f"{via}_{esc(t.why(s), 220)}_\nLast {move}"
     )
 
 
-def _links(alert: DetectedAlert | FollowUpAlert) -> list[str]:
+def _entity_reply(alert: EntityListReply) -> list[Block]:
+    """The card's first reply: every entity by action (aliases shortened), then the securities the card cut."""
+    blocks: list[Block] = [section(f"*{esc(t.title(alert), 300)}*")]
+    tail = [context(*_links(alert))]
+    rest = t.card_split(alert.securities)[1]
+    rest_lines = [f"*More securities ({len(rest)})*\n" * (i == 0) + _security(s) for i, s in enumerate(rest)]
+    entity_lines: list[str] = []
+    for kind in sorted({e.action for e in alert.entities}, key=list(type(alert.entities[0].action)).index):
+        members = [e for e in alert.entities if e.action is kind]
+        for number, entity in enumerate(members):
+            heading = f"*{t.action_counts(members).capitalize()}*\n" if number == 0 else ""
+            entity_lines.append(heading + "• " + esc(t.entity_line(entity), 600))
+    spare_blocks = MAX_BLOCKS - len(blocks) - len(tail)
+    spare_text = MAX_TOTAL_TEXT - _total([*blocks, *tail])
+    if entity_lines:
+        texts = pack(
+            entity_lines,
+            limit=MAX_SECTION_TEXT,
+            max_blocks=spare_blocks - (3 if rest_lines else 0),
+            max_total=spare_text // 2 if rest_lines else spare_text,
+            noun="entities (see the rule)",
+        )
+        blocks.extend(section(x) for x in texts)
+        spare_blocks -= len(texts)
+        spare_text -= sum(len(x) for x in texts)
+    if rest_lines:
+        texts = pack(
+            rest_lines, limit=MAX_SECTION_TEXT, max_blocks=spare_blocks, max_total=spare_text, noun="securities"
+        )
+        blocks.extend(section(x) for x in texts)
+    blocks.extend(tail)
+    return blocks
+
+
+def _links(alert: DetectedAlert | EntityListReply | FollowUpAlert) -> list[str]:
     parts = []
     if alert.federal_register_url:
         parts.append(link(alert.federal_register_url, "Federal Register"))

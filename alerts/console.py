@@ -13,17 +13,19 @@ from alerts import text as t
 from alerts.chart import chart_filename, has_chart, render_chart
 from alerts.sink import Checkpoint, Outgoing, Receipt
 from monitor.logs import get_logger
-from monitor.outbox import AnyAlert, DetectedAlert, FollowUpAlert, OperatorAlert
+from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
 
 log = get_logger(__name__)
 
-MAX_ENTITY_LINES = 40
+MAX_ENTITY_LINES = 200  # per action, in the reply
 
 
 def render(alert: AnyAlert, *, reply_to: str | None = None) -> RenderableType:
     """A rich panel with the same content as the Slack card."""
     if isinstance(alert, DetectedAlert):
         body, style = _detected(alert), "red"
+    elif isinstance(alert, EntityListReply):
+        body, style = _entity_reply(alert), "red"
     elif isinstance(alert, FollowUpAlert):
         body, style = _follow_up(alert), "cyan"
     else:
@@ -33,33 +35,51 @@ def render(alert: AnyAlert, *, reply_to: str | None = None) -> RenderableType:
 
 
 def _detected(alert: DetectedAlert) -> RenderableType:
+    """As the Slack card: the rule, the securities by group, the entity count (the list follows as a reply)."""
     parts: list[RenderableType] = [Text(alert.title, style="bold")]
-    facts = t.detected_facts(alert)
-    parts.append(Text(" · ".join(facts)))
+    parts.append(Text(" · ".join(t.detected_facts(alert))))
     note = t.extraction_note(alert)
     if note is not None:
         warning, text = note
         parts.append(Text(text, style="yellow" if warning else "dim"))
-    if alert.entities:
-        names = [e.name + (f" ({e.country})" if e.country else "") for e in alert.entities]
-        shown = names[:MAX_ENTITY_LINES]
-        more = f"\n…and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
-        parts.append(Text(f"Entities ({len(names)}):\n  " + "\n  ".join(shown) + more))
-    if alert.securities:
-        table = Table(title="Matched securities", expand=True, show_lines=False)
-        for column in ("symbol", "issuer", "exchange", "relation", "score", "last", "since announcement"):
-            table.add_column(column, overflow="fold", justify="right" if column in ("score", "last") else "left")
-        ordered = t.sorted_securities(alert.securities)
-        for s in ordered:
+    shown, rest = t.card_split(alert.securities)
+    if shown:
+        parts.append(_securities_table(shown, title="Listed securities hit"))
+    if rest:
+        parts.append(Text(f"…and {len(rest)} more securities in the reply"))
+    summary = t.entities_summary(alert, where="in the reply")
+    if summary is not None:
+        parts.append(Text(summary, style="bold"))
+    parts.append(Text(_links(alert), style="dim"))
+    return Group(*parts)
+
+
+def _securities_table(securities: list[MatchedSecurity], *, title: str) -> Table:
+    table = Table(title=title, expand=True, show_lines=False)
+    for column in ("group", "symbol", "exchange", "linked by", "why", "last", "since announcement"):
+        table.add_column(column, overflow="fold", justify="right" if column == "last" else "left")
+    for label, members in t.grouped(securities):
+        for s in members:
             move = t.pct(s.move) + (" ext" if s.extended_hours and s.move is not None else "")
             move += " halted" if s.halted else ""
-            last = t.price(s.last_price, s.currency)
-            score = f"{s.score:.2f}" + ("" if s.confirmed else " ?")
+            last = t.price(s.last_price, s.currency) if s.last_price is not None else t.move_text(s)
             style = "red" if (s.move or 0) < 0 else "green" if (s.move or 0) > 0 else ""
-            table.add_row(s.symbol, s.issuer, s.exchange_mic, s.relation.value, score, last, Text(move, style))
-        parts.append(table)
-        reasons = "\n".join(f"  {s.symbol:<11} {s.reason}" for s in ordered)
-        parts.append(Text("Why (? = to review, ext = extended hours):\n" + reasons, style="dim"))
+            review = "" if s.confirmed else " (to review)"
+            table.add_row(label, s.symbol, s.exchange_mic, s.entity_name, t.why(s) + review, last, Text(move, style))
+    return table
+
+
+def _entity_reply(alert: EntityListReply) -> RenderableType:
+    """As the Slack reply: every entity by action, aliases shortened, then the securities the card cut."""
+    parts: list[RenderableType] = []
+    for kind in dict.fromkeys(e.action for e in alert.entities):
+        members = [e for e in alert.entities if e.action is kind]
+        shown = [t.entity_line(e) for e in members[:MAX_ENTITY_LINES]]
+        more = f"\n  …and {len(members) - len(shown)} more" if len(members) > len(shown) else ""
+        parts.append(Text(f"{t.action_counts(members).capitalize()}:\n  " + "\n  ".join(shown) + more))
+    rest = t.card_split(alert.securities)[1]
+    if rest:
+        parts.append(_securities_table(rest, title=f"More securities ({len(rest)})"))
     parts.append(Text(_links(alert), style="dim"))
     return Group(*parts)
 
@@ -98,7 +118,7 @@ def _operator(alert: OperatorAlert) -> RenderableType:
     return Text("\n".join(line for line in lines if line))
 
 
-def _links(alert: DetectedAlert | FollowUpAlert) -> str:
+def _links(alert: DetectedAlert | EntityListReply | FollowUpAlert) -> str:
     links = [f"Federal Register: {alert.federal_register_url}"] if alert.federal_register_url else []
     if isinstance(alert, DetectedAlert) and alert.public_inspection_pdf_url:
         links.append(f"public inspection PDF: {alert.public_inspection_pdf_url}")

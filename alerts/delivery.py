@@ -34,7 +34,7 @@ from monitor.errors import ClaimLost, DeliveryFailed, DeliveryRejected
 from monitor.logs import get_logger
 from monitor.models import AlertStage, AlertStatus
 from monitor.outbox import (
-    FOLLOW_UP_STAGES,
+    THREAD_STAGES,
     DetectedAlert,
     OperatorAlert,
     Routing,
@@ -46,7 +46,7 @@ from monitor.outbox import (
 
 log = get_logger(__name__)
 
-_FOLLOW_UPS = {stage.value for stage in FOLLOW_UP_STAGES}
+_THREADED = {stage.value for stage in THREAD_STAGES}
 SinkError = DeliveryFailed | DeliveryRejected
 
 
@@ -242,7 +242,7 @@ class DeliveryWorker:
 
     def _root(self, session: Session, alert_row: AlertRow, sink: str) -> tuple[str, RootMessage | None]:
         """("wait", None) while the follow-up's root is undelivered on ``sink``; else ("ok", root or None)."""
-        if alert_row.stage not in _FOLLOW_UPS or alert_row.event_id is None:
+        if alert_row.stage not in _THREADED or alert_row.event_id is None:
             return "ok", None
         candidates = session.scalars(
             select(AlertRow)

@@ -60,6 +60,7 @@ class AlertStage(StrEnum):
     DAY1 = "day1"
     DAY5 = "day5"
     WINDOW_CLOSED = "window_closed"
+    ENTITIES = "entities"  # the card's first thread reply: the rule's full entity list and any securities cut
     OPERATOR = "operator"  # an alert about the monitor itself (a delivery went dead), not about an event
 
 

@@ -4,20 +4,23 @@ The pipeline writes an alert in the same transaction as the facts it reports, so
 know" and "we will tell": ``enqueue`` only adds rows to the caller's session and never commits. The delivery worker
 (``alerts.delivery``) sends them later; ``monitor/`` never imports it.
 
-- ``messages``: ``DetectedAlert``, ``FollowUpAlert``, ``OperatorAlert`` and their parts, ``parse_alert``,
-  ``dedup_key``.
+- ``messages``: ``DetectedAlert``, ``EntityListReply``, ``FollowUpAlert``, ``OperatorAlert`` and their parts,
+  ``parse_alert``, ``dedup_key``.
 - ``routing``: ``configured_sinks``, ``route``, ``apply_routing`` (decided at enqueue time, stored per delivery).
 - ``enqueue``: ``enqueue`` and its ``Enqueued`` answer.
 """
 
 from monitor.outbox.enqueue import Enqueued, enqueue
 from monitor.outbox.messages import (
+    CARD_SECURITIES,
     FOLLOW_UP_STAGES,
+    THREAD_STAGES,
     Alert,
     AnyAlert,
     ChartSeries,
     DetectedAlert,
     EntityLine,
+    EntityListReply,
     FollowUpAlert,
     Headline,
     MatchedSecurity,
@@ -31,13 +34,16 @@ from monitor.outbox.messages import (
 from monitor.outbox.routing import Routing, apply_routing, configured_sinks, route
 
 __all__ = [
+    "CARD_SECURITIES",
     "FOLLOW_UP_STAGES",
+    "THREAD_STAGES",
     "Alert",
     "AnyAlert",
     "ChartSeries",
     "DetectedAlert",
     "Enqueued",
     "EntityLine",
+    "EntityListReply",
     "FollowUpAlert",
     "Headline",
     "MatchedSecurity",

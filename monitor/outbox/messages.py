@@ -15,6 +15,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from monitor.models import ActionKind, AlertStage, AnnouncementSource, ParseStatus, Relation, StudyStatus
 
 FOLLOW_UP_STAGES: tuple[AlertStage, ...] = (AlertStage.DAY0, AlertStage.DAY1, AlertStage.DAY5, AlertStage.WINDOW_CLOSED)
+# Every stage posted as a reply in the detected card's thread (the delivery worker waits for the card first).
+THREAD_STAGES: tuple[AlertStage, ...] = (AlertStage.ENTITIES, *FOLLOW_UP_STAGES)
+# How many securities the card itself lists (ranked); the rest go to its first thread reply. Small enough that a
+# card with this many fully-clipped lines stays within Slack's limits, large enough for nearly every rule.
+CARD_SECURITIES = 15
 
 
 class _Frozen(BaseModel):
@@ -51,6 +56,9 @@ class MatchedSecurity(_Frozen):
     move: float | None = None  # last_price / reference_price - 1, a fraction
     extended_hours: bool = False  # last_price comes from pre- or post-market trading
     halted: bool = False  # the latest session had no trading (a suspension): last_price is older
+    revenue_share: float | None = Field(None, ge=0, le=1)  # of the supplier's (customer's) revenue, when disclosed
+    share_source: str | None = None  # where the revenue share (or the exposure) comes from
+    share_year: int | None = None  # the fiscal year the share is for
 
 
 class DetectedAlert(_Frozen):
@@ -81,6 +89,29 @@ class DetectedAlert(_Frozen):
     public_inspection_pdf_url: str | None = None
     parse_status: ParseStatus = ParseStatus.PARSED
     parse_error: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return dedup_key(self.event_id, self.stage, symbol=self.symbol, group=self.group)
+
+
+class EntityListReply(_Frozen):
+    """The card's first thread reply: every entity the rule names, and the securities the card had no room for.
+
+    Enqueued with the card (same transaction, same sinks), once per event: the card leads with securities and only
+    counts entities, so a rule with 28 entities does not push its tickers below the fold.
+    """
+
+    stage: Literal[AlertStage.ENTITIES] = AlertStage.ENTITIES
+    event_id: int
+    symbol: None = None
+    group: str = "all"
+    document_number: str
+    list_name: str = "Entity List"
+    title: str
+    entities: tuple[EntityLine, ...] = ()
+    securities: tuple[MatchedSecurity, ...] = ()  # all of the card's; renderers list those past CARD_SECURITIES
+    federal_register_url: str | None = None
 
     @property
     def dedup_key(self) -> str:
@@ -180,7 +211,7 @@ class OperatorAlert(_Frozen):
         return f"operator:{self.key}"
 
 
-AnyAlert = DetectedAlert | FollowUpAlert | OperatorAlert
+AnyAlert = DetectedAlert | EntityListReply | FollowUpAlert | OperatorAlert
 Alert = Annotated[AnyAlert, Field(discriminator="stage")]
 _ALERT: TypeAdapter[AnyAlert] = TypeAdapter(Alert)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.config import AlertRoute, AlertSettings, Settings
 from monitor.models import Relation
-from monitor.outbox.messages import AnyAlert, DetectedAlert, FollowUpAlert, OperatorAlert
+from monitor.outbox.messages import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, OperatorAlert
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def route(alert: AnyAlert, sink: str, alerts: AlertSettings) -> Routing | None:
         )
 
     hidden: tuple[str, ...] = ()
-    if isinstance(alert, DetectedAlert):
+    if isinstance(alert, DetectedAlert | EntityListReply):
         hidden = tuple(
             entity.name
             for entity in alert.entities
@@ -96,7 +96,7 @@ def apply_routing(alert: AnyAlert, routing: Routing) -> AnyAlert:
     if isinstance(alert, OperatorAlert):
         return alert
     keep = None if routing.symbols is None else set(routing.symbols)
-    if isinstance(alert, DetectedAlert):
+    if isinstance(alert, DetectedAlert | EntityListReply):
         hidden = set(routing.hidden_entities)
         return alert.model_copy(
             update={

@@ -44,7 +44,7 @@ from monitor.outbox import enqueue
 from monitor.pipeline import event_rows
 from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
 from monitor.pipeline.dating import Signals, announcement
-from monitor.pipeline.detected import detected_card
+from monitor.pipeline.detected import detected_card, entity_reply
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import covered_through, due_stages, follow_up
 from monitor.pipeline.spots import build_spotter, spotted_matches
@@ -209,6 +209,10 @@ class Pipeline:
             if card is not None:
                 queued = enqueue(session, card, settings=self.settings, now=now)
                 enqueued = (queued.dedup_key,) if queued.created else ()
+                reply = entity_reply(card) if queued.created else None
+                if reply is not None:  # threaded under the card, on the sinks the card went to, once per event
+                    replied = enqueue(session, reply, settings=self.settings, now=now, sinks=queued.sinks)
+                    enqueued += (replied.dedup_key,) if replied.created else ()
         confirmed = tuple(symbol for symbol, match in best.items() if match.confirmed)
         for match in best.values():
             metrics.matches.labels(relation=match.relation.value, confirmed=str(match.confirmed).lower()).inc()

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import AnnouncementSource, ListingAction, Match, Security
-from monitor.outbox import DetectedAlert, EntityLine, MatchedSecurity
+from monitor.outbox import CARD_SECURITIES, DetectedAlert, EntityLine, EntityListReply, MatchedSecurity
 from monitor.pipeline.facts import EventFacts
 
 # Agency slugs as the Federal Register names them, and how a trader knows them.
@@ -75,6 +75,24 @@ def detected_card(
     )
 
 
+def entity_reply(card: DetectedAlert) -> EntityListReply | None:
+    """The card's first thread reply: its full entity list and the securities past the card's room, if either.
+
+    Enqueued with the card it belongs to, to the same sinks; its dedup key makes it one per event.
+    """
+    if not card.entities and len(card.securities) <= CARD_SECURITIES:
+        return None
+    return EntityListReply(
+        event_id=card.event_id,
+        document_number=card.document_number,
+        list_name=card.list_name,
+        title=card.title,
+        entities=card.entities,
+        securities=card.securities,
+        federal_register_url=card.federal_register_url,
+    )
+
+
 def _pi_pdf(facts: EventFacts) -> str | None:
     if facts.public_inspection_pdf_url:
         return facts.public_inspection_pdf_url
@@ -95,6 +113,7 @@ def _security_line(match: Match, security: Security, quote: Any) -> MatchedSecur
             "halted": quote.halted,
         }
     return MatchedSecurity(
+        **_revenue_share(match),
         symbol=match.symbol,
         issuer=security.issuer_name,
         exchange_mic=security.exchange_mic,
@@ -106,3 +125,36 @@ def _security_line(match: Match, security: Security, quote: Any) -> MatchedSecur
         currency=security.currency,
         **fields,
     )
+
+
+# Names the matcher may give a revenue share's source and year, as attributes or features (the exposure seed's
+# ``source`` column arrives as the ``exposure_source`` feature today).
+_SOURCE_NAMES = ("revenue_share_source", "share_source", "weight_source", "exposure_source")
+_YEAR_NAMES = ("revenue_share_year", "share_year", "weight_year", "exposure_year", "fiscal_year")
+
+
+def _revenue_share(match: Match) -> dict[str, Any]:
+    """A supplier's (customer's) revenue share, with its source and year when the match carries them."""
+    share = getattr(match, "revenue_share", None)
+    if share is None:
+        share = match.weight
+
+    def first(names: tuple[str, ...]) -> Any:
+        for name in names:
+            value = getattr(match, name, None)
+            if value is None:
+                value = match.features.get(name)
+            if value not in (None, ""):
+                return value
+        return None
+
+    source, year = first(_SOURCE_NAMES), first(_YEAR_NAMES)
+    try:
+        year_number = int(year) if year is not None else None
+    except (TypeError, ValueError):
+        year_number = None
+    return {
+        "revenue_share": float(share) if share is not None and 0 <= float(share) <= 1 else None,
+        "share_source": str(source) if source is not None else None,
+        "share_year": year_number,
+    }
