@@ -54,19 +54,20 @@ def _detected(alert: DetectedAlert) -> RenderableType:
     return Group(*parts)
 
 
-def _securities_table(securities: list[MatchedSecurity], *, title: str) -> Table:
-    table = Table(title=title, expand=True, show_lines=False)
-    for column in ("group", "symbol", "exchange", "linked by", "why", "last", "since announcement"):
-        table.add_column(column, overflow="fold", justify="right" if column == "last" else "left")
+def _securities_table(securities: list[MatchedSecurity], *, title: str) -> Text:
+    """The securities by group, each as on the Slack card: ticker, exchange, issuer; via entity, why; last price."""
+    text = Text(title + "\n", style="bold")
     for label, members in t.grouped(securities):
+        text.append(f"{label} ({len(members)})\n", style="bold")
         for s in members:
-            move = t.pct(s.move) + (" ext" if s.extended_hours and s.move is not None else "")
-            move += " halted" if s.halted else ""
-            last = t.price(s.last_price, s.currency) if s.last_price is not None else t.move_text(s)
+            review = " (to review)" if not s.confirmed else ""
             style = "red" if (s.move or 0) < 0 else "green" if (s.move or 0) > 0 else ""
-            review = "" if s.confirmed else " (to review)"
-            table.add_row(label, s.symbol, s.exchange_mic, s.entity_name, t.why(s) + review, last, Text(move, style))
-    return table
+            text.append(f"  {s.symbol:<11} {s.exchange_mic:<5} {s.issuer} · {s.relation.value}{review}\n")
+            via = f"via {s.entity_name}: " if s.entity_name else ""
+            text.append(f"    {via}{t.why(s)}\n", style="dim")
+            text.append(f"    Last {t.move_text(s)}\n", style=style)
+    text.rstrip()
+    return text
 
 
 def _entity_reply(alert: EntityListReply) -> RenderableType:

@@ -41,7 +41,9 @@ def test_the_demo_tells_the_october_2019_story(
 
     # Detection at the special filing after the US close, with the entities the filing text names.
     detected = printed.index("Mon 2019-10-07 16:15:15 ET · public inspection: FR Doc 2019-22210 filed, 28 entities")
-    assert "Entity List: 28 entities added" in printed[detected:]
+    card = printed[detected:]
+    assert "Addition of Certain Entities to the Entity List: " in card
+    assert "28 entities (28 added), full list in the reply" in card
     # Day-0 follow-ups after each exchange's close, Shenzhen first, then New York; both after the detection.
     shenzhen = printed.index("Tue 2019-10-08 03:30:30 ET · Shanghai/Shenzhen close: day0")
     new_york = printed.index("Tue 2019-10-08 16:30:30 ET · New York close: day0")

@@ -12,6 +12,7 @@ from alerts import blocks
 from alerts.blocks import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, pack, render, validate_blocks
 from monitor.models import AlertStage, ParseStatus, Relation
 from monitor.outbox import EntityLine, MatchedSecurity, OperatorAlert
+from monitor.pipeline.detected import entity_reply
 from tests.fakes.alert_samples import FILED_AT, FR_URL, PI_URL, detected, follow_up
 from tests.fakes.slack_server import _block_problem
 
@@ -24,19 +25,22 @@ def test_detected_card_says_what_was_filed_when_by_whom_and_what_it_hits() -> No
     message = render(detected(4))
     assert validate_blocks(message.blocks) == []
     assert message.blocks[0]["type"] == "header"
-    assert message.blocks[0]["text"]["text"] == "Entity List: 28 entities added, 8 listed securities hit"
+    assert (
+        message.blocks[0]["text"]["text"] == "Addition of Certain Entities to the Entity List: 8 listed securities hit"
+    )
     body = _texts(message)
     for needle in (
         "Addition of Certain Entities to the Entity List",
         "2019-10-07 16:15 ET (20:15 UTC)",  # filed, in New York time and UTC
         "special filing",
         "Industry and Security Bureau",
-        "Hangzhou Hikvision Digital Technology Co., Ltd. (China)",
+        "*Direct (4)*",
+        "*Suppliers (4)*",
         "`002415.SZ`",
         "XSHE",
-        "*direct*",
-        "score 0.98",
+        "via *Hangzhou Hikvision Digital Technology Co., Ltd.*",  # the entity that links it
         "issuer alias 'Hikvision'",
+        "*28 entities (28 added), full list in the thread*",
         "¥31.20",
         "*-9.9%* since the announcement",
         "(extended hours)",  # the US suppliers traded after hours
@@ -46,8 +50,10 @@ def test_detected_card_says_what_was_filed_when_by_whom_and_what_it_hits() -> No
     ):
         assert needle in body, needle
     assert body.index("`002415.SZ`") < body.index("`AMBA`")  # direct hits before suppliers
-    assert "Hikvision" in message.text
+    assert body.index("`AMBA`") < body.index("28 entities")  # securities lead, entities are only counted
+    assert "(China)" not in body  # the entity list is in the thread reply, not above the tickers
     assert "002415.SZ (direct, -9.9%)" in message.text
+    assert "could not be extracted" not in message.text
 
 
 @pytest.mark.parametrize(
@@ -80,7 +86,10 @@ def test_a_rule_that_failed_to_parse_still_has_title_links_and_the_reason() -> N
     assert "Entities could not be extracted" in body
     assert "no GPOTABLE under REGTEXT 744" in body
     assert FR_URL in body
-    assert message.blocks[0]["text"]["text"] == "Entity List: rule filed, 0 listed securities hit"
+    assert message.blocks[0]["text"]["text"] == (
+        "Addition of Certain Entities to the Entity List: listed securities not known yet"
+    )
+    assert "0 listed" not in message.text
 
 
 def test_huge_rules_are_cut_gracefully_within_every_limit() -> None:
@@ -104,10 +113,16 @@ def test_huge_rules_are_cut_gracefully_within_every_limit() -> None:
     assert len(message.blocks) <= MAX_BLOCKS
     assert len(message.blocks[0]["text"]["text"]) <= MAX_HEADER_TEXT
     body = _texts(message)
-    assert "more securities" in body
-    assert "more entities" in body
-    assert "*Matched securities (150)*" in body
+    assert "…and 135 more securities in the thread" in body
+    assert message.blocks[0]["text"]["text"].endswith(": 150 listed securities hit")
+    assert "*400 entities (400 added), full list in the thread*" in body
     assert len(message.text) <= blocks.MAX_FALLBACK_TEXT
+    reply = render(entity_reply(alert))  # type: ignore[arg-type]
+    assert validate_blocks(reply.blocks) == []
+    assert _block_problem({"text": reply.text, "blocks": reply.blocks}) is None
+    reply_body = _texts(reply)
+    assert "more entities (see the rule)" in reply_body
+    assert "*More securities (135)*" in reply_body
 
 
 def test_a_halted_security_says_its_price_is_stale() -> None:
@@ -120,9 +135,13 @@ def test_mrkdwn_control_characters_are_escaped() -> None:
     alert = detected(4).model_copy(
         update={"entities": (EntityLine(name="AT&T <Shenzhen> Branch", country="China"),), "title": "A <b> & c"}
     )
-    body = _texts(render(alert))
-    assert "AT&amp;T &lt;Shenzhen&gt; Branch" in body
+    message = render(alert)
+    body = _texts(message)
     assert "A &lt;b&gt; &amp; c" in body
+    assert "<b>" not in message.text  # the notification is mrkdwn too
+    assert "A &lt;b&gt; &amp; c" in message.text
+    reply = _texts(render(entity_reply(alert)))  # type: ignore[arg-type]
+    assert "AT&amp;T &lt;Shenzhen&gt; Branch" in reply
 
 
 def test_follow_up_reply_has_headline_statistics_and_a_table() -> None:

@@ -28,19 +28,20 @@ def show(
 def test_detected_alert_shows_the_rule_entities_and_matched_securities() -> None:
     out, _ = show(detected(4))
     for needle in (
-        "Entity List: 28 entities added, 8 listed securities hit",
+        "Addition of Certain Entities to the Entity List: 8 listed securities hit",
+        "28 entities (28 added), full list in the reply",
         "Addition of Certain Entities to the Entity List",
         "filed for public inspection 2019-10-07 16:15 ET (20:15 UTC) (special filing)",
         "by Industry and Security Bureau",
-        "Hangzhou Hikvision Digital Technology Co., Ltd. (China)",
+        "Hangzhou Hikvision Digital Technology Co., Ltd.",  # the entity that links 002415.SZ
         "002415.SZ",
         "XSHE",
-        "direct",
-        "0.98",
+        "Direct",
+        "Suppliers",
         "¥31.20",
         "-9.9%",
-        "-4.1% ext",  # extended-hours move of a US supplier
-        "0.85 ?",  # a match in the review band
+        "-4.1% since the announcement (extended hours)",  # a US supplier's after-hours move
+        "(to review)",  # a match in the review band
         "issuer alias 'Hikvision'",
         FR_URL,
         PI_URL,

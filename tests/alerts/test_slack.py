@@ -88,7 +88,7 @@ def test_detected_card_is_posted_with_blocks_fallback_text_and_the_dedup_key(sla
     assert checkpoints == [{"channel": slack.channel, "ts": message["ts"], "thread_ts": None}]
     assert message["metadata"]["event_type"] == EVENT_TYPE
     assert message["metadata"]["event_payload"]["dedup_key"] == "event:1:g:all:detected"
-    assert message["text"].startswith("Entity List: 28 entities added")
+    assert message["text"].startswith("Addition of Certain Entities to the Entity List: 8 listed securities hit. ")
     assert message["blocks"][0]["type"] == "header"
     [request] = slack.requests("chat.postMessage")
     assert request.headers["Authorization"] == f"Bearer {slack.token}"

@@ -44,9 +44,10 @@ def test_clip_never_exceeds_its_limit_and_keeps_short_text(value: str, limit: in
 def test_fallback_texts_are_informative_and_bounded() -> None:
     text = t.fallback_text(detected(3))
     assert "filed 2019-10-07 16:15 ET (20:15 UTC) by Industry and Security Bureau" in text
-    assert "Entities: Hangzhou Hikvision Digital Technology Co., Ltd.;" in text
-    assert "and 23 more" in text
+    assert text.startswith("Addition of Certain Entities to the Entity List: 8 listed securities hit. 002236.SZ")
     assert "002415.SZ (direct, -9.9%)" in text
+    assert "AMBA (supplier, -4.1%) and 3 more." in text  # the top five tickers, then a count
+    assert "28 entities (28 added), full list in the thread." in text
     assert len(t.fallback_text(detected(3, n_securities=500), limit=300)) <= 300
     follow = t.fallback_text(follow_up(3, AlertStage.DAY5))
     assert follow.startswith("Day +5 close: CAAR[0,+5] -3.1% (n=8).")

@@ -85,7 +85,7 @@ def test_posts_the_typed_alert_as_signed_json(receiver: Receiver) -> None:
     assert document["stage"] == "detected"
     assert document["delivery_id"] == 9
     assert document["reply_to"] is None
-    assert document["text"].startswith("Entity List: 28 entities added")
+    assert document["text"].startswith("Addition of Certain Entities to the Entity List: 8 listed securities hit. ")
     assert parse_alert(document["alert"]) == detected(4)  # receivers get the full typed alert
     assert headers["Content-Type"].startswith("application/json")
     assert headers[DELIVERY_HEADER] == "event:4:g:all:detected"

@@ -30,7 +30,7 @@ from monitor.db.tables import (
 from monitor.errors import PriceSourceUnavailable
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
-from monitor.outbox import DetectedAlert, FollowUpAlert, parse_alert
+from monitor.outbox import DetectedAlert, EntityListReply, FollowUpAlert, parse_alert
 from monitor.pipeline import Pipeline, PipelineOptions
 from monitor.pipeline.bars import SourceBars
 from monitor.prices.calendars import calendars_from_settings
@@ -202,13 +202,20 @@ def test_a_filing_then_its_publication_gives_a_card_and_one_update(
     story.poll(FeedName.DOCUMENTS)
     event = event_by_number(sessions, "2019-22210")
     cards = {key: alert for key, alert in story.alerts().items() if key.startswith(f"event:{event.id}:")}
-    assert set(cards) == {f"event:{event.id}:g:all:detected", f"event:{event.id}:g:update-1:detected"}
+    assert set(cards) == {
+        f"event:{event.id}:g:all:detected",
+        f"event:{event.id}:g:update-1:detected",
+        f"event:{event.id}:g:all:entities",  # the first card that names entities lists them in its thread, once
+    }
     initial, update = cards[f"event:{event.id}:g:all:detected"], cards[f"event:{event.id}:g:update-1:detected"]
+    reply = cards[f"event:{event.id}:g:all:entities"]
+    assert isinstance(reply, EntityListReply)
     assert isinstance(initial, DetectedAlert)
     assert isinstance(update, DetectedAlert)
     assert initial.parse_status is ParseStatus.PENDING
     assert initial.entities == ()
     assert {line.symbol for line in update.securities} >= TARGETS
+    assert reply.entities == update.entities
     assert event.announced_at == at("2019-10-07T20:15:00")
 
 
