@@ -76,7 +76,9 @@ def test_the_demo_tells_the_october_2019_story(
     kept = Path(re.search(r"database: (\S+monitor\.db)", printed).group(1))  # type: ignore[union-attr]
     engine = make_engine(f"sqlite:///{kept}")
     with session_factory(engine)() as session:
-        assert len(session.scalars(select(AlertRow.dedup_key)).all()) == 9
+        keys = session.scalars(select(AlertRow.dedup_key)).all()
+        assert len(keys) == 10  # the card, its entity-list reply, and 4 follow-ups on each of 2 exchanges
+        assert "event:1:g:all:entities" in keys
     engine.dispose()
     shutil.rmtree(kept.parent)  # kept on request: the test cleans up after itself
 
@@ -96,10 +98,14 @@ def test_alerts_go_to_slack_when_a_token_is_configured(tmp_path: Path) -> None:
         engine.dispose()
         [card] = slack.top_level()
         replies = slack.thread(slack.channel, card["ts"])
-    assert result.alerts == 2
+    assert result.alerts == 3
     assert "28 entities" in card["text"]
-    assert len(replies) == 1  # Shenzhen's day-0 follow-up, threaded under the card
-    assert set(slack.dedup_keys()) == {"event:1:g:all:detected", "event:1:g:XSHG:day0"}
+    assert "002415.SZ" in card["text"]  # the notification names the top tickers
+    # The entity list first, then Shenzhen's day-0 follow-up, both threaded under the card, each once.
+    keys = [reply["metadata"]["event_payload"]["dedup_key"] for reply in replies]
+    assert keys == ["event:1:g:all:entities", "event:1:g:XSHG:day0"]
+    assert "Hangzhou Hikvision Digital Technology Co., Ltd." in str(replies[0]["blocks"])
+    assert slack.dedup_keys() == {"event:1:g:all:detected": 1, "event:1:g:all:entities": 1, "event:1:g:XSHG:day0": 1}
 
 
 def test_the_demo_data_ships_with_the_package() -> None:
