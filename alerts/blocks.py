@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts import text as t
+from monitor.models import ActionKind
 from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
 
 MAX_BLOCKS = 50
@@ -155,13 +156,13 @@ def _detected(alert: DetectedAlert, status: str | None) -> list[Block]:
 def _security(s: MatchedSecurity) -> str:
     """Ticker, exchange and issuer; the entity that links it and why; the last price. At most ~620 characters."""
     review = " · _to review_" if not s.confirmed else ""
-    move = esc(t.clip(t.move_text(s), 200))
+    move = esc(t.clip(t.last_text(s), 200))
     if s.move is not None:
         move = move.replace(t.pct(s.move), f"*{t.pct(s.move)}*", 1)
     via = f"via *{esc(s.entity_name, 90)}*: " if s.entity_name else ""
     return (
         f"*`{esc(s.symbol, 30)}`* {esc(s.exchange_mic, 12)} · {esc(s.issuer, 60)} · {s.relation.value}{review}\n"
-        f"{via}_{esc(t.why(s), 220)}_\nLast {move}"
+        f"{via}_{esc(t.why(s), 220)}_\n{move}"
     )
 
 
@@ -172,7 +173,7 @@ def _entity_reply(alert: EntityListReply) -> list[Block]:
     rest = t.card_split(alert.securities)[1]
     rest_lines = [f"*More securities ({len(rest)})*\n" * (i == 0) + _security(s) for i, s in enumerate(rest)]
     entity_lines: list[str] = []
-    for kind in sorted({e.action for e in alert.entities}, key=list(type(alert.entities[0].action)).index):
+    for kind in ActionKind:
         members = [e for e in alert.entities if e.action is kind]
         for number, entity in enumerate(members):
             heading = f"*{t.action_counts(members).capitalize()}*\n" if number == 0 else ""

@@ -13,6 +13,7 @@ from alerts import text as t
 from alerts.chart import chart_filename, has_chart, render_chart
 from alerts.sink import Checkpoint, Outgoing, Receipt
 from monitor.logs import get_logger
+from monitor.models import ActionKind
 from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
 
 log = get_logger(__name__)
@@ -65,7 +66,7 @@ def _securities_table(securities: list[MatchedSecurity], *, title: str) -> Text:
             text.append(f"  {s.symbol:<11} {s.exchange_mic:<5} {s.issuer} · {s.relation.value}{review}\n")
             via = f"via {s.entity_name}: " if s.entity_name else ""
             text.append(f"    {via}{t.why(s)}\n", style="dim")
-            text.append(f"    Last {t.move_text(s)}\n", style=style)
+            text.append(f"    {t.last_text(s)}\n", style=style)
     text.rstrip()
     return text
 
@@ -73,8 +74,10 @@ def _securities_table(securities: list[MatchedSecurity], *, title: str) -> Text:
 def _entity_reply(alert: EntityListReply) -> RenderableType:
     """As the Slack reply: every entity by action, aliases shortened, then the securities the card cut."""
     parts: list[RenderableType] = []
-    for kind in dict.fromkeys(e.action for e in alert.entities):
+    for kind in ActionKind:
         members = [e for e in alert.entities if e.action is kind]
+        if not members:
+            continue
         shown = [t.entity_line(e) for e in members[:MAX_ENTITY_LINES]]
         more = f"\n  …and {len(members) - len(shown)} more" if len(members) > len(shown) else ""
         parts.append(Text(f"{t.action_counts(members).capitalize()}:\n  " + "\n  ".join(shown) + more))

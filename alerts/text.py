@@ -262,13 +262,18 @@ def move_text(security: MatchedSecurity) -> str:
     return text
 
 
+def last_text(security: MatchedSecurity) -> str:
+    """``Last ¥31.20 at …, -9.9% since the announcement``, or ``Last price unknown`` when no quote came."""
+    return "Last price unknown" if security.last_price is None else f"Last {move_text(security)}"
+
+
 def security_line(security: MatchedSecurity) -> str:
     """The plain-text line of a security: ticker, exchange, the entity that links it, why, last price."""
     review = "" if security.confirmed else ", to review"
     via = f" via {security.entity_name}" if security.entity_name else ""
     return (
         f"{security.symbol} ({security.exchange_mic}) {security.issuer}: {security.relation.value}{via}, "
-        f"score {security.score:.2f}{review}. {why(security)}. Last {move_text(security)}"
+        f"score {security.score:.2f}{review}. {why(security)}. {last_text(security)}"
     )
 
 
