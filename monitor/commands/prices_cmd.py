@@ -226,7 +226,8 @@ def calendars(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print the coverage as JSON."),
 ) -> None:
-    """How far each exchange calendar's holiday data reaches; exit 1 when one ends within calendars.warn_days
+    """How far each exchange calendar's holiday data reaches, and which stretch is provisional (the holidays
+    package's calendar past exchange-calendars' data); exit 1 when even that ends within calendars.warn_days
     (extend it with calendars.holiday_overrides)."""
     from monitor.clock import SystemClock
     from monitor.prices.calendars import calendars_from_settings, known_through
@@ -241,6 +242,7 @@ def calendars(
             "calendar": name,
             "holidays_known_through": known_through(name, overrides),
             "override_days": sum(len(days) for key, days in overrides.items() if registry.name_for_key(key) == name),
+            "provisional": [day.isoformat() for day in span] if (span := registry.provisional(name)) else None,
         }
         for name in calendar_names()
     ]
@@ -248,11 +250,13 @@ def calendars(
         print_json({"calendars": rows, "warnings": [w.message for w in warnings]})
     else:
         table = Table(title=f"exchange calendars (warn within {settings.calendars.warn_days} days)")
-        for column in ("calendar", "holidays known through", "override days"):
+        for column in ("calendar", "holidays known through", "override days", "provisional (holidays package)"):
             table.add_column(column)
         for row in rows:
             through = row["holidays_known_through"] or "rules, no fixed end"
-            table.add_row(str(row["calendar"]), str(through), str(row["override_days"]))
+            bounds = row["provisional"]
+            provisional = f"{bounds[0]} to {bounds[1]}, corrected by index bars" if isinstance(bounds, list) else ""
+            table.add_row(str(row["calendar"]), str(through), str(row["override_days"]), provisional)
         console.print(table)
         for warning in warnings:
             console.print(f"[yellow]warning: {warning.message}[/]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,12 +10,14 @@ import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
 from monitor.errors import InputError
+from monitor.models import MEASURED_STUDY_STATUSES
 
 if TYPE_CHECKING:
     from monitor.pipeline.bars import BarReader
     from monitor.pipeline.studies import StudyRun, Subject
     from monitor.study import Statistic, WindowCar
 
+MEASURED = {status.value for status in MEASURED_STUDY_STATUSES}
 HEADLINE = ("kp_bmp_t", "portfolio_t", "rank_z")  # robust to the shared event date (methods note §0)
 TEST_NAMES = {
     "kp_bmp_t": "Kolari–Pynnönen BMP t",
@@ -85,11 +88,21 @@ def study(
     window: str | None = typer.Option(None, "--window", help="Event window FIRST,LAST, e.g. -5,5 (or --window=-5,5)."),
     placebo: int | None = typer.Option(None, "--placebo", help="Placebo dates for the CAAR p-value; 0 turns it off."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for the placebo dates."),
+    exclude_dates: str | None = typer.Option(
+        None, "--exclude-dates", help="Sessions kept out of estimation (known leaks): 2019-05-16,2019-05-17 …"
+    ),
+    min_estimation: int | None = typer.Option(
+        None, "--min-estimation", help="Fewest valid estimation returns (120); a shorter --estimation is refused."
+    ),
+    include_partial: bool = typer.Option(
+        False, "--include-partial", help="Let windows not yet complete into the tests (flagged)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the study as JSON (fractions, not percent)."),
 ) -> None:
     """Event study of one announcement: abnormal returns, CARs with exact variances, and clustering-robust tests.
 
     Without --prices-dir the bars come from the price store, fetching what is missing from prices.source.
+    Exit 0 when every security was studied, 1 when some could not be (each listed with its reason), 2 on bad usage.
     """
     from monitor.pipeline.studies import EventTime, run
     from monitor.prices.calendars import calendars_from_settings
@@ -107,12 +120,28 @@ def study(
         window=parse_window(window) if window is not None else None,
         placebo_draws=placebo,
         placebo_seed=seed,
+        min_estimation=min_estimation,
+        include_partial=include_partial or None,
+        exclude_dates=parse_dates(exclude_dates) if exclude_dates else None,
     )
     result = run(subjects, when, params, _bars(ctx, prices_dir, len(subjects)), calendars_from_settings(settings))
     if as_json:
         print_json(result.to_dict())
     else:
         show(result)
+    missing = [s for s in result.result.securities if s.status not in MEASURED]
+    for s in missing:
+        err_console.print(f"not studied: {s.symbol}: {s.status.replace('_', ' ')}: {s.reason or ''}".rstrip(": "))
+    if missing:
+        raise typer.Exit(1)
+
+
+def parse_dates(text: str) -> tuple[date, ...]:
+    """``--exclude-dates 2019-05-16,2019-05-17``."""
+    try:
+        return tuple(date.fromisoformat(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(f"--exclude-dates {text!r}: expected YYYY-MM-DD dates separated by commas") from None
 
 
 def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
@@ -251,12 +280,20 @@ def _show_tests(result: StudyRun) -> None:
     rows += [(name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")]
     for name, stat in rows:
         mark = " *" if name in HEADLINE else ""
+        if tests.n_too_small:  # a t on two or three securities is not a headline
+            table.add_row(TEST_NAMES[name] + mark, f"n too small (n = {tests.n})", "")
+            continue
         table.add_row(TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value))
     placebo = aggregate.placebo
     if placebo is not None:
         shown = _p(placebo.p_value) if placebo.p_value is not None else (placebo.note or "—")
         table.add_row(f"placebo dates ({placebo.draws})", "", shown)
     console.print(table)
+    for name, (first_day, last_day) in result.provisional.items():
+        console.print(
+            f"[yellow]note[/yellow] calendar {name} is provisional from {first_day} to {last_day} (the holidays "
+            "package's exchange calendar, corrected by the index's bars)"
+        )
     if tests.mean_residual_correlation is not None:
         console.print(
             f"mean residual correlation r̄ = {tests.mean_residual_correlation:.3f}, "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ log = get_logger(__name__)
 
 SESSION_DAYS = 1.6  # calendar days per session, generous: the mainland has ~242 sessions a year (Golden Week …)
 MARGIN_DAYS = 40  # extra calendar days fetched on each side for holidays and halts
+DELISTED_AFTER = 20  # sessions its benchmark trades after a security's last bar before we call it delisted
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Subject:
     benchmark: str | None = None
     mic: str | None = None
     relation: str | None = None  # the strongest relation that brought it in: direct, supplier …
+    listed_on: date | None = None  # from the universe: a listing after day 0 cannot react (listed_later)
+    delisted_on: date | None = None  # from the universe: gone before the window ends (delisted)
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,14 @@ class StudyRun:
     result: EventResult
     groups: dict[str, Aggregate]
     relations: dict[str, str | None]
+    provisional: dict[str, tuple[date, date]] = field(default_factory=dict)  # calendars on provisional holidays
 
     def to_dict(self) -> dict[str, Any]:
         body = {"event_time": self.when.label, **self.result.to_dict()}
+        body["provisional_calendars"] = {
+            name: {"from": first.isoformat(), "through": last.isoformat(), "source": "holidays package, corrected "
+                   "by index bars"} for name, (first, last) in self.provisional.items()
+        }  # fmt: skip
         for security in body["securities"]:
             security["relation"] = self.relations.get(security["symbol"])
         body["groups"] = {key: aggregate.to_dict() for key, aggregate in self.groups.items() if key != "all"}
@@ -157,12 +165,28 @@ def prepare(
         return [], stubs
     frames = bars.bars_many(symbols, min(r[1] for r in ranges.values()), max(r[2] for r in ranges.values()))
     problems: Mapping[str, str] = getattr(bars, "problems", {})
+    for calendar, (_, start, end) in list(ranges.items()):
+        if _observe(calendars, calendar, start, end, [frames[b] for b in {b for _, b in plans[calendar]}]):
+            ranges[calendar] = (when.day0(calendars, calendar), start, end)  # the corrected calendar's day 0
     series: list[SecuritySeries] = []
     for calendar, (day0, start, end) in ranges.items():
-        built, failed = _calendar_series(calendars, calendar, day0, start, end, plans[calendar], frames, problems)
+        built, failed = _calendar_series(
+            calendars, calendar, day0, start, end, plans[calendar], frames, problems, params.max_daily_move
+        )
         series.extend(built)
         stubs.update(failed)
     return series, stubs
+
+
+def _observe(calendars: Calendars, calendar: str, start: date, end: date, benchmarks: list[pd.DataFrame]) -> bool:
+    """On a provisional stretch of a calendar, let the local index's bars say which days were sessions."""
+    span = calendars.provisional(calendar)
+    if span is None or end < span[0] or start > span[1]:
+        return False
+    dates = {stamp.date() for frame in benchmarks for stamp in frame.index}
+    if not dates:
+        return False
+    return calendars.observe(calendar, dates, through=max(dates))
 
 
 def _calendar_series(
@@ -174,8 +198,10 @@ def _calendar_series(
     members: list[tuple[Subject, str]],
     frames: Mapping[str, pd.DataFrame],
     problems: Mapping[str, str],
+    move_bound: float | None = None,
 ) -> tuple[list[SecuritySeries], dict[str, SecurityResult]]:
-    """Trade-to-trade series for every security of one calendar, from one returns panel (vectorised)."""
+    """Trade-to-trade series for every security of one calendar, from one returns panel (vectorised), with the
+    price guards on (bad prices, spikes and moves beyond the limit flagged: ``monitor.prices.returns``)."""
     import numpy as np
 
     from monitor.prices.returns import HALTED, NO_DATA, returns_panel
@@ -189,7 +215,7 @@ def _calendar_series(
             stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
         return [], stubs
     sessions = calendars.sessions(calendar, start, max(min(end, last_bar), start))
-    stocks = returns_panel({s.symbol: frames[s.symbol] for s, _ in members}, sessions)
+    stocks = returns_panel({s.symbol: frames[s.symbol] for s, _ in members}, sessions, move_bound=move_bound)
     benchmarks = sorted({b for _, b in members})
     levels = returns_panel({b: frames[b] for b in benchmarks}, sessions).prices
     days = sessions.values.astype("datetime64[D]")
@@ -207,6 +233,10 @@ def _calendar_series(
             stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
             continue
         through = int(has[-1]) + 1
+        bench_after = np.isfinite(bench_level[through:]).sum()
+        gone = subject.delisted_on
+        if gone is None and bench_after >= DELISTED_AFTER:  # no bars while its market kept trading: delisted
+            gone = days[through].astype(object)
         out.append(
             SecuritySeries.from_closes(
                 subject.symbol,
@@ -216,6 +246,9 @@ def _calendar_series(
                 stocks.prices[:through, column],
                 bench_level[:through],
                 halted=status[:through] == HALTED,
+                status=status[:through],
+                listed_on=subject.listed_on,
+                delisted_on=gone,
             )
         )
     return out, stubs
@@ -255,7 +288,27 @@ def run(
             groups[kind] = run_event(members, params).aggregate
     for security in ordered:
         log.debug("study_security", symbol=security.symbol, status=security.status, car=security.car, t=security.car_t)
-    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations)
+    provisional = _provisional(subjects, series, params, calendars)
+    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations, provisional)
+
+
+def _provisional(
+    subjects: Sequence[Subject], series: Sequence[SecuritySeries], params: StudyParams, calendars: Calendars
+) -> dict[str, tuple[date, date]]:
+    """The calendars whose provisional stretch this study's event windows reach (flagged in every output)."""
+    from monitor.prices.exchanges import listing
+
+    mics = {s.symbol: s.mic for s in subjects}
+    out: dict[str, tuple[date, date]] = {}
+    for s in series:
+        if s.day0 is None:
+            continue
+        name = listing(s.symbol, mic=mics.get(s.symbol)).calendar
+        span = calendars.provisional(name)
+        reach = s.day0 + timedelta(days=math.ceil(params.window[1] * SESSION_DAYS) + MARGIN_DAYS)
+        if span is not None and reach >= span[0] and s.day0 <= span[1]:
+            out[name] = span
+    return out
 
 
 __all__ = ["EventTime", "StudyRun", "Subject", "prepare", "run"]

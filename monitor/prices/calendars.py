@@ -18,6 +18,13 @@ year at once, as SSE publishes it each December, e.g. in the TOML file::
 A year entered with fewer closed weekdays than the mainland ever has (``MIN_MAINLAND_HOLIDAYS``) is reported by
 ``coverage`` as probably incomplete. Rule-based calendars (XNYS) have no hard end: they are built a couple of years
 ahead and rebuilt further on demand.
+
+Until the operator enters a year, the mainland calendar does not simply run out: past exchange-calendars' bound it
+is extended *provisionally* from the ``holidays`` package's Shanghai Stock Exchange calendar (statutory holidays by
+rule; the State Council's make-up arrangements are only known once published), through the year after the bound
+(``PROVISIONAL_YEARS``). Provisional days are flagged (``provisional``, ``is_provisional``) and corrected by what
+the market did (``observe``): a weekday with an index bar was a session, a weekday without one, once later bars
+exist, was not. Operator overrides for a year replace the provisional days of that year.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ log = get_logger(__name__)
 DEFAULT_START = date(2000, 1, 1)  # the bundled prices and the 2018-2020 listings' estimation windows need the 2010s
 HORIZON_DAYS = 2 * 366  # how far ahead a rule-based calendar is built; rebuilt further on demand
 MIN_MAINLAND_HOLIDAYS = 8  # SSE/SZSE close on at least this many weekdays a year (1999-2026 lists: 9 to 15)
+PROVISIONAL_YEARS = 1  # years past a hard bound filled from the ``holidays`` package, flagged provisional
+PROVISIONAL_SOURCES = {"XSHG": "XSHG"}  # calendar → the holidays package's financial market code
 _NS_PER_MINUTE = 60 * 1_000_000_000
 _NS_PER_DAY = 24 * 60 * _NS_PER_MINUTE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -134,9 +143,15 @@ class Calendars:
         merged: dict[str, set[date]] = {}
         for key, days in (holiday_overrides or {}).items():
             merged.setdefault(_calendar_key(key), set()).update(days)
+        self._entered = {name: tuple(pd.Timestamp(day) for day in sorted(days)) for name, days in merged.items()}
+        self._provisional: dict[str, tuple[date, date]] = {}
+        for name, (first, last, days) in provisional_holidays(merged).items():
+            merged.setdefault(name, set()).update(days)
+            self._provisional[name] = (first, last)
         self._overrides: dict[str, tuple[pd.Timestamp, ...]] = {
             name: tuple(pd.Timestamp(day) for day in sorted(days)) for name, days in merged.items() if days
         }
+        self._observed: dict[str, tuple[set[date], set[date]]] = {}  # name → (seen open, seen closed)
         self._start = pd.Timestamp(start)
         self._today = pd.Timestamp(today or datetime.now(UTC).date())
         self._built: dict[str, _Built] = {}
@@ -193,6 +208,41 @@ class Calendars:
             self._built[name] = built
         log.info("calendar_extended", calendar=name, start=str(built.start.date()), end=str(built.end.date()))
         return built
+
+    # --- provisional data -----------------------------------------------------------------------------------
+
+    def provisional(self, name_or_mic: str) -> tuple[date, date] | None:
+        """First and last date of a calendar's provisional extension, or None when it has none."""
+        return self._provisional.get(_calendar_key(name_or_mic))
+
+    def is_provisional(self, name_or_mic: str, day: date) -> bool:
+        span = self.provisional(name_or_mic)
+        return span is not None and span[0] <= day <= span[1]
+
+    def observe(self, name_or_mic: str, bars: Iterable[date], through: date) -> bool:
+        """Correct the provisional days up to ``through`` by a local index's bars: a provisional holiday with a bar
+        was a session; a provisional session (a weekday) without one was not. True when the calendar changed."""
+        name = _calendar_key(name_or_mic)
+        span = self._provisional.get(name)
+        if span is None or through < span[0]:
+            return False
+        last = min(through, span[1])
+        seen = {day for day in bars if span[0] <= day <= last}
+        weekdays = {span[0] + timedelta(days=k) for k in range((last - span[0]).days + 1)}
+        weekdays = {day for day in weekdays if day.weekday() < 5}
+        holidays = {stamp.date() for stamp in self._overrides.get(name, ())}
+        opened = {day for day in seen if day in holidays}
+        closed = {day for day in weekdays - seen if day not in holidays}
+        if not opened and not closed:
+            return False
+        with self._lock:
+            updated = (holidays - opened) | closed
+            self._overrides[name] = tuple(pd.Timestamp(day) for day in sorted(updated))
+            was_open, was_closed = self._observed.get(name, (set(), set()))
+            self._observed[name] = (was_open | opened, was_closed | closed)
+            self._built.pop(name, None)
+        log.info("calendar_observed", calendar=name, opened=len(opened), closed=len(closed), through=str(last))
+        return True
 
     # --- lookups --------------------------------------------------------------------------------------------
 
@@ -329,7 +379,7 @@ class Calendars:
         if name != "XSHG" or base_max is None:
             return []
         found: list[CoverageWarning] = []
-        extra = self._overrides.get(name, ())
+        extra = self._entered.get(name, ())  # what the operator entered, not the provisional days
         for year in sorted({day.year for day in extra if day > base_max}):
             weekdays = sum(1 for day in extra if day.year == year and day.weekday() < 5)
             if weekdays < MIN_MAINLAND_HOLIDAYS:
@@ -342,13 +392,42 @@ class Calendars:
 
 
 def known_through(name_or_mic: str, holiday_overrides: Mapping[str, Iterable[date]] | None = None) -> date | None:
-    """The last date a calendar's holiday data covers (with overrides), or None for a rule-based calendar."""
+    """The last date a calendar's holiday data covers (with overrides and any provisional extension), or None for
+    a rule-based calendar."""
     name = _calendar_key(name_or_mic)
-    extra = sorted(
-        {pd.Timestamp(d) for k, v in (holiday_overrides or {}).items() if _calendar_key(k) == name for d in v}
-    )
-    bound = _with_overrides(name, tuple(extra)).bound_max()
+    merged: dict[str, set[date]] = {}
+    for key, days in (holiday_overrides or {}).items():
+        merged.setdefault(_calendar_key(key), set()).update(days)
+    days = set(merged.get(name, set()))
+    found = provisional_holidays(merged).get(name)
+    if found is not None:
+        days |= found[2]
+    bound = _with_overrides(name, tuple(pd.Timestamp(d) for d in sorted(days))).bound_max()
+    if found is not None and bound is not None:
+        bound = max(bound, pd.Timestamp(found[1]))
     return bound.date() if bound is not None else None
+
+
+def provisional_holidays(overrides: Mapping[str, set[date]]) -> dict[str, tuple[date, date, set[date]]]:
+    """Per calendar with a hard bound and a ``holidays`` source: the provisional span (first, last date) and its
+    closed weekdays, for the years past the bound (and past any year the operator entered) up to
+    ``PROVISIONAL_YEARS`` after the library's own bound."""
+    import holidays as holiday_package
+
+    out: dict[str, tuple[date, date, set[date]]] = {}
+    for name, market in PROVISIONAL_SOURCES.items():
+        base_max = _calendar_factory(name).bound_max()
+        if base_max is None:
+            continue
+        entered = {day.year for day in overrides.get(name, set()) if day > base_max.date()}
+        years = [base_max.year + k for k in range(1, PROVISIONAL_YEARS + 1)]
+        years = [year for year in years if year not in entered and year > max(entered, default=0)]
+        if not years:
+            continue
+        closed = holiday_package.financial_holidays(market, years=years)
+        days = {day for day in closed if day.weekday() < 5}
+        out[name] = (date(years[0], 1, 1), date(years[-1], 12, 31), days)
+    return out
 
 
 _shared: dict[tuple[Any, ...], Calendars] = {}

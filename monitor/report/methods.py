@@ -28,9 +28,19 @@ METHODS = [
     "filing, else the Federal Register publication (06:00 New York time). For each security, day 0 is the first "
     "session of its own exchange whose close is at or after that moment, so a rule filed after the US close has "
     "the next session as day 0 in New York and in Asia alike.",
-    "<b>Returns.</b> Daily adjusted closes; a session with no bar or zero volume is a halt, never a zero return. "
-    "A return spanning halts or holidays is trade-to-trade, its variance scaled by the number of sessions k it "
-    "spans, and it is assigned to the session it ends on (a stock halted on day 0 reacts on its first trade).",
+    "<b>Returns and halts.</b> Daily adjusted closes. A session is <i>halted</i> only when the security's exchange "
+    "expected a session, its market traded, and the security did not (no bar, or zero volume): never a zero "
+    "return. A zero, negative or missing close, or a lone spike, is a <i>bad price</i>, and a session the "
+    "security traded but its benchmark has no bar is a <i>benchmark gap</i>; across all three the return is "
+    "trade-to-trade, its benchmark compounded over the same sessions and its variance scaled by the number of "
+    "sessions k it spans. A return beyond the exchange's daily limit (A-shares ±10%, ±20% on ChiNext and STAR) or "
+    "the configured bound elsewhere is <i>suspect</i>: kept out of estimation, shown, and a security with one in "
+    "its event window is reported as bad_price and kept out of the tests.",
+    "<b>Closures (methods note §1.7).</b> A market-wide closure (a holiday, Golden Week) is not a session: a "
+    "return across it is one session's return, and k counts only the sessions the security itself missed. "
+    "Calendars come from exchange-calendars; past its data the mainland calendar is provisional (the holidays "
+    "package's exchange calendar, corrected by the index's bars: a day with an index bar was a session, a weekday "
+    "without one, once later bars exist, was not) and flagged so wherever it is used.",
     "<b>Normal returns.</b> The model named below, fitted per security over the estimation window that ends the "
     "gap before the event window, against the security's local benchmark (US: S&amp;P 500; mainland China: CSI "
     "300; Hong Kong: Hang Seng; or the universe's own choice per listing).",
@@ -40,6 +50,17 @@ METHODS = [
     "window.",
     "<b>No look-ahead.</b> A backfilled event was studied with the clock at the close of its event window on every "
     "exchange it touches: bars after that moment were hidden from it, as they were from the daemon at the time.",
+    "<b>Statuses and what enters the tests.</b> complete (every return the window needs is in); partial (the "
+    "window is not over); halted (waiting on a halt to end); bad_price; benchmark_gap; delisted (no bars after a "
+    "date before the window ends); listed_later (listed after day 0); pending; insufficient_data. Only complete "
+    "windows enter an aggregate unless partial windows were asked for; each aggregate states its n, and one over "
+    "fewer securities than the configured minimum prints <i>n too small</i> instead of its tests. Daily AARs "
+    "place a multi-session return on the session it ends (one ending after the window on its last day) and are "
+    "each day's share of the CAAR, so they add up to it.",
+    "<b>Calendar-date alignment.</b> Cross-sectional dependence is a matter of calendar time, so r̄, the portfolio "
+    "standard deviation and the rank test's scale pair estimation residuals by calendar date, never by their "
+    "position relative to each exchange's own day 0 (a New York and a Shenzhen stock's event-time rows can be "
+    "two weeks apart after Golden Week); CARs and AARs are in event time.",
     "<b>Tests within an event.</b> All of an event's securities share its date, so their abnormal returns are "
     "cross-correlated; the headline statistics allow for that: Kolari–Pynnönen's adjusted BMP t (the BMP "
     "standardized-CAR t scaled by √((1−r̄)/(1+(N−1)r̄)), r̄ the mean pairwise correlation of estimation-window "

@@ -124,6 +124,9 @@ class StudyParams:
         for name in ("min_securities", "include_partial", "max_daily_move"):
             values[name] = getattr(study, name)
         values["exclude_dates"] = tuple(study.exclude_dates)
+        extra = overrides.pop("exclude_dates", None) or ()
         values.update({key: value for key, value in overrides.items() if value is not None})
-        values["exclude_dates"] = tuple(sorted(set(values["exclude_dates"])))
+        values["exclude_dates"] = tuple(
+            sorted(set(values["exclude_dates"]) | set(extra))
+        )  # the setting's and the flag's
         return cls(**values)

@@ -79,7 +79,7 @@ def test_options_reach_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_human_report(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, *OCTOBER, "--symbols", "AMBA,002415.SZ,NOPE", "--prices-dir", PRICES, "--placebo", "0")
-    assert code == 0
+    assert code == 1  # NOPE could not be studied
     assert "Event study 2019-10-07T20:30:00Z: market model" in out
     assert "Kolari–Pynnönen BMP t *" in out
     assert "halted" in out
@@ -117,3 +117,30 @@ def test_bad_arguments_exit_2_with_a_clear_message(
     code, _, err = run(capsys, *OCTOBER, *argv, "--prices-dir", PRICES)
     assert code == 2
     assert message in err
+
+
+def test_exit_1_lists_what_could_not_be_studied(capsys: pytest.CaptureFixture[str]) -> None:
+    """The audit: exit 0 when nothing could be studied. Now 0 all studied, 1 some not (each with why)."""
+    code, _, err = run(capsys, *OCTOBER, "--symbols", "AMBA,NOPE", "--prices-dir", PRICES, "--placebo", "0")
+    assert code == 1
+    assert "not studied: NOPE: insufficient data: NOPE: no file NOPE.csv" in err
+    code, _, err = run(capsys, *OCTOBER, "--symbols", "AMBA", "--prices-dir", PRICES, "--placebo", "0", "--json")
+    assert code == 0
+    assert "not studied" not in err
+
+
+def test_exclude_dates_and_small_samples(capsys: pytest.CaptureFixture[str]) -> None:
+    """The May 2019 leak days (§1.7) kept out of Hikvision's estimation; two securities print n too small."""
+    leak = "2019-05-16,2019-05-17,2019-05-20,2019-05-21,2019-05-22"
+    argv = (*OCTOBER, "--symbols", "AMBA,002415.SZ", "--prices-dir", PRICES, "--placebo", "0")
+    code, out, _ = run(capsys, *argv, "--exclude-dates", leak, "--json")
+    assert code == 0
+    body = json.loads(out)
+    hik = next(s for s in body["securities"] if s["symbol"] == "002415.SZ")
+    assert hik["n_estimation"] == 245
+    assert body["aggregate"]["tests"]["n_too_small"] is True
+    code, out, _ = run(capsys, *argv)
+    assert "n too small (n = 2)" in out
+    code, _, err = run(capsys, *argv, "--exclude-dates", "May 16")
+    assert code == 2
+    assert "--exclude-dates 'May 16': expected YYYY-MM-DD" in err

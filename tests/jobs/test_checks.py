@@ -64,12 +64,13 @@ def test_an_empty_universe_is_seeded_once(sessions: sessionmaker[Session]) -> No
 
 
 def test_shanghai_running_out_is_a_warning_not_a_refusal() -> None:
-    """XSHG's holidays end 2026-12-31; on 2026-11-21 that is within 60 days."""
+    """XSHG's holidays end 2026-12-31 in exchange-calendars, 2027-12-31 with the provisional year: a warning
+    within 60 days of the latter only."""
     calendars = Calendars(start=date(2026, 1, 1), today=date(2026, 11, 21))
-    checks = calendars_check(calendars, datetime(2026, 11, 21, 12, tzinfo=UTC), warn_days=60)
+    checks = calendars_check(calendars, datetime(2027, 11, 21, 12, tzinfo=UTC), warn_days=60)
     assert [(c.name, c.level) for c in checks] == [("calendar XSHG", "warn")]
     assert "holiday_overrides" in checks[0].detail
-    fine = calendars_check(calendars, datetime(2026, 6, 1, tzinfo=UTC), warn_days=60)
+    fine = calendars_check(calendars, datetime(2026, 11, 21, tzinfo=UTC), warn_days=60)
     assert [c.level for c in fine] == ["ok"]
 
 

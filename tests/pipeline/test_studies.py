@@ -143,7 +143,7 @@ def test_one_bad_security_never_stops_the_others() -> None:
 
 
 def test_a_date_past_the_calendar_leaves_the_study_pending() -> None:
-    when = EventTime.parse("2027-03-01T02:00:00Z")  # exchange-calendars' XSHG holidays end in 2026
+    when = EventTime.parse("2028-03-01T02:00:00Z")  # past the provisional 2027 extension of XSHG
     result = run([Subject("002415.SZ")], when, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
     [hik] = result.result.securities
     assert hik.status == "pending"

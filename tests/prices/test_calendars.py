@@ -96,10 +96,11 @@ def test_naive_announcement_time_is_refused(calendars: Calendars) -> None:
 
 
 def test_day0_past_the_xshg_data_raises_instead_of_guessing(calendars: Calendars) -> None:
-    with pytest.raises(CalendarOutOfRange, match=r"XSHG.*2026-12-31"):
-        calendars.day0("002415.SZ", utc(2027, 1, 4, 3, 0))
+    """exchange-calendars ends in 2026; the provisional extension covers 2027; past that, no guessing."""
+    with pytest.raises(CalendarOutOfRange, match=r"XSHG.*2027-12-31"):
+        calendars.day0("002415.SZ", utc(2028, 1, 4, 3, 0))
     with pytest.raises(CalendarOutOfRange, match="XSHG"):
-        calendars.day0("002415.SZ", utc(2026, 12, 31, 8, 0))  # after the last session's close
+        calendars.day0("002415.SZ", utc(2027, 12, 31, 8, 0))  # after the last session's close
 
 
 def test_day0_before_a_calendar_can_exist_raises(calendars: Calendars) -> None:
@@ -150,7 +151,7 @@ def test_sessions_reject_reversed_ranges_and_unbounded_dates(calendars: Calendar
     with pytest.raises(InputError, match="before start"):
         calendars.sessions("XNYS", date(2019, 10, 10), date(2019, 10, 1))
     with pytest.raises(CalendarOutOfRange):
-        calendars.sessions("XSHG", date(2026, 12, 1), date(2027, 1, 31))
+        calendars.sessions("XSHG", date(2027, 12, 1), date(2028, 1, 31))
 
 
 def test_session_close_in_utc(calendars: Calendars) -> None:
@@ -168,11 +169,11 @@ def test_final_mask_waits_for_the_close_plus_margin(calendars: Calendars) -> Non
 
 
 def test_final_mask_judges_unknown_dates_by_the_end_of_the_local_day(calendars: Calendars) -> None:
-    # 2027-01-05 is past the XSHG data: the bar is final once that Shanghai day (and the margin) is over.
-    days = pd.DatetimeIndex(["2027-01-05"])
-    assert not calendars.final_mask("XSHG", days, utc(2027, 1, 5, 15, 59), 0)[0]
-    assert calendars.final_mask("XSHG", days, utc(2027, 1, 5, 16, 0), 0)[0]
-    assert len(calendars.final_mask("XSHG", pd.DatetimeIndex([]), utc(2027, 1, 5), 0)) == 0
+    # 2028-01-05 is past the XSHG data: the bar is final once that Shanghai day (and the margin) is over.
+    days = pd.DatetimeIndex(["2028-01-05"])
+    assert not calendars.final_mask("XSHG", days, utc(2028, 1, 5, 15, 59), 0)[0]
+    assert calendars.final_mask("XSHG", days, utc(2028, 1, 5, 16, 0), 0)[0]
+    assert len(calendars.final_mask("XSHG", pd.DatetimeIndex([]), utc(2028, 1, 5), 0)) == 0
 
 
 # --- overrides and coverage --------------------------------------------------------------------------------------
@@ -198,12 +199,12 @@ def test_unknown_override_calendar_is_a_config_error() -> None:
         Calendars({"XXXX": [date(2027, 1, 1)]})
 
 
-def test_coverage_warns_40_days_before_xshg_runs_out(calendars: Calendars) -> None:
-    warnings = calendars.coverage(utc(2026, 11, 21, 9, 0), warn_days=60)
-    assert [(w.calendar, w.last_session, w.days_left) for w in warnings] == [("XSHG", date(2026, 12, 31), 40)]
+def test_coverage_warns_only_when_even_the_provisional_data_runs_out(calendars: Calendars) -> None:
+    assert calendars.coverage(utc(2026, 11, 21, 9, 0), warn_days=60) == []  # 2027 is provisional, not missing
+    warnings = calendars.coverage(utc(2027, 11, 21, 9, 0), warn_days=60)
+    assert [(w.calendar, w.last_session, w.days_left) for w in warnings] == [("XSHG", date(2027, 12, 31), 40)]
     assert "holiday_overrides.XSHG" in warnings[0].message
-    assert calendars.coverage(utc(2026, 6, 1), warn_days=60) == []
-    assert calendars.coverage(utc(2027, 2, 1), names=["XSHE"])[0].days_left == -32
+    assert calendars.coverage(utc(2028, 2, 1), names=["XSHE"])[0].days_left == -32
 
 
 def test_coverage_flags_an_incomplete_override_year() -> None:
@@ -218,3 +219,39 @@ def test_calendars_from_settings_are_shared_per_configuration() -> None:
     assert calendars_from_settings(settings) is first
     assert calendars_from_settings(Settings()) is not first
     assert first.day0("002415.SZ", utc(2027, 2, 5, 8, 0)) == date(2027, 2, 15)
+
+
+# --- the provisional mainland calendar past exchange-calendars' data ----------------------------------------------
+
+
+def test_2027_is_provisional_from_the_holidays_package(calendars: Calendars) -> None:
+    """Spring Festival 2027 as the holidays package has it (eve Fri 02-05, closed Mon-Wed 02-08..10)."""
+    assert calendars.provisional("XSHE") == (date(2027, 1, 1), date(2027, 12, 31))
+    assert calendars.is_provisional("XSHG", date(2027, 2, 8))
+    assert not calendars.is_provisional("XSHG", date(2026, 12, 31))
+    assert calendars.provisional("XNYS") is None
+    sessions = [d.date() for d in calendars.sessions("XSHG", date(2027, 2, 1), date(2027, 2, 12))]
+    assert sessions == [date(2027, 2, d) for d in (1, 2, 3, 4, 11, 12)]
+    # Thu 02-04 after the close: the festival pushes day 0 to Thu 02-11.
+    assert calendars.day0("002415.SZ", utc(2027, 2, 4, 8, 0)) == date(2027, 2, 11)
+
+
+def test_index_bars_correct_the_provisional_days() -> None:
+    """If the exchange in fact stays shut through Fri 02-12 (as SSE announces in December), the index's bars say so
+    and the calendar follows: a weekday without a bar was no session, once later bars exist."""
+    calendars = Calendars(today=date(2026, 12, 1))
+    traded = [date(2027, 2, d) for d in (1, 2, 3, 4)] + [date(2027, 2, d) for d in (15, 16, 17, 18, 19)]
+    assert calendars.observe("XSHG", traded, through=date(2027, 2, 19))
+    sessions = [d.date() for d in calendars.sessions("XSHG", date(2027, 2, 1), date(2027, 2, 22))]
+    assert date(2027, 2, 11) not in sessions
+    assert date(2027, 2, 12) not in sessions
+    assert date(2027, 2, 22) in sessions  # after the last bar: still the provisional answer
+    assert calendars.day0("002415.SZ", utc(2027, 2, 4, 8, 0)) == date(2027, 2, 15)
+    assert not calendars.observe("XSHG", traded, through=date(2027, 2, 19))  # nothing new to learn
+    assert not calendars.observe("XSHG", [date(2019, 10, 8)], through=date(2019, 10, 8))  # not provisional
+
+
+def test_operator_overrides_replace_the_provisional_year() -> None:
+    entered = Calendars({"XSHG": MAINLAND_2027}, today=date(2026, 11, 21))
+    assert entered.provisional("XSHG") is None
+    assert entered.day0("002415.SZ", utc(2027, 2, 5, 8, 0)) == date(2027, 2, 15)

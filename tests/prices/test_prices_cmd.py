@@ -97,11 +97,14 @@ def test_day0_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_calendars_command_warns_and_exits_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MONITOR_CALENDARS__WARN_DAYS", "5000")  # reaches XSHG (2026), not XHKG (2049)
+    monkeypatch.setenv("MONITOR_CALENDARS__WARN_DAYS", "5000")  # reaches XSHG (2027), not XHKG (2049)
     code, out, _ = run(capsys, "prices", "calendars", "--json")
     assert code == 1
     payload = json.loads(out)
-    assert {row["calendar"]: row["holidays_known_through"] for row in payload["calendars"]}["XSHG"] == "2026-12-31"
+    rows = {row["calendar"]: row for row in payload["calendars"]}
+    assert rows["XSHG"]["holidays_known_through"] == "2027-12-31"
+    assert rows["XSHG"]["provisional"] == ["2027-01-01", "2027-12-31"]  # the holidays package's 2027, not the SSE's
+    assert rows["XNYS"]["provisional"] is None
     assert any("holiday_overrides.XSHG" in message for message in payload["warnings"])
 
 

@@ -89,3 +89,15 @@ def test_csv_has_every_pair_at_full_precision(tmp_path: Path) -> None:
     assert rows[0]["t_[-5,5]"] == "-2.0"
     assert (rows[1]["day0_halted"], rows[1]["ar_day0"]) == ("true", "")
     assert rows[1]["reaction_date"] == "2019-10-10"
+
+
+def test_methods_state_the_alignment_halt_and_closure_conventions() -> None:
+    from monitor.report.methods import methods_html
+
+    html = methods_html([])
+    assert "Calendar-date alignment" in html
+    assert "pair estimation residuals by calendar date" in html
+    assert "k counts only the sessions the security itself missed" in html  # §1.7
+    assert "A session is <i>halted</i> only when" in html
+    assert "n too small" in html
+    assert "provisional" in html
