@@ -65,7 +65,8 @@ def mean_pairwise_correlation(residuals: FloatArray) -> float | None:
     if count < 2:
         return None
     finite = np.isfinite(x)
-    patterns, group = np.unique(np.packbits(finite, axis=0).T, axis=0, return_inverse=True)
+    packed = np.ascontiguousarray(np.packbits(finite, axis=0).T)  # one row of bytes per column's gap pattern
+    patterns, group = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_inverse=True)
     group = group.reshape(-1)
     if len(patterns) > MAX_GROUPS:
         return _pairwise_products(x, finite)
@@ -216,9 +217,15 @@ def by_date(values: FloatArray, dates: DateArray) -> FloatArray:
     if bool(((stamps == stamps[:, :1]) | ~finite).all()):  # each row already holds a single date
         return values
     rows, columns = np.nonzero(finite)
-    days, slot = np.unique(stamps[rows, columns], return_inverse=True)
-    out = np.full((len(days), values.shape[1]), np.nan)
-    out[slot, columns] = values[rows, columns]
+    if not len(rows):
+        return np.full((0, values.shape[1]), np.nan)
+    days = stamps[rows, columns]
+    low = int(days.min())
+    seen = np.zeros(int(days.max()) - low + 1, dtype=bool)  # day numbers span a year or two: a lookup, no sort
+    seen[days - low] = True
+    slot = np.cumsum(seen) - 1
+    out = np.full((int(seen.sum()), values.shape[1]), np.nan)
+    out[slot[days - low], columns] = values[rows, columns]
     return out
 
 
