@@ -188,6 +188,7 @@ class Security(_Frozen):
     benchmark: str
     listed_on: date | None = None  # first trading day, when known
     delisted_on: date | None = None  # first day it no longer traded, when delisted
+    isin: str | None = None  # ISO 6166, when a list gives it: how GLEIF's ISIN-to-LEI records reach the listing
 
     def listing_status(self, day: date) -> ListingStatus:
         """Listed, listed later or delisted on ``day``; unknown dates count as listed (nothing to say otherwise)."""

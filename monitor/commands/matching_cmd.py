@@ -151,7 +151,7 @@ def import_file(
     if seeded is not None:
         console.print(
             f"empty universe: loaded the shipped seed first ({seeded.securities} securities, "
-            f"{seeded.links} links, {seeded.exposures} exposures)"
+            f"{seeded.links} links, {seeded.exposures} exposures, {seeded.market} market listings)"
         )
     console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {len(errors)} bad row(s)")
     for error in sorted(errors, key=lambda error: error.line):
@@ -224,7 +224,7 @@ def seed(ctx: typer.Context) -> None:
         report = apply_seed(session)
     console.print(
         f"shipped seed applied: {report.securities} securities, {report.links} corporate links, "
-        f"{report.exposures} exposures"
+        f"{report.exposures} exposures; market universe: {report.market} listings (FinanceDatabase, MIT)"
     )
 
 
@@ -253,3 +253,30 @@ def refresh_sec(
         f"SEC: {report.fetched} listing(s) fetched, {report.securities} securities upserted, "
         f"{report.aliases_added} alias(es) added, {report.malformed} malformed; skipped: {skipped}"
     )
+
+
+@universe_app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    source: str = typer.Option(..., "--source", help="financedatabase (more sources: see the universe docs)."),
+    path: Path | None = typer.Option(
+        None, "--path", help="FinanceDatabase checkout's database/equities folder (SHH.csv, SHZ.csv, HKG.csv)."
+    ),
+) -> None:
+    """Add and update listings from a public list; curated rows keep their fields, the list's name becomes an alias."""
+    from monitor.errors import InputError
+    from monitor.matching.financedatabase import read_directory
+    from monitor.matching.listings import to_securities
+    from monitor.matching.store import ensure_seed_universe, save_securities
+
+    if source != "financedatabase":
+        raise InputError(f"--source {source!r}: expected financedatabase")
+    if path is None:
+        raise InputError("--source financedatabase needs --path DIR (the folder with SHH.csv, SHZ.csv, HKG.csv)")
+    parsed = read_directory(path)
+    securities = to_securities(parsed.companies)
+    with app_context(ctx).sessions().begin() as session:
+        ensure_seed_universe(session)
+        written = save_securities(session, securities, source=source, keep_curated=True)
+    skipped = ", ".join(f"{why} {count}" for why, count in parsed.skipped.items() if count) or "none"
+    console.print(f"{source}: {len(securities)} listing(s) read, {written} upserted; skipped: {skipped}")

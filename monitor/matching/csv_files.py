@@ -30,6 +30,7 @@ SYMBOL_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=&]{0,31}$")
 _MIC = re.compile(r"^[A-Z0-9]{4}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
 
 
 class FileKind(StrEnum):
@@ -152,7 +153,18 @@ def _security(row: dict[str, str]) -> Security:
         benchmark=_symbol(row["benchmark"], "benchmark"),
         listed_on=listed_on,
         delisted_on=delisted_on,
+        isin=_isin(row.get("isin", "")),
     )
+
+
+def _isin(value: str) -> str | None:
+    """An optional ISIN column: twelve letters and digits, country first (CNE100000PM8)."""
+    code = value.strip().upper()
+    if not code:
+        return None
+    if not _ISIN.match(code):
+        raise _RowProblem(f"isin {value!r} is not an ISIN like CNE100000PM8")
+    return code
 
 
 def _date(row: dict[str, str], column: str) -> date | None:
@@ -185,12 +197,18 @@ def _exposure(row: dict[str, str]) -> ExposureRecord:
             raise _RowProblem(f"weight {row['weight']!r} is not a revenue share between 0 and 1")
     if not row["counterparty"]:
         raise _RowProblem("counterparty is empty")
+    year: int | None = None
+    if row.get("year"):
+        if not row["year"].isdigit() or not 1900 <= int(row["year"]) <= 2100:
+            raise _RowProblem(f"year {row['year']!r} is not a fiscal year like 2018")
+        year = int(row["year"])
     return ExposureRecord(
         symbol=_symbol(row["ticker"], "ticker"),
         counterparty=row["counterparty"],
         relation=CounterpartyRole(_choice(row["relation"], "relation", CounterpartyRole)),
         weight=weight,
         source=row["source"] or None,
+        year=year,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 
+from monitor.matching.derive import acronyms, pinyin_names
 from monitor.matching.lexicon import GENERIC, ORG_TYPES
 from monitor.matching.normalize import NameForm, normalize_name
 from monitor.matching.records import CorporateLinkRecord, ExposureRecord, Universe
@@ -23,6 +24,7 @@ from monitor.models import Security
 # A token carried by more targets than this is treated as generic, whatever the word lists say.
 MIN_COMMON_TARGETS = 5
 COMMON_TARGET_SHARE = 0.002
+MIN_PHRASE, MAX_PHRASE = 2, 4  # names made only of generic words are found by their whole phrase
 
 
 class TargetKind(StrEnum):
@@ -40,13 +42,24 @@ class Target:
     country: str | None = None
 
 
+class NameOrigin(StrEnum):
+    """Where a name of a target comes from; derived names are weaker evidence than names a source gave."""
+
+    NAME = "name"  # the legal name (issuer name, curated entity name, counterparty)
+    ALIAS = "alias"  # an alias a source gave: short, Chinese, former or English name
+    PINYIN = "pinyin"  # derived: the pinyin spelling of one of its Chinese names
+    ACRONYM = "acronym"  # derived: the initials of its legal name
+
+
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One name of a target: its legal name (``is_alias`` False) or an alias."""
+    """One name of a target: its legal name (``is_alias`` False), an alias, or a name derived from one."""
 
     target: int
     form: NameForm
     is_alias: bool
+    origin: NameOrigin = NameOrigin.NAME
+    derived_from: str = ""  # the Chinese name a pinyin spelling was made from, the name an acronym abbreviates
 
 
 @dataclass
@@ -58,6 +71,7 @@ class MatchIndex:
     by_han: dict[str, list[int]] = field(default_factory=dict)
     by_han_core: dict[str, list[int]] = field(default_factory=dict)
     postings: dict[str, list[int]] = field(default_factory=dict)
+    phrases: dict[str, list[int]] = field(default_factory=dict)  # all-generic names by joined tokens
     deletions: dict[str, list[str]] = field(default_factory=dict)
     document_frequency: dict[str, int] = field(default_factory=dict)
     common_cutoff: int = MIN_COMMON_TARGETS
@@ -65,6 +79,17 @@ class MatchIndex:
     exposures_of: dict[int, list[ExposureRecord]] = field(default_factory=dict)
     securities: dict[str, Security] = field(default_factory=dict)
     descriptors: list[frozenset[str]] = field(default_factory=list)  # per target: generic words in its names
+
+    @classmethod
+    def cached(cls, universe: Universe) -> MatchIndex:
+        """``build``, shared by content: the same snapshot (from any database) reuses the last index built."""
+        key = universe.digest()
+        index = _BUILT.get(key)
+        if index is None:
+            index = cls.build(universe)
+            _BUILT.clear()  # one index kept: a universe changes rarely, and an old one is garbage
+            _BUILT[key] = index
+        return index
 
     @classmethod
     def build(cls, universe: Universe) -> MatchIndex:
@@ -100,14 +125,23 @@ class MatchIndex:
         self.targets.append(target)
         return len(self.targets) - 1
 
-    def _add_names(self, target: int, name: str, aliases: Iterable[str]) -> None:
-        seen: set[tuple[str, str]] = set()
-        for text, is_alias in [(name, False), *((alias, True) for alias in aliases)]:
+    def _add_names(self, target: int, name: str, aliases: Iterable[str], *, derive: bool = True) -> None:
+        """The target's names, then (with ``derive``) pinyin spellings of its Chinese names and its acronyms."""
+        given = [(name, NameOrigin.NAME, ""), *((alias, NameOrigin.ALIAS, "") for alias in aliases)]
+        derived: list[tuple[str, NameOrigin, str]] = []
+        if derive:
+            for text, _, _ in given:
+                derived += [(spelling, NameOrigin.PINYIN, text) for spelling in pinyin_names(text)]
+            derived += [(initials, NameOrigin.ACRONYM, name) for initials in acronyms(name)]
+        seen: set[tuple[str, str, tuple[str, ...]]] = set()
+        for text, origin, source in [*given, *derived]:
             form = normalize_name(text)
-            if form.is_empty or (form.key, form.han) in seen:
+            if form.is_empty or (form.key, form.han, form.tokens) in seen:
                 continue
-            seen.add((form.key, form.han))
-            self.variants.append(Variant(target, form, is_alias))
+            if origin is not NameOrigin.NAME and any((form.key, form.han) == (k, h) for k, h, _ in seen):
+                continue  # a joined spelling of a name already held adds nothing an exact key would not find
+            seen.add((form.key, form.han, form.tokens))
+            self.variants.append(Variant(target, form, origin is not NameOrigin.NAME, origin, source))
 
     def _finish_exact(self) -> None:
         self.by_key, self.by_core, self.by_han, self.by_han_core = {}, {}, {}, {}
@@ -132,7 +166,7 @@ class MatchIndex:
         if target is None:
             target = self._add_target(Target(TargetKind.COUNTERPARTY, exposure.counterparty))
             start = len(self.variants)
-            self._add_names(target, exposure.counterparty, ())
+            self._add_names(target, exposure.counterparty, (), derive=False)
             self._index_exact(range(start, len(self.variants)))
         self.exposures_of.setdefault(target, []).append(exposure)
 
@@ -149,6 +183,12 @@ class MatchIndex:
                 if self.weight(token) >= DISTINCTIVE_WEIGHT:
                     postings[token].append(number)
         self.postings = dict(postings)
+        phrases: dict[str, list[int]] = defaultdict(list)
+        for number, variant in enumerate(self.variants):
+            tokens = variant.form.tokens
+            if MIN_PHRASE <= len(tokens) <= MAX_PHRASE and all(self.weight(t) < DISTINCTIVE_WEIGHT for t in tokens):
+                phrases["".join(tokens)].append(number)  # "China Communications Construction": the phrase is the name
+        self.phrases = dict(phrases)
         descriptors: list[set[str]] = [set() for _ in self.targets]
         for variant in self.variants:
             descriptors[variant.target].update(t for t in variant.form.tokens if self.weight(t) == GENERIC_WEIGHT)
@@ -198,6 +238,9 @@ class MatchIndex:
         tokens = list(form.tokens)
         for first, second in pairwise(tokens):
             found.update(self.postings.get(first + second, ()))  # "great wall" finds "greatwall"
+        for size in range(MIN_PHRASE, min(MAX_PHRASE, len(tokens)) + 1):
+            for start in range(len(tokens) - size + 1):
+                found.update(self.phrases.get("".join(tokens[start : start + size]), ()))
         for token in tokens:
             if self.weight(token) < DISTINCTIVE_WEIGHT:
                 continue
@@ -214,6 +257,9 @@ class MatchIndex:
             "names": len(self.variants),
             "distinctive_tokens": len(self.postings),
         }
+
+
+_BUILT: dict[str, MatchIndex] = {}
 
 
 def _one_deletions(token: str) -> set[str]:

@@ -15,11 +15,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor.config import MatchingSettings
-from monitor.matching.index import MatchIndex, Target, TargetKind, Variant
+from monitor.matching.index import MatchIndex, NameOrigin, Target, TargetKind, Variant
 from monitor.matching.lexicon import COUNTRY_REGIONS
-from monitor.matching.normalize import entity_names, normalize_name
+from monitor.matching.normalize import NameForm, entity_names, normalize_name
 from monitor.matching.records import ExposureRecord, LinkRole, security_role
-from monitor.matching.scoring import PairScore, score_pair
+from monitor.matching.scoring import (
+    ACRONYM_SCORE,
+    MIN_ACRONYM_CONFIRM,
+    SHARED_ACRONYM_SCORE,
+    SUBSIDIARY_BY_NAME_SCORE,
+    PairScore,
+    embedded_qualifiers,
+    exposure_strength,
+    score_pair,
+)
 from monitor.models import ActionKind, ListingAction, ListingStatus, Match, Relation, Security
 
 COUNTRY_MISMATCH_PENALTY = 0.05
@@ -36,6 +45,7 @@ class _Hit:
     pair: PairScore
     entity_name: str
     variant: Variant
+    qualifiers: tuple[str, ...] = ()  # set for a subsidiary proposed by name: what the entity adds to the name
 
 
 class Matcher:
@@ -50,7 +60,13 @@ class Matcher:
         hits = self._hits([action.entity_name, *action.aliases], action.country_iso)
         matches: dict[tuple[str, Relation], Match] = {}
         for target_number, hit in hits.items():
-            for match in self._expand(action, self.index.targets[target_number], target_number, hit):
+            target = self.index.targets[target_number]
+            expanded = (
+                self._proposed_subsidiary(action, target, hit)
+                if hit.qualifiers
+                else self._expand(action, target, target_number, hit)
+            )
+            for match in expanded:
                 if as_of is not None:
                     match = _with_listing_status(match, self.index.securities[match.symbol], as_of)
                 key = (match.symbol, match.relation)
@@ -83,7 +99,15 @@ class Matcher:
                 continue
             for number in self.index.candidates(form):
                 variant = self.index.variants[number]
+                proposal = self._subsidiary_by_name(name, form, variant)
+                if proposal is not None:
+                    current = best.get(variant.target)
+                    if current is None or (current.qualifiers and proposal.score > current.score):
+                        best[variant.target] = proposal
+                    continue
                 pair = score_pair(form, variant.form, self.index.weight, self.index.descriptors[variant.target])
+                if pair is not None and variant.origin is NameOrigin.ACRONYM:
+                    pair = self._acronym(pair, variant)
                 if pair is None:
                     continue
                 score = pair.score
@@ -97,20 +121,81 @@ class Matcher:
                         (*pair.penalties, f"listed outside the entity's country (-{COUNTRY_MISMATCH_PENALTY:.2f})"),
                     )
                 current = best.get(variant.target)
-                if current is None or score > current.score:
+                if current is None or current.qualifiers or score > current.score:
                     best[variant.target] = _Hit(score, pair, name, variant)
         if any(hit.score >= 1.0 for hit in best.values()):
             best = {target: hit for target, hit in best.items() if hit.score >= 1.0}
         else:
-            best = self._penalise_ambiguity(best)
+            best = self._penalise_ambiguity(self._issuer_over_its_units(best))
         return {target: hit for target, hit in best.items() if hit.score >= self.settings.review_threshold}
+
+    def _acronym(self, pair: PairScore, variant: Variant) -> PairScore | None:
+        """Initials identify an issuer only as the whole entity name, and confirm only when no other target has them."""
+        if pair.method != "exact":
+            return None
+        owners = {self.index.variants[n].target for n in self.index.by_key.get(variant.form.key, ())}
+        unique = len(owners) == 1 and len(variant.form.key) >= MIN_ACRONYM_CONFIRM
+        score = ACRONYM_SCORE if unique else SHARED_ACRONYM_SCORE
+        why = () if unique else (f"initials shared by {len(owners)} names or too short to confirm alone",)
+        return PairScore(score, "acronym", pair.shared, pair.fuzzy, (*pair.penalties, *why))
+
+    def _subsidiary_by_name(self, name: str, form: NameForm, variant: Variant) -> _Hit | None:
+        """A listed issuer's name embedded with a place or division qualifier: proposed as its subsidiary (review)."""
+        if self.index.targets[variant.target].kind is not TargetKind.ISSUER:
+            return None
+        qualifiers = embedded_qualifiers(form, variant.form, self.index.weight)
+        if not qualifiers:
+            return None
+        shared = tuple(token for token in variant.form.tokens if token in form.tokens)
+        pair = PairScore(SUBSIDIARY_BY_NAME_SCORE, "embedded", shared)
+        return _Hit(SUBSIDIARY_BY_NAME_SCORE, pair, name, variant, qualifiers)
+
+    def _proposed_subsidiary(self, action: ListingAction, target: Target, hit: _Hit) -> list[Match]:
+        """The issuer's listings as the proposed parents of an entity whose name embeds the issuer's name."""
+        theirs = "name" if hit.variant.origin is NameOrigin.NAME else f"{hit.variant.origin.value} name"
+        reason = (
+            f"entity name '{hit.entity_name}' embeds the issuer {theirs} '{hit.variant.form.original}' "
+            f"qualified by '{' '.join(hit.qualifiers)}': proposed as a subsidiary of {target.name} "
+            "(a curated link or ownership record would confirm it)"
+        )
+        extra = {"qualifiers": " ".join(hit.qualifiers)}
+        return [
+            self._match(action, security, Relation.SUBSIDIARY, hit, reason, method="name_embedded", extra=extra)
+            for security in target.securities
+        ]
+
+    def _issuer_over_its_units(self, best: dict[int, _Hit]) -> dict[int, _Hit]:
+        """A name that fits a listed issuer and, as loosely, one of its own curated units names the issuer.
+
+        "Sense Time" fits SenseTime Group and its unit Beijing SenseTime: both lead to 0020.HK, so they are one
+        reading, not two rival ones; the unit's partial fit is dropped.
+        """
+        issued: set[str] = set()
+        for target_number, hit in best.items():
+            target = self.index.targets[target_number]
+            if target.kind is TargetKind.ISSUER and not hit.qualifiers:
+                issued.update(security.symbol for security in target.securities)
+        if not issued:
+            return best
+        kept: dict[int, _Hit] = {}
+        for target_number, hit in best.items():
+            target = self.index.targets[target_number]
+            own_unit = target.kind is TargetKind.LINKED_ENTITY and {link.symbol for link in target.links} <= issued
+            if not own_unit:
+                kept[target_number] = hit
+        return kept
 
     def _penalise_ambiguity(self, best: dict[int, _Hit]) -> dict[int, _Hit]:
         """Several listed names fitting a partial match about equally well ("Inspur") need a human to choose."""
         if len(best) < 2:
             return best
-        top = max(hit.score for hit in best.values())
-        rivals = {target for target, hit in best.items() if top - hit.score <= AMBIGUITY_MARGIN}
+        readings = {
+            target: hit for target, hit in best.items() if not hit.qualifiers and hit.pair.method != "acronym"
+        }  # proposals and shared initials already carry their own doubt
+        if len(readings) < 2:
+            return best
+        top = max(hit.score for hit in readings.values())
+        rivals = {target for target, hit in readings.items() if top - hit.score <= AMBIGUITY_MARGIN}
         if len(rivals) < 2:
             return best
         names = sorted(self.index.targets[target].name for target in rivals)
@@ -174,6 +259,8 @@ class Matcher:
             relation = security_role(exposure.relation)
             reason = _exposure_reason(security, exposure, target, identity, via)
             extra = {"exposure_source": exposure.source or "", "counterparty": exposure.counterparty}
+            if exposure.year is not None:
+                extra["exposure_year"] = str(exposure.year)
             if via is not None:
                 extra["via"] = via.symbol
             found.append(
@@ -195,12 +282,14 @@ class Matcher:
         weight: float | None = None,
         extra: dict[str, str] | None = None,
     ) -> Match:
-        score = round(max(0.0, min(1.0, hit.score)), 4)
+        identity = round(max(0.0, min(1.0, hit.score)), 4)
+        score = identity if method != "exposure" else round(identity * exposure_strength(weight), 4)
         features: dict[str, str | float] = {
             "name_method": hit.pair.method,
-            "name_score": score,
+            "name_score": identity,
             "entity_name_used": hit.entity_name,
             "matched_name": hit.variant.form.original,
+            "name_origin": hit.variant.origin.value,
             "normalized_entity": normalize_name(hit.entity_name).key or normalize_name(hit.entity_name).han,
             "normalized_match": hit.variant.form.key or hit.variant.form.han,
         }
@@ -214,7 +303,7 @@ class Matcher:
             issuer=security.issuer_name,
             relation=relation,
             score=score,
-            confirmed=score >= self.settings.auto_threshold,
+            confirmed=identity >= self.settings.auto_threshold,  # the share ranks an exposure, the name confirms it
             reason=reason,
             method=method,
             entity_name=action.entity_name,
@@ -254,7 +343,12 @@ def _identity_reason(hit: _Hit, target: Target) -> str:
     """'entity alias 'Hikvision' = issuer alias 'Hikvision'', the words a trader reads first."""
     mine = f"entity name '{hit.entity_name}'"
     kind = _ROLE_WORDS[target.kind]
-    theirs = f"{kind} {'alias' if hit.variant.is_alias else 'name'} '{hit.variant.form.original}'"
+    variant = hit.variant
+    theirs = f"{kind} {'alias' if variant.is_alias else 'name'} '{variant.form.original}'"
+    if variant.origin is NameOrigin.PINYIN:
+        theirs = f"{kind} name '{variant.derived_from}' in pinyin '{variant.form.original}'"
+    elif variant.origin is NameOrigin.ACRONYM:
+        theirs = f"{kind} name '{variant.derived_from}' by its initials '{variant.form.original}'"
     pair = hit.pair
     if pair.method in ("exact", "han_exact"):
         text = f"{mine} = {theirs}"
@@ -270,6 +364,10 @@ def _identity_reason(hit: _Hit, target: Target) -> str:
     return text
 
 
+def _shorten(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _exposure_reason(
     security: Security, exposure: ExposureRecord, target: Target, identity: str, via: Security | None
 ) -> str:
@@ -278,9 +376,12 @@ def _exposure_reason(
         relation
     ]
     counterparty = via.issuer_name if via is not None else target.name
-    share = f"{exposure.weight:.0%} of revenue" if exposure.weight is not None else "revenue share undisclosed"
+    year = f" {exposure.year}" if exposure.year is not None else ""
+    share = f"{exposure.weight:.0%} of{year} revenue" if exposure.weight is not None else "revenue share undisclosed"
     if relation is Relation.COMPETITOR:
         share = "rival"
+    elif exposure.weight is not None and exposure.source:
+        share += f"; source: {_shorten(exposure.source)}"
     text = f"{security.issuer_name} ({security.symbol}) {verb} {counterparty} ({share})"
     if via is not None:
         text += f", controlled by the listed entity: {identity}"

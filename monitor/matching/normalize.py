@@ -1,18 +1,32 @@
 """Company-name normalization: one name in, a ``NameForm`` of comparable parts out.
 
 The steps follow ``reference/libraries.md`` §6.1: NFKC (full-width forms become ASCII), casefold, unify
-punctuation, drop legal forms in English and Chinese, set place names aside as a weak feature, and fold plurals.
-Latin and dense scripts (Han, kana, hangul) are handled apart: dense scripts have no word boundaries and are
-compared as whole strings, through the alias table, never by similarity to pinyin or English.
+punctuation, drop legal forms, set place names aside as a weak feature, and fold plurals. Legal forms come from
+rigour (OpenSanctions' table, built from ISO 20275 and covering GmbH, ООО, S.A., sdn bhd ...), then from the short
+list in ``lexicon`` of the English words rigour deliberately keeps ("Corporation", "Company", "Co."). Other Latin
+scripts and Cyrillic or Greek are transliterated to ASCII by rigour. Dense scripts (Han, kana, hangul) have no word
+boundaries and are compared as whole strings, traditional Han folded to simplified by OpenCC; pinyin spellings of
+Chinese names are derived once at index build (``derive.py``), never guessed at match time.
+
+``normalize_name`` is the public entry point (also used to spot universe names in rule text); its output for a
+name never depends on the universe.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rigour._core import (
+    extract_org_types,
+    maybe_ascii,
+    remove_org_types,
+)  # the compiled core: the same functions rigour.names
+
+# re-exports, without importing its text helpers (normality, chardet: ~0.4 s), which matters for `monitor match`
 from monitor.matching.lexicon import (
     HAN_LEGAL_SUFFIXES,
     HAN_PLACE_SUFFIXES,
@@ -37,6 +51,9 @@ _BOILERPLATE = re.compile(
 _PARENTHETICAL = re.compile(r"\s*[(（\[]([^()（）\[\]]*)[)）\]]")
 _MAX_LEGAL = max(len(form) for form in LEGAL_FORMS)
 _LEGAL = frozenset(LEGAL_FORMS)
+_CASEFOLD = 4  # rigour.text.normalize.Normalize.CASEFOLD: the flags rigour's alias table is built with
+_NOOP = 0  # rigour.text.normalize.Cleanup.Noop
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,7 @@ class NameForm:
     """
 
     original: str
+    words: tuple[str, ...]  # identity tokens and places in their order: "china communication construction"
     tokens: tuple[str, ...]
     places: tuple[str, ...]
     inner_places: tuple[str, ...]  # places after the first identity token: "(Beijing)" in a subsidiary's name
@@ -84,10 +102,28 @@ def fold_token(token: str) -> str:
 
 
 def _ascii_fold(token: str) -> str:
+    """Latin with diacritics, Cyrillic, Greek ... in ASCII ("Łódź" -> "lodz", "Ромашка" -> "romashka")."""
     if token.isascii():
         return token
+    folded = maybe_ascii(token).casefold()
+    if folded.isascii():
+        return folded
     decomposed = unicodedata.normalize("NFKD", token)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=1)
+def _traditional_to_simplified() -> Callable[[str], str]:
+    """OpenCC's t2s converter, built on first use (only names with Han characters need it)."""
+    import opencc
+
+    converter: Callable[[str], str] = opencc.OpenCC("t2s").convert
+    return converter
+
+
+def fold_han(text: str) -> str:
+    """Traditional Han characters folded to simplified: 中國廣核 and 中国广核 are one name."""
+    return _traditional_to_simplified()(text) if _HAN.search(text) else text
 
 
 def _strip_legal(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -167,8 +203,11 @@ def entity_names(name: str) -> list[str]:
 @lru_cache(maxsize=262144)
 def normalize_name(name: str) -> NameForm:
     """Normalize one company or entity name; cached, since universes repeat names across listings."""
-    text = unicodedata.normalize("NFKC", _BOILERPLATE.sub("", name)).casefold()
+    text = fold_han(unicodedata.normalize("NFKC", _BOILERPLATE.sub("", name)).casefold())
     text = _APOSTROPHES.sub("", text).replace("&", " and ").replace("+", " plus ")
+    rigour_legal = [" ".join(found.split()) for found, _ in extract_org_types(text, _CASEFOLD, _NOOP, False)]
+    if rigour_legal:
+        text = remove_org_types(text, _CASEFOLD, _NOOP, " ")
     latin: list[str] = []
     dense: list[str] = []
     for raw in _TOKEN.findall(text):
@@ -177,6 +216,7 @@ def normalize_name(name: str) -> NameForm:
         else:
             latin.append(_ascii_fold(raw))
     kept, legal = _strip_legal([token for token in latin if token])
+    legal = rigour_legal + legal
     kept = _join_place_phrases([token for token in kept if token not in STOPWORDS])
     tokens: list[str] = []
     places: list[str] = []
@@ -196,6 +236,7 @@ def normalize_name(name: str) -> NameForm:
     han, han_core = _strip_han("".join(dense)) if dense else ("", "")
     return NameForm(
         original=name,
+        words=tuple(full),
         tokens=tuple(tokens),
         places=tuple(places),
         inner_places=tuple(inner),

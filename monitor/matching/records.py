@@ -6,6 +6,7 @@ A ``Universe`` is plain data, read from the database (``store.load_universe``) o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,6 +65,7 @@ class ExposureRecord(_Frozen):
     relation: CounterpartyRole
     weight: float | None = Field(None, ge=0, le=1)  # revenue share when disclosed
     source: str | None = None
+    year: int | None = Field(None, ge=1900, le=2100)  # the fiscal year the disclosed share is of
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,15 @@ class Universe:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", frozenset(security.symbol for security in self.securities))
+
+    def digest(self) -> str:
+        """A content hash of the snapshot: equal universes (from any database) have equal digests."""
+        digest = hashlib.sha256()
+        for group in (self.securities, self.links, self.exposures):
+            for record in group:
+                digest.update(repr(tuple(record.__dict__.values())).encode())
+            digest.update(b"\x00")
+        return digest.hexdigest()
 
     def restricted(self) -> Universe:
         """The same universe without links or exposures that point at symbols it does not hold."""

@@ -32,8 +32,26 @@ DESCRIPTOR_CONFLICT_PENALTY = 0.06  # "Great Wall Industry" vs "Greatwall Techno
 HAN_CORE_SCORE = 0.95  # same Chinese name once places and legal suffixes are gone
 HAN_SHORT_CORE_SCORE = 0.88  # ... but only two characters left: too little to confirm alone
 MAX_FUZZY_SCORE = 0.99  # only an exact key earns 1.0
+BRAND_SCORE = 0.95  # the entity is the listed name's distinctive words alone ("Hikvision"): the rest is descriptors
+ACRONYM_SCORE = 0.93  # the name is a listed issuer's initials, and no other target's (SMIC): confirmed
+SHARED_ACRONYM_SCORE = 0.85  # ... initials several targets share, or only three letters: review
+SUBSIDIARY_BY_NAME_SCORE = 0.86  # a listed name embedded with a place or division qualifier: review, never auto
+MIN_ACRONYM_CONFIRM = 4
+
+# An exposure's score is the counterparty's identity score times its strength: a supplier that sells a third or
+# more of its revenue to the entity keeps the full score, an undisclosed share counts like a few percent.
+EXPOSURE_FLOOR = 0.94
+EXPOSURE_UNDISCLOSED = 0.95
+EXPOSURE_FULL_SHARE = 0.30
 
 Weigher = Callable[[str], float]
+
+
+def exposure_strength(weight: float | None) -> float:
+    """How much of the identity score an exposure keeps: 62% of revenue 1.00, 10% 0.96, undisclosed 0.95."""
+    if weight is None:
+        return EXPOSURE_UNDISCLOSED
+    return EXPOSURE_FLOOR + (1 - EXPOSURE_FLOOR) * min(1.0, weight / EXPOSURE_FULL_SHARE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,13 @@ def _align(entity: list[str], candidate: list[str], weigh: Weigher) -> tuple[flo
     return matched, shared, fuzzy
 
 
+def _is_brand_of(entity: list[str], candidate: list[str], weigh: Weigher) -> bool:
+    """The entity names only the candidate's distinctive words; everything else the candidate says is generic."""
+    distinctive = {token for token in candidate if weigh(token) >= DISTINCTIVE_WEIGHT}
+    rest = [token for token in candidate if token not in distinctive]
+    return bool(distinctive) and set(entity) == distinctive and all(weigh(t) == GENERIC_WEIGHT for t in rest)
+
+
 def _place_penalty(entity: NameForm, candidate: NameForm) -> tuple[float, str | None]:
     mine, theirs = set(entity.places), set(candidate.places)
     if mine and theirs and not mine & theirs:
@@ -138,6 +163,8 @@ def score_pair(
         return None  # a lone "o" or "ab" is no evidence
     if entity.core_key == candidate.core_key:
         dice, method = 1.0, "core"
+    elif _is_brand_of(mine, theirs, weigh) and not fuzzy:
+        dice, method = BRAND_SCORE, "brand"
     else:
         total = sum(weigh(token) for token in mine) + sum(weigh(token) for token in theirs)
         dice, method = 2 * matched / total, "fuzzy"
@@ -169,3 +196,40 @@ def score_pair(
         score -= cost
         penalties.append(f"spelling differs: {', '.join(fuzzy)} (-{cost:.2f})")
     return PairScore(max(0.0, min(MAX_FUZZY_SCORE, score)), method, tuple(shared), tuple(fuzzy), tuple(penalties))
+
+
+def embedded_qualifiers(entity: NameForm, candidate: NameForm, weigh: Weigher) -> tuple[str, ...]:
+    """What an entity adds to a listed name it embeds, when that marks a subsidiary; () when it does not.
+
+    "China Communications Construction Company Dredging Group" embeds CCCC's whole name and adds a division
+    ("dredging group"); "Nanjing FiberHome Starrysky" embeds FiberHome's brand and adds a brand of its own;
+    "SMIC (Beijing)" adds a place after the name. Generic descriptors alone ("Hikvision Digital Technology") add
+    nothing, and a bare "Group" or "Holding" points to a parent, not a subsidiary.
+    """
+    if not candidate.tokens or not entity.tokens or entity.key == candidate.key:
+        return ()
+    if entity.tokens[0] not in candidate.tokens:
+        return ()  # a unit's name leads with its parent's ("ZTE Kangxun", "FiberHome Starrysky"), not "Face++"
+    mine = set(entity.tokens)
+    distinctive = [token for token in candidate.tokens if weigh(token) >= DISTINCTIVE_WEIGHT]
+    if distinctive:
+        if not set(distinctive) <= mine:
+            return ()
+    elif len(candidate.words) < 2 or not _contains(entity.words, candidate.words):
+        return ()  # a name of generic words only is distinctive as a whole phrase, never word by word
+    theirs = set(candidate.tokens) | set(candidate.places)
+    places = [place for place in entity.inner_places if place not in theirs]
+    extra = [token for token in entity.tokens if token not in theirs and weigh(token) >= DISTINCTIVE_WEIGHT]
+    if not places and not extra:
+        return ()
+    if any(weigh(token) == ORG_TYPE_WEIGHT for token in entity.tokens if token not in theirs):
+        return ()  # "Hikvision Research Institute" is a body to review by hand, not a subsidiary by its name
+    divisions = [
+        token for token in entity.tokens if token not in theirs and token not in extra and token in GROUP_WORDS
+    ]
+    return tuple(dict.fromkeys([*places, *extra, *divisions]))
+
+
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(words[start : start + size] == phrase for start in range(len(words) - size + 1))

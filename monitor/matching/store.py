@@ -12,19 +12,23 @@ Callers own the transaction: nothing here commits.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import MatchingSettings
 from monitor.db.tables import CorporateLink, Exposure, ListingActionRow, MatchRow, SecurityAlias, SecurityRow
 from monitor.db.upsert import upsert
+from monitor.errors import InputError
 from monitor.logs import get_logger
-from monitor.matching.csv_files import RowError, seed_universe
+from monitor.matching.csv_files import RowError, parse_securities, seed_universe
 from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import CorporateLinkRecord, CounterpartyRole, ExposureRecord, LinkRole, Universe
@@ -35,11 +39,16 @@ _CHUNK = 5000
 SEED_SOURCE = "seed"
 
 
+MARKET_SOURCE = "financedatabase"
+MARKET_FILE = "market_universe.csv"
+
+
 @dataclass(frozen=True)
 class SeedReport:
     securities: int
     links: int
     exposures: int
+    market: int = 0  # listings of the shipped market universe (FinanceDatabase) written under the curated seed
 
 
 def _symbol_ids(session: Session, symbols: Iterable[str]) -> dict[str, int]:
@@ -68,13 +77,14 @@ def save_securities(
             "benchmark": s.benchmark,
             "listed_on": s.listed_on,
             "delisted_on": s.delisted_on,
+            "isin": s.isin,
             "active": True,
             "source": source,
         }
         for s in securities
     ]
     curated = ("issuer_name", "exchange_mic", "country", "currency", "benchmark", "source")
-    dates = ("listed_on", "delisted_on")
+    dates = ("listed_on", "delisted_on", "isin")
     written = upsert(
         session,
         SecurityRow,
@@ -141,6 +151,7 @@ def save_exposures(session: Session, exposures: Sequence[tuple[int, ExposureReco
             "relation": e.relation.value,
             "weight": e.weight,
             "source": e.source,
+            "year": e.year,
         }
         for e in known
     ]
@@ -152,21 +163,46 @@ def universe_is_empty(session: Session) -> bool:
 
 
 def ensure_seed_universe(session: Session) -> SeedReport | None:
-    """Load the shipped seed (listings, curated links, exposures) into an empty universe; None if not empty."""
+    """Load the shipped universe (curated seed, then the market listings under it) into an empty one; else None."""
     if not universe_is_empty(session):
         return None
     return apply_seed(session)
 
 
-def apply_seed(session: Session) -> SeedReport:
-    """Upsert the shipped seed whatever the universe holds: how an upgrade brings in newly curated links."""
+def apply_seed(session: Session, *, market: bool = True) -> SeedReport:
+    """Upsert the shipped seed whatever the universe holds: how an upgrade brings in newly curated links.
+
+    With ``market`` the shipped market universe (about 5,200 Shanghai, Shenzhen and Hong Kong listings from
+    FinanceDatabase, MIT) follows with ``keep_curated``: a curated row keeps its fields, the list adds what is new.
+    """
     seed = seed_universe()
     securities = save_securities(session, seed.securities, source=SEED_SOURCE)
     links, _ = save_links(session, list(enumerate(seed.links, start=2)))
     exposures, _ = save_exposures(session, list(enumerate(seed.exposures, start=2)))
-    report = SeedReport(securities, links, exposures)
-    log.info("universe_seeded", securities=securities, links=links, exposures=exposures)
+    listed = save_securities(session, market_securities(), source=MARKET_SOURCE, keep_curated=True) if market else 0
+    report = SeedReport(securities, links, exposures, listed)
+    log.info("universe_seeded", securities=securities, links=links, exposures=exposures, market=listed)
     return report
+
+
+@lru_cache(maxsize=1)
+def market_securities() -> tuple[Security, ...]:
+    """The shipped market universe, read once per process; a broken file is a packaging bug, so it raises."""
+    text = resources.files("monitor.matching").joinpath("data").joinpath(MARKET_FILE).read_text(encoding="utf-8")
+    parsed = parse_securities(text, MARKET_FILE)
+    if parsed.errors:
+        raise InputError(f"shipped {MARKET_FILE}: {parsed.errors[0]}")
+    return tuple(parsed.records)
+
+
+def universe_version(session: Session) -> str:
+    """A short digest that changes whenever a listing, alias, link or exposure is added, changed or removed."""
+    parts: list[Any] = []
+    for model in (SecurityRow, CorporateLink, Exposure):
+        parts += session.execute(select(func.count(), func.max(model.id), func.max(model.updated_at))).one()
+    parts += session.execute(select(func.count(), func.max(SecurityAlias.id))).one()
+    text = "|".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def load_universe(session: Session) -> Universe:
@@ -191,6 +227,7 @@ def load_universe(session: Session) -> Universe:
                 benchmark=row.benchmark,
                 listed_on=row.listed_on,
                 delisted_on=row.delisted_on,
+                isin=row.isin,
             )
         )
     links = tuple(
@@ -211,6 +248,7 @@ def load_universe(session: Session) -> Universe:
             relation=CounterpartyRole(row.relation),
             weight=row.weight,
             source=row.source,
+            year=row.year,
         )
         for row in session.scalars(select(Exposure).order_by(Exposure.id))
         if row.security_id in symbols
@@ -219,10 +257,14 @@ def load_universe(session: Session) -> Universe:
 
 
 def build_matcher(session: Session, settings: MatchingSettings | None = None) -> Matcher:
-    """Seed if needed, snapshot the universe and index it: the one-off cost before matching a rule."""
+    """Seed if needed, snapshot the universe and index it: the one-off cost before matching a rule.
+
+    Indexes are shared by content within a process (``MatchIndex.cached``), so every database holding the shipped
+    universe (a test suite's, a backfill's and the daemon's own) builds its index once.
+    """
     ensure_seed_universe(session)
-    index = MatchIndex.build(load_universe(session))
-    log.info("match_index_built", **index.stats)
+    index = MatchIndex.cached(load_universe(session))
+    log.info("match_index_ready", **index.stats)
     return Matcher(index, settings)
 
 

@@ -114,3 +114,27 @@ def test_entity_names_drop_asides_but_keep_place_qualifiers() -> None:
     ]
     assert entity_names("Dahua Technology, and any successor, sub-unit, or subsidiary thereof")[1] == "Dahua Technology"
     assert normalize_name("Dahua Technology and all subsidiaries").key == "dahuatechnology"
+
+
+def test_legal_forms_in_many_languages_come_from_rigour() -> None:
+    assert normalize_name("Romashka OOO").key == normalize_name("Romashka").key
+    assert normalize_name("Siemens Aktiengesellschaft").key == normalize_name("Siemens AG").key
+    assert normalize_name("Acme Sdn Bhd").key == "acme"
+    assert normalize_name("Общество с ограниченной ответственностью Ромашка").key == "romashka"
+
+
+def test_scripts_are_transliterated_and_traditional_han_folded() -> None:
+    assert normalize_name("Łódź Widgets").key == "lodzwidget"
+    assert (
+        normalize_name("中國廣核電力股份有限公司").han
+        == normalize_name("中国广核电力股份有限公司").han
+        == "中国广核电力"
+    )
+
+
+def test_words_keep_places_in_order() -> None:
+    assert normalize_name("China Communications Construction Company Limited").words == (
+        "china",
+        "communication",
+        "construction",
+    )

@@ -12,6 +12,7 @@ from monitor.config import MatchingSettings
 from monitor.db.tables import CorporateLink, Document, Exposure, ListingActionRow, MatchRow, SecurityAlias, SecurityRow
 from monitor.matching.csv_files import parse_exposures, parse_links, seed_universe
 from monitor.matching.store import (
+    apply_seed,
     build_matcher,
     ensure_seed_universe,
     load_universe,
@@ -61,18 +62,25 @@ def store_rule(session: Session) -> dict[str, int]:
 
 
 def test_seed_loads_once_into_an_empty_universe(sessions: sessionmaker[Session]) -> None:
+    """The curated seed (93 listings) and, under it, the shipped market universe (5,197 FinanceDatabase shares)."""
     with sessions.begin() as session:
         report = ensure_seed_universe(session)
     assert report is not None
-    assert (report.securities, report.links, report.exposures) == (93, 55, 21)
+    assert (report.securities, report.links, report.exposures, report.market) == (93, 55, 21, 5197)
     with sessions.begin() as session:
         assert ensure_seed_universe(session) is None
-        assert (count(session, SecurityRow), count(session, CorporateLink), count(session, Exposure)) == (93, 55, 21)
+        held = count(session, SecurityRow)
+        assert held > 5000
+        assert (count(session, CorporateLink), count(session, Exposure)) == (55, 21)
+        curated = session.execute(select(SecurityRow).where(SecurityRow.symbol == "000977.SZ")).scalar_one()
+        assert (curated.issuer_name, curated.source) == ("Inspur Electronic Information Industry Co., Ltd.", "seed")
+        aliases = set(session.scalars(select(SecurityAlias.alias).where(SecurityAlias.security_id == curated.id)))
+        assert "IEIT SYSTEMS Co., Ltd." in aliases  # the market list's name joins the curated row as an alias
 
 
 def test_universe_round_trips_through_the_database(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        ensure_seed_universe(session)
+        apply_seed(session, market=False)
     with sessions() as session:
         loaded = load_universe(session)
     seed = seed_universe()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.db.base import Base
@@ -25,6 +25,7 @@ class SecurityRow(Base):
     benchmark: Mapped[str] = mapped_column(String(32))
     listed_on: Mapped[date | None] = mapped_column(Date)  # first trading day, when known
     delisted_on: Mapped[date | None] = mapped_column(Date)  # first day it no longer traded, when delisted
+    isin: Mapped[str | None] = mapped_column(String(12), index=True)  # links GLEIF ownership records to listings
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(64), default="seed")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -51,6 +52,7 @@ class CorporateLink(Base):
     relation: Mapped[str] = mapped_column(String(16))  # the entity's role: parent | subsidiary
     aliases: Mapped[list[str]] = mapped_column(JSONType, default=list)
     source: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Exposure(Base):
@@ -65,6 +67,8 @@ class Exposure(Base):
     relation: Mapped[str] = mapped_column(String(16))  # the counterparty's role towards the security
     weight: Mapped[float | None] = mapped_column(Float)  # revenue share, when disclosed
     source: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)  # the fiscal year the disclosed share is of
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class MatchRow(Base):

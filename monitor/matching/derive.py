@@ -1,0 +1,121 @@
+"""Names a rule may use that no list gives us: pinyin spellings of Chinese names and acronyms of English ones.
+
+Entity List rules write Chinese companies in pinyin, usually with the trade words in English and the brand's
+syllables joined in pairs: 天津曙光计算机产业 appears as "Tianjin Shuguang Computer Industry", 格灵深瞳信息技术 as
+"Geling Shentong Information Technology". ``pinyin_names`` reads a Chinese name that way: places and trade words
+from the tables in ``lexicon`` (longest first), the remaining characters (the brand) through pypinyin, syllables
+joined two by two ("Zhongke Shuguang") and all together ("Zhongkeshuguang"). ``acronyms`` gives the initials a
+rule may use for a long English name (SMIC for Semiconductor Manufacturing International Corporation).
+
+Both run once per universe name when the match index is built, never at match time; pypinyin (large dictionaries,
+about half a second to import) is imported only when a Chinese name needs it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+from monitor.matching.lexicon import HAN_GLOSSARY, HAN_PLACE_PINYIN, HAN_PLACE_SUFFIXES
+from monitor.matching.normalize import normalize_name
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ACRONYM_SKIP = frozenset({"and", "of", "the", "for", "limited", "ltd", "co", "inc", "llc", "plc", "sa", "ag"})
+_ACRONYM_LEGAL = frozenset({"corporation", "corp", "company", "group", "holdings", "holding", "joint", "stock"})
+_WORD = re.compile(r"[^\W_]+")
+MIN_ACRONYM = 3
+MAX_ACRONYM = 6
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def _segments(han: str) -> list[tuple[str, str]]:
+    """(kind, text) pieces of a Chinese name: place, word (a trade word with its English) or brand characters.
+
+    The reading that leaves the fewest characters to the brand, then has the fewest pieces, wins (dynamic
+    programming), so 中国广核电力 reads 中国 | 广核 | 电力 ("China Guanghe Power"), not 中国 | 广 | 核电 | 力.
+    """
+    size = len(han)
+    longest = max(len(word) for word in (*HAN_GLOSSARY, *HAN_PLACE_PINYIN))
+
+    @cache
+    def best(start: int, in_brand: bool) -> tuple[tuple[int, int], tuple[tuple[str, str], ...]]:
+        if start >= size:
+            return (0, 0), ()
+        options: list[tuple[tuple[int, int], tuple[tuple[str, str], ...]]] = []
+        for width in range(min(longest, size - start), 1, -1):
+            chunk = han[start : start + width]
+            kind = "place" if chunk in HAN_PLACE_PINYIN else "word" if chunk in HAN_GLOSSARY else ""
+            if not kind:
+                continue
+            end = start + width
+            if kind == "place" and end < size and han[end] in HAN_PLACE_SUFFIXES:
+                end += 1  # 深圳市: the administrative suffix is not spelt
+            (brand, pieces), rest = best(end, False)
+            options.append(((brand, pieces + 1), ((kind, chunk), *rest)))
+        (brand, pieces), rest = best(start + 1, True)
+        options.append(((brand + 1, pieces + (0 if in_brand else 1)), (("brand", han[start]), *rest)))
+        return min(options, key=lambda option: option[0])
+
+    merged: list[tuple[str, str]] = []
+    for kind, text in best(0, False)[1]:
+        if kind == "brand" and merged and merged[-1][0] == "brand":
+            merged[-1] = ("brand", merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return [(kind, text) for kind, text in merged if kind != "brand" or any(char.isalnum() for char in text)]
+
+
+def _pairs(syllables: list[str]) -> list[str]:
+    """Syllables joined as pinyin writes Chinese words: in twos, a lone third joining the last pair."""
+    if len(syllables) <= 3:
+        return ["".join(syllables)] if syllables else []
+    words = ["".join(syllables[index : index + 2]) for index in range(0, len(syllables), 2)]
+    if len(syllables) % 2:
+        words[-2] += words.pop()
+    return words
+
+
+@lru_cache(maxsize=65536)
+def pinyin_names(name: str) -> tuple[str, ...]:
+    """Pinyin spellings of a Chinese company name, as an English-language rule would write it; () if not Chinese."""
+    if not has_han(name):
+        return ()
+    form = normalize_name(name)
+    if not form.han:
+        return ()
+    from pypinyin import Style, lazy_pinyin  # import here: ~0.5 s of dictionaries, needed only at index build
+
+    grouped: list[str] = []
+    joined: list[str] = []
+    for kind, text in _segments(form.han):
+        if kind == "place":
+            grouped.append(HAN_PLACE_PINYIN[text])
+            joined.append(HAN_PLACE_PINYIN[text])
+        elif kind == "word":
+            grouped.append(HAN_GLOSSARY[text])
+            joined.append(HAN_GLOSSARY[text])
+        else:
+            syllables = [syllable for syllable in lazy_pinyin(text, style=Style.NORMAL) if syllable.isalpha()]
+            grouped += _pairs(syllables)
+            joined.append("".join(syllables))
+    names = [" ".join(word.title() for word in words) for words in (grouped, joined) if words]
+    return tuple(dict.fromkeys(name for name in names if not has_han(name)))
+
+
+@lru_cache(maxsize=65536)
+def acronyms(name: str) -> tuple[str, ...]:
+    """Initials of an English company name's words (SMIC, CCCC, YOFC), with and without its corporate words."""
+    if has_han(name):
+        return ()
+    words = [word for word in _WORD.findall(name.casefold()) if word not in _ACRONYM_SKIP]
+    if len(words) < MIN_ACRONYM or any(word.isdigit() for word in words):
+        return ()
+    found: list[str] = []
+    for kept in (words, [word for word in words if word not in _ACRONYM_LEGAL]):
+        initials = "".join(word[0] for word in kept)
+        if MIN_ACRONYM <= len(initials) <= MAX_ACRONYM and initials.isalpha():
+            found.append(initials.upper())
+    return tuple(dict.fromkeys(found))
