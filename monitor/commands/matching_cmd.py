@@ -42,7 +42,7 @@ def match(
     from monitor.matching.csv_files import read_universe
     from monitor.matching.index import MatchIndex
     from monitor.matching.matcher import Matcher
-    from monitor.matching.store import build_matcher
+    from monitor.matching.store import stored_matcher
 
     day = _as_of_date(as_of)
     context = app_context(ctx)
@@ -54,7 +54,7 @@ def match(
         matcher = Matcher(MatchIndex.build(universe_data), settings)
     else:
         with context.sessions().begin() as session:
-            matcher = build_matcher(session, settings)
+            matcher = stored_matcher(session, context.settings.data_dir / "cache", settings)
     results = matcher.match_name(name, alias, country.upper() if country else None, as_of=day)
     if as_json:
         print_json([_as_dict(result) for result in results])

@@ -9,10 +9,11 @@ in a one-deletion neighbourhood table so a misspelt token finds its candidates w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
+from typing import Protocol, TypeVar
 
 from monitor.matching.derive import acronyms, pinyin_names
 from monitor.matching.lexicon import GENERIC, ORG_TYPES
@@ -25,6 +26,37 @@ from monitor.models import Security
 MIN_COMMON_TARGETS = 5
 COMMON_TARGET_SHARE = 0.002
 MIN_PHRASE, MAX_PHRASE = 2, 4  # names made only of generic words are found by their whole phrase
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _ByNumber(Protocol[T_co]):
+    def __getitem__(self, number: int, /) -> T_co: ...
+
+
+class IndexView(Protocol):
+    """What the matcher reads from an index: ``MatchIndex`` in memory, or ``persisted.StoredIndex`` on disk."""
+
+    @property
+    def variants(self) -> _ByNumber[Variant]: ...
+    @property
+    def targets(self) -> _ByNumber[Target]: ...
+    @property
+    def descriptors(self) -> _ByNumber[frozenset[str]]: ...
+    @property
+    def securities(self) -> Mapping[str, Security]: ...
+    @property
+    def issuer_of_symbol(self) -> Mapping[str, int]: ...
+    @property
+    def exposures_of(self) -> Mapping[int, list[ExposureRecord]]: ...
+    @property
+    def by_key(self) -> Mapping[str, list[int]]: ...
+    @property
+    def stats(self) -> dict[str, int]: ...
+
+    def weight(self, token: str) -> float: ...
+    def candidates(self, form: NameForm) -> set[int]: ...
 
 
 class TargetKind(StrEnum):

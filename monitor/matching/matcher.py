@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor.config import MatchingSettings
-from monitor.matching.index import MatchIndex, NameOrigin, Target, TargetKind, Variant
+from monitor.matching.index import IndexView, NameOrigin, Target, TargetKind, Variant
 from monitor.matching.lexicon import COUNTRY_REGIONS
 from monitor.matching.normalize import NameForm, entity_names, normalize_name
 from monitor.matching.records import ExposureRecord, LinkRole, security_role
@@ -51,7 +51,7 @@ class _Hit:
 class Matcher:
     """Matches listing actions against one index snapshot; cheap to call, safe to share between threads."""
 
-    def __init__(self, index: MatchIndex, settings: MatchingSettings | None = None) -> None:
+    def __init__(self, index: IndexView, settings: MatchingSettings | None = None) -> None:
         self.index = index
         self.settings = settings or MatchingSettings()
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, exists, func, select
@@ -266,6 +267,26 @@ def build_matcher(session: Session, settings: MatchingSettings | None = None) ->
     index = MatchIndex.cached(load_universe(session))
     log.info("match_index_ready", **index.stats)
     return Matcher(index, settings)
+
+
+def stored_matcher(session: Session, cache_dir: Path, settings: MatchingSettings | None = None) -> Matcher:
+    """A matcher over the index file of the stored universe's current version, written first if there is none.
+
+    What a cold ``monitor match`` uses: once the file exists, opening it costs milliseconds whatever the size of
+    the universe, and a match reads only its candidates' rows.
+    """
+    from monitor.matching.persisted import StoredIndex, index_path, write_index
+
+    ensure_seed_universe(session)
+    path = index_path(cache_dir, universe_version(session))
+    if not path.exists():
+        index = MatchIndex.cached(load_universe(session))
+        write_index(index, path)
+        log.info("match_index_written", path=str(path), **index.stats)
+        for stale in cache_dir.glob("match-index-*.sqlite"):
+            if stale != path:
+                stale.unlink(missing_ok=True)  # an older universe's file: no reader wants it any more
+    return Matcher(StoredIndex(path), settings)
 
 
 def listing_action_from_row(row: ListingActionRow) -> ListingAction:

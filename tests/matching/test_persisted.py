@@ -1,0 +1,72 @@
+"""The match index on disk gives the same matches as the index in memory, and a new universe version a new file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.matching.csv_files import seed_universe
+from monitor.matching.index import MatchIndex
+from monitor.matching.matcher import Matcher
+from monitor.matching.persisted import StoredIndex, write_index
+from monitor.matching.store import save_securities, stored_matcher, universe_version
+from monitor.models import Security
+
+NAMES = (
+    "Hikvision",
+    "Zhejiang Dahua Technology Co., Ltd.",
+    "SMIC",
+    "Semiconductor Manufacturing International (Beijing) Corporation",
+    "China Electronics Technology Group Corporation",
+    "Huawei Technologies Co., Ltd.",
+    "Tianjin Shuguang Computer Industry",
+    "Hikvison Digital",  # a misspelling: found through the one-deletion table
+    "China Communications Construction Company Dredging Group",
+    "Xinjiang Police College",
+)
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[MatchIndex, StoredIndex]:
+    memory = MatchIndex.build(seed_universe())
+    path = write_index(memory, tmp_path_factory.mktemp("index") / "seed.sqlite")
+    return memory, StoredIndex(path)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_index_matches_like_the_one_in_memory(indexes: tuple[MatchIndex, StoredIndex], name: str) -> None:
+    memory, stored = indexes
+    assert Matcher(stored).match_name(name) == Matcher(memory).match_name(name)
+
+
+def test_stored_index_answers_the_same_lookups(indexes: tuple[MatchIndex, StoredIndex]) -> None:
+    memory, stored = indexes
+    assert stored.stats == memory.stats
+    assert stored.securities["002415.SZ"] == memory.securities["002415.SZ"]
+    assert stored.weight("hikvision") == memory.weight("hikvision")
+    assert stored.by_key.get("nosuchname", []) == []
+
+
+def test_a_changed_universe_gets_a_new_file(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    tmp_path = tmp_path / "cache"
+    with sessions.begin() as session:
+        first = stored_matcher(session, tmp_path)
+        version = universe_version(session)
+    assert [m.symbol for m in first.match_name("Hikvision")][:1] == ["002415.SZ"]
+    assert [path.name.endswith(f"{version}.sqlite") for path in tmp_path.iterdir()] == [True]
+    acme = Security(
+        symbol="ACME",
+        issuer_name="Acmezzz Widgets",
+        exchange_mic="XNAS",
+        country="US",
+        currency="USD",
+        benchmark="^GSPC",
+    )
+    with sessions.begin() as session:
+        save_securities(session, [acme], source="import:test")
+        second = stored_matcher(session, tmp_path)
+        assert universe_version(session) != version
+    assert [m.symbol for m in second.match_name("Acmezzz Widgets")] == ["ACME"]
+    assert len(list(tmp_path.glob("match-index-*.sqlite"))) == 1  # the older version's file is gone
