@@ -1,4 +1,6 @@
-"""Matching benchmark: a generated 50,000-security universe, one 300-entity rule, a 3,000-entity re-screen.
+"""Matching benchmark: a cold `monitor match` against 50,000 stored securities beside a cold rapidfuzz script on the
+same names, a 300-entity rule against 60,000 listings, and precision/recall on the labelled dev set with every curated
+alias of its entities removed, against the shipped market universe.
 
 Names are generated the way Chinese and US issuers are really written: an optional place prefix (Hangzhou,
 Zhejiang, Shenzhen...), a pinyin or Latin brand, generic descriptors and a legal form, plus Chinese legal and short
@@ -7,18 +9,26 @@ Entities are perturbed universe names (legal form dropped, place dropped or adde
 companies absent from the universe, and government bodies; the synthetic precision/recall is printed beside the
 dev-set figures.
 
+Ratios are measured side by side in one run, so a busy machine slows both sides alike.
+
 Run: ``python -m benchmarks.matching``
 """
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks._table import Row, report, timed
 from monitor.config import MatchingSettings
 from monitor.matching.csv_files import seed_universe
-from monitor.matching.evaluate import evaluate, parse_labeled
+from monitor.matching.evaluate import Evaluation, evaluate, parse_labeled, without_curated_aliases
 from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import Universe
@@ -26,6 +36,7 @@ from monitor.models import ActionKind, ListingAction, Relation, Security
 from tests.paths import SHARED_DATA
 
 UNIVERSE_SIZE = 50_000
+RULE_UNIVERSE_SIZE = 60_000
 RULE_SIZE = 300
 RESCREEN_SIZE = 3_000
 SEED = 20191007
@@ -193,46 +204,116 @@ def synthetic_scores(matcher: Matcher, cases: list[Case], generated: list[Securi
     return precision, found / expected if expected else 1.0, false_positive
 
 
+REFERENCE = """
+import sqlite3, sys
+from rapidfuzz import fuzz, process
+db = sqlite3.connect(sys.argv[1])
+query = "SELECT issuer_name FROM securities UNION ALL SELECT alias FROM security_aliases"
+names = [row[0] for row in db.execute(query)]
+print(process.extract(sys.argv[2], names, scorer=fuzz.WRatio, limit=10))
+"""
+QUERY = "Hangzhou Hikvision Digital Technology Co., Ltd."
+REPEATS = 3
+
+
+def _best_process(argv: list[str], env: dict[str, str]) -> float:
+    """Fastest of ``REPEATS`` whole-process runs, in seconds (each a fresh interpreter: imports included)."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cold_match(universe: Universe) -> tuple[float, float, float]:
+    """(first ``monitor match`` writing the index file, cold ``monitor match``, cold rapidfuzz script) seconds."""
+    from monitor.db.engine import make_engine, session_factory
+    from monitor.db.migrate import upgrade
+    from monitor.matching.store import add_listings, apply_seed
+
+    data = Path(tempfile.mkdtemp(prefix="bench-match-"))
+    engine = make_engine(f"sqlite:///{data / 'monitor.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as session:
+        apply_seed(session, market=False)
+        add_listings(session, universe.securities, source="bench")
+    engine.dispose()
+    env = {**os.environ, "MONITOR_DATA_DIR": str(data), "MONITOR_LOG__LEVEL": "WARNING"}
+    env.pop("MONITOR_DATABASE_URL", None)
+    monitor = [sys.executable, "-m", "monitor", "match", QUERY, "--json"]
+    start = time.perf_counter()
+    subprocess.run(monitor, env=env, check=True, capture_output=True)
+    first = time.perf_counter() - start
+    return (
+        first,
+        _best_process(monitor, env),
+        _best_process([sys.executable, "-c", REFERENCE, str(data / "monitor.db"), QUERY], env),
+    )
+
+
+def shipped_universe() -> Universe:
+    from monitor.matching.store import market_securities
+
+    seed = seed_universe()
+    held = {security.symbol for security in seed.securities}
+    market = tuple(security for security in market_securities() if security.symbol not in held)
+    return Universe(seed.securities + market, seed.links, seed.exposures)
+
+
+def generalisation() -> tuple[Evaluation, int]:
+    """Dev-set precision and recall with the entities' curated aliases removed, in the shipped universe."""
+    labeled = parse_labeled(LABELED_DEV.read_text(encoding="utf-8"))
+    universe = without_curated_aliases(shipped_universe(), labeled)
+    result = evaluate(Matcher(MatchIndex.build(universe)), labeled, relations=("direct", "parent", "subsidiary"))
+    return result, len(universe.securities)
+
+
 def main() -> int:
     rng = random.Random(SEED)
-    universe, generated = generate_universe(rng, UNIVERSE_SIZE)
-    brands = {security.aliases[0].casefold() for security in generated}
+    universe, _ = generate_universe(rng, UNIVERSE_SIZE)
+    first, monitor_match, reference = cold_match(universe)
+    big, big_generated = generate_universe(random.Random(SEED + 1), RULE_UNIVERSE_SIZE)
+    brands = {security.aliases[0].casefold() for security in big_generated}
     with timed() as build:
-        index = MatchIndex.build(universe)
+        index = MatchIndex.build(big)
     matcher = Matcher(index, MatchingSettings())
-    rule = generate_cases(rng, generated, RULE_SIZE, brands)
-    rescreen = generate_cases(rng, generated, RESCREEN_SIZE, brands)
+    rule = generate_cases(rng, big_generated, RULE_SIZE, brands)
+    rescreen = generate_cases(rng, big_generated, RESCREEN_SIZE, brands)
     with timed() as rule_time:
         matcher.match_many(case.action for case in rule)
     with timed() as rescreen_time:
         matcher.match_many(case.action for case in rescreen)
-    labeled = parse_labeled(LABELED_DEV.read_text(encoding="utf-8"))
-    seed_only = evaluate(Matcher(MatchIndex.build(seed_universe())), labeled)
-    crowded = evaluate(matcher, labeled)
-    precision, recall, false_positives = synthetic_scores(matcher, rescreen, generated)
+    precision, recall, false_positives = synthetic_scores(matcher, rescreen, big_generated)
+    unseen, shipped = generalisation()
+    ratio = monitor_match / reference
     rows = [
-        Row(
-            "universe size (securities)",
-            f"{len(universe.securities):,}",
-            f"{UNIVERSE_SIZE:,}",
-            len(universe.securities) == UNIVERSE_SIZE,
-        ),
-        Row("one-off index build", f"{build[0]:.2f} s", "", None),
+        Row("stored securities (cold match)", f"{len(universe.securities):,}", f"{UNIVERSE_SIZE:,}", None),
+        Row("first `monitor match` (writes the index file)", f"{first:.2f} s", "", None),
+        Row("cold `monitor match NAME`, whole process", f"{monitor_match:.3f} s", "< 1 s", monitor_match < 1.0),
+        Row("cold rapidfuzz script, same names (reference)", f"{reference:.3f} s", "", None),
+        Row("monitor match / rapidfuzz script", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5),
+        Row("listings (rule and re-screen)", f"{len(big.securities):,}", f"{RULE_UNIVERSE_SIZE:,}", None),
+        Row("one-off in-memory index build", f"{build[0]:.2f} s", "", None),
         Row(f"match one {RULE_SIZE}-entity rule", f"{rule_time[0]:.3f} s", "< 1 s", rule_time[0] < 1.0),
         Row(f"re-screen {RESCREEN_SIZE:,} entities", f"{rescreen_time[0]:.2f} s", "< 10 s", rescreen_time[0] < 10.0),
-        Row("dev set precision (seed universe)", f"{seed_only.precision:.3f}", ">= 0.98", seed_only.precision >= 0.98),
-        Row("dev set recall (seed universe)", f"{seed_only.recall:.3f}", ">= 0.95", seed_only.recall >= 0.95),
-        Row("dev set 'none' rows auto-matched", str(len(seed_only.none_confirmed)), "0", not seed_only.none_confirmed),
-        Row("dev set precision (in 50k universe)", f"{crowded.precision:.3f}", ">= 0.98", crowded.precision >= 0.98),
-        Row("dev set recall (in 50k universe)", f"{crowded.recall:.3f}", ">= 0.95", crowded.recall >= 0.95),
-        Row(
-            "dev set 'none' rows auto-matched (50k)", str(len(crowded.none_confirmed)), "0", not crowded.none_confirmed
-        ),
         Row("synthetic precision, direct (3,000 entities)", f"{precision:.3f}", "", None),
         Row("synthetic recall (perturbed names)", f"{recall:.3f}", "", None),
         Row("synthetic false confirmations", str(false_positives), "", None),
+        Row("dev set, curated aliases removed: universe", f"{shipped:,} listings", "shipped", None),
+        Row("  precision (direct/parent/subsidiary)", f"{unseen.precision:.3f}", ">= 0.98", unseen.precision >= 0.98),
+        Row(
+            "  recall (direct/parent/subsidiary)",
+            f"{unseen.recall:.3f} ({unseen.rows_found}/{unseen.rows})",
+            ">= 0.95",
+            unseen.recall >= 0.95,
+        ),
+        Row("  'none' rows auto-matched", str(len(unseen.none_confirmed)), "0", not unseen.none_confirmed),
     ]
-    ok = report("matching: 50,000-security universe", rows)
+    ok = report("matching: cold match, market scale, unseen names", rows)
+    print("dev set misses (curated aliases removed):", "; ".join(unseen.missed) or "none")
+    print("dev set false confirmations:", "; ".join(unseen.false_positives + unseen.none_confirmed) or "none")
+    print("'none' rows left for review (allowed):", "; ".join(unseen.none_review) or "none")
     return 0 if ok else 1
 
 

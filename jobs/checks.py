@@ -60,12 +60,12 @@ def database_check(engine: Callable[[], Engine]) -> StartupCheck:
     return StartupCheck("database", "ok", f"{state.url} reachable, schema at revision {state.current} (current)")
 
 
-def universe_check(sessions: sessionmaker[Session]) -> StartupCheck:
+def universe_check(sessions: sessionmaker[Session], *, market: bool = True) -> StartupCheck:
     from monitor.db.tables import Exposure, SecurityRow
     from monitor.matching import ensure_seed_universe
 
     with sessions.begin() as session:
-        seeded = ensure_seed_universe(session)
+        seeded = ensure_seed_universe(session, market=market)
     with sessions() as session:
         securities = session.execute(select(func.count()).select_from(SecurityRow)).scalar_one()
         exposures = session.execute(select(func.count()).select_from(Exposure)).scalar_one()

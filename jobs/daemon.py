@@ -91,7 +91,7 @@ class Daemon:
             self._check(StartupCheck("instance", "ok", "shared database: replicas take turns through leases"))
         self._check(database_check(self.context.engine))
         sessions = self.context.sessions()
-        self._check(universe_check(sessions))
+        self._check(universe_check(sessions, market=self.settings.matching.market_universe))
         from monitor.prices.calendars import calendars_from_settings
 
         calendars = calendars_from_settings(self.settings)

@@ -194,6 +194,11 @@ class CalendarSettings(_Section):
 class MatchingSettings(_Section):
     auto_threshold: float = Field(0.92, ge=0, le=1, description="Score at or above which a match is confirmed.")
     review_threshold: float = Field(0.80, ge=0, le=1, description="Lowest score stored (unconfirmed) for review.")
+    market_universe: bool = Field(
+        True,
+        description="Ship the market universe (about 5,200 Shanghai, Shenzhen and Hong Kong listings from "
+        "FinanceDatabase) into an empty universe, under the curated seed.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingSettings:

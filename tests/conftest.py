@@ -43,6 +43,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith("MONITOR_") and name != POSTGRES_ENV:
             monkeypatch.delenv(name)
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
+    # Most tests match against the curated seed (93 listings) so a fresh database per test stays cheap; the
+    # shipped market universe (5,200 listings) has its own tests, which turn this back on or call the store.
+    monkeypatch.setenv("MONITOR_MATCHING__MARKET_UNIVERSE", "false")
 
 
 @pytest.fixture(scope="session")

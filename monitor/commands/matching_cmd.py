@@ -133,8 +133,9 @@ def import_file(
         file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_kind(text, str(path))
     except ValueError:
         raise InputError(f"--kind {kind!r}: expected securities, exposures or links") from None
-    with app_context(ctx).sessions().begin() as session:
-        seeded = None if no_seed else ensure_seed_universe(session)
+    context = app_context(ctx)
+    with context.sessions().begin() as session:
+        seeded = None if no_seed else ensure_seed_universe(session, market=context.settings.matching.market_universe)
         errors: list[csv_files.RowError]
         if file_kind is csv_files.FileKind.SECURITIES:
             securities = csv_files.parse_securities(text, str(path))
@@ -176,8 +177,9 @@ def list_universe(
 
     from monitor.matching.store import ensure_seed_universe, load_universe
 
-    with app_context(ctx).sessions().begin() as session:
-        ensure_seed_universe(session)
+    context = app_context(ctx)
+    with context.sessions().begin() as session:
+        ensure_seed_universe(session, market=context.settings.matching.market_universe)
         universe = load_universe(session)
     needle = (search or "").casefold()
     rows: list[dict[str, Any]]
@@ -220,8 +222,9 @@ def seed(ctx: typer.Context) -> None:
     """Apply the seed shipped with this version (listings, curated links, exposures); safe to run twice."""
     from monitor.matching.store import apply_seed
 
-    with app_context(ctx).sessions().begin() as session:
-        report = apply_seed(session)
+    context = app_context(ctx)
+    with context.sessions().begin() as session:
+        report = apply_seed(session, market=context.settings.matching.market_universe)
     console.print(
         f"shipped seed applied: {report.securities} securities, {report.links} corporate links, "
         f"{report.exposures} exposures; market universe: {report.market} listings (FinanceDatabase, MIT)"
@@ -275,8 +278,9 @@ def refresh(
         raise InputError("--source financedatabase needs --path DIR (the folder with SHH.csv, SHZ.csv, HKG.csv)")
     parsed = read_directory(path)
     securities = to_securities(parsed.companies)
-    with app_context(ctx).sessions().begin() as session:
-        ensure_seed_universe(session)
+    context = app_context(ctx)
+    with context.sessions().begin() as session:
+        ensure_seed_universe(session, market=context.settings.matching.market_universe)
         written = save_securities(session, securities, source=source, keep_curated=True)
     skipped = ", ".join(f"{why} {count}" for why, count in parsed.skipped.items() if count) or "none"
     console.print(f"{source}: {len(securities)} listing(s) read, {written} upserted; skipped: {skipped}")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.matching.matcher import Matcher
+from monitor.matching.records import Universe
 from monitor.models import Relation
 
 IDENTIFYING = frozenset({Relation.DIRECT, Relation.PARENT, Relation.SUBSIDIARY})
@@ -88,3 +89,19 @@ def evaluate(
         else:
             result.missed.append(row.entity_name)
     return result
+
+
+def without_curated_aliases(universe: Universe, rows: Iterable[LabeledRow]) -> Universe:
+    """The universe with every curated alias of the labelled entities removed: names the matcher has not seen.
+
+    For each expected ticker of a direct, parent or subsidiary row, its listings lose their aliases (short, Chinese,
+    former and English names) and the curated links to it lose theirs; what is left is each listing's legal name
+    as its list gives it, and each curated entity's name. Derived names (pinyin, initials) then come only from
+    what is left, so recall measures how the matcher generalises rather than what the seed spelled out.
+    """
+    symbols = {ticker for row in rows if row.relation != "none" for ticker in row.expected}
+    return Universe(
+        tuple(s.model_copy(update={"aliases": ()}) if s.symbol in symbols else s for s in universe.securities),
+        tuple(link.model_copy(update={"aliases": ()}) if link.symbol in symbols else link for link in universe.links),
+        universe.exposures,
+    )

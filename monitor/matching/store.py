@@ -21,11 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from monitor.config import MatchingSettings
 from monitor.db.tables import CorporateLink, Exposure, ListingActionRow, MatchRow, SecurityAlias, SecurityRow
+from monitor.db.tables._common import utcnow
 from monitor.db.upsert import upsert
 from monitor.errors import InputError
 from monitor.logs import get_logger
@@ -163,11 +164,11 @@ def universe_is_empty(session: Session) -> bool:
     return not session.execute(select(exists().where(SecurityRow.id.is_not(None)))).scalar_one()
 
 
-def ensure_seed_universe(session: Session) -> SeedReport | None:
+def ensure_seed_universe(session: Session, *, market: bool = True) -> SeedReport | None:
     """Load the shipped universe (curated seed, then the market listings under it) into an empty one; else None."""
     if not universe_is_empty(session):
         return None
-    return apply_seed(session)
+    return apply_seed(session, market=market)
 
 
 def apply_seed(session: Session, *, market: bool = True) -> SeedReport:
@@ -180,10 +181,49 @@ def apply_seed(session: Session, *, market: bool = True) -> SeedReport:
     securities = save_securities(session, seed.securities, source=SEED_SOURCE)
     links, _ = save_links(session, list(enumerate(seed.links, start=2)))
     exposures, _ = save_exposures(session, list(enumerate(seed.exposures, start=2)))
-    listed = save_securities(session, market_securities(), source=MARKET_SOURCE, keep_curated=True) if market else 0
+    listed = add_listings(session, market_securities(), source=MARKET_SOURCE) if market else 0
     report = SeedReport(securities, links, exposures, listed)
     log.info("universe_seeded", securities=securities, links=links, exposures=exposures, market=listed)
     return report
+
+
+def add_listings(session: Session, securities: Sequence[Security], *, source: str) -> int:
+    """``save_securities(keep_curated=True)``, fast for a big list into a small universe (the shipped market).
+
+    Listings not held yet go in with one plain multi-row insert per table; only the few already held take the
+    upsert that keeps their curated fields. Returns the rows written.
+    """
+    held = set(_symbol_ids(session, (security.symbol for security in securities)))
+    fresh = [security for security in securities if security.symbol not in held]
+    written = save_securities(session, [s for s in securities if s.symbol in held], source=source, keep_curated=True)
+    if not fresh:
+        return written
+    now = utcnow()
+    session.execute(
+        insert(SecurityRow),
+        [
+            {
+                "symbol": s.symbol,
+                "issuer_name": s.issuer_name,
+                "exchange_mic": s.exchange_mic,
+                "country": s.country,
+                "currency": s.currency,
+                "benchmark": s.benchmark,
+                "listed_on": s.listed_on,
+                "delisted_on": s.delisted_on,
+                "isin": s.isin,
+                "active": True,
+                "source": source,
+                "updated_at": now,
+            }
+            for s in fresh
+        ],
+    )
+    ids = _symbol_ids(session, (s.symbol for s in fresh))
+    aliases = [{"security_id": ids[s.symbol], "alias": alias} for s in fresh for alias in dict.fromkeys(s.aliases)]
+    if aliases:
+        session.execute(insert(SecurityAlias), aliases)
+    return written + len(fresh)
 
 
 @lru_cache(maxsize=1)
@@ -263,7 +303,7 @@ def build_matcher(session: Session, settings: MatchingSettings | None = None) ->
     Indexes are shared by content within a process (``MatchIndex.cached``), so every database holding the shipped
     universe (a test suite's, a backfill's and the daemon's own) builds its index once.
     """
-    ensure_seed_universe(session)
+    ensure_seed_universe(session, market=(settings or MatchingSettings()).market_universe)
     index = MatchIndex.cached(load_universe(session))
     log.info("match_index_ready", **index.stats)
     return Matcher(index, settings)
@@ -277,7 +317,7 @@ def stored_matcher(session: Session, cache_dir: Path, settings: MatchingSettings
     """
     from monitor.matching.persisted import StoredIndex, index_path, write_index
 
-    ensure_seed_universe(session)
+    ensure_seed_universe(session, market=(settings or MatchingSettings()).market_universe)
     path = index_path(cache_dir, universe_version(session))
     if not path.exists():
         index = MatchIndex.cached(load_universe(session))

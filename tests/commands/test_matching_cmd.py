@@ -164,7 +164,8 @@ def test_refresh_sec_against_a_local_server(
     assert [row["symbol"] for row in json.loads(out)] == ["SONY"]
 
 
-def test_seed_command_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_command_is_idempotent(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_MATCHING__MARKET_UNIVERSE", "true")
     for _ in range(2):
         code, out, _ = run(capsys, "universe", "seed")
         assert code == 0
