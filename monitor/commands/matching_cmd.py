@@ -261,26 +261,46 @@ def refresh_sec(
 @universe_app.command("refresh")
 def refresh(
     ctx: typer.Context,
-    source: str = typer.Option(..., "--source", help="financedatabase (more sources: see the universe docs)."),
+    source: str = typer.Option(..., "--source", help="financedatabase, sse, szse or hkex."),
     path: Path | None = typer.Option(
-        None, "--path", help="FinanceDatabase checkout's database/equities folder (SHH.csv, SHZ.csv, HKG.csv)."
+        None,
+        "--path",
+        help="FinanceDatabase: its database/equities folder (SHH.csv, SHZ.csv, HKG.csv). Exchanges: a saved answer "
+        "(SSE or SZSE JSON, HKEX xlsx) instead of fetching.",
     ),
+    url: str | None = typer.Option(None, "--url", help="Override the exchange's list URL (sse, szse, hkex)."),
 ) -> None:
     """Add and update listings from a public list; curated rows keep their fields, the list's name becomes an alias."""
     from monitor.errors import InputError
+    from monitor.matching import exchange_lists
     from monitor.matching.financedatabase import read_directory
-    from monitor.matching.listings import to_securities
-    from monitor.matching.store import ensure_seed_universe, save_securities
+    from monitor.matching.listings import ListedCompany, to_securities
+    from monitor.matching.store import add_listings, ensure_seed_universe
 
-    if source != "financedatabase":
-        raise InputError(f"--source {source!r}: expected financedatabase")
-    if path is None:
-        raise InputError("--source financedatabase needs --path DIR (the folder with SHH.csv, SHZ.csv, HKG.csv)")
-    parsed = read_directory(path)
-    securities = to_securities(parsed.companies)
+    skipped: dict[str, int] = {}
+    companies: list[ListedCompany]
+    if source == "financedatabase":
+        if path is None:
+            raise InputError("--source financedatabase needs --path DIR (the folder with SHH.csv, SHZ.csv, HKG.csv)")
+        parsed = read_directory(path)
+        companies, skipped = parsed.companies, parsed.skipped
+    elif source == "hkex" and path is not None:
+        companies = exchange_lists.parse_hkex(path.read_bytes(), str(path))
+    elif source in ("sse", "szse") and path is not None:
+        parse = exchange_lists.parse_sse if source == "sse" else exchange_lists.parse_szse
+        companies = parse(path.read_text(encoding="utf-8"), str(path))
+    elif source in ("sse", "szse", "hkex"):
+        import httpx
+
+        fetch = {"sse": exchange_lists.fetch_sse, "szse": exchange_lists.fetch_szse, "hkex": exchange_lists.fetch_hkex}
+        with httpx.Client(follow_redirects=True) as client, console.status(f"fetching the {source} list"):
+            companies = fetch[source](client, url) if url else fetch[source](client)
+    else:
+        raise InputError(f"--source {source!r}: expected financedatabase, sse, szse or hkex")
+    securities = to_securities(companies)
     context = app_context(ctx)
     with context.sessions().begin() as session:
         ensure_seed_universe(session, market=context.settings.matching.market_universe)
-        written = save_securities(session, securities, source=source, keep_curated=True)
-    skipped = ", ".join(f"{why} {count}" for why, count in parsed.skipped.items() if count) or "none"
-    console.print(f"{source}: {len(securities)} listing(s) read, {written} upserted; skipped: {skipped}")
+        written = add_listings(session, securities, source=source)
+    left = ", ".join(f"{why} {count}" for why, count in skipped.items() if count) or "none"
+    console.print(f"{source}: {len(securities)} listing(s) read, {written} written; skipped: {left}")

@@ -8,10 +8,12 @@ The pipeline needs three calls::
     match_listing_actions(session, matcher, ids)       # match stored listing actions and upsert their matches
 
 ``Matcher.match(ListingAction) -> list[Match]`` is pure and can be used on its own (``MatchIndex.build(universe)``).
+``MatchIndex.names()`` yields every name of the universe (legal names, aliases, pinyin, initials) normalized by
+``normalize_name``, with the symbols each leads to: the vocabulary name spotting in rule text works from.
 """
 
 from monitor.matching.csv_files import read_universe, seed_universe
-from monitor.matching.index import MatchIndex
+from monitor.matching.index import MatchIndex, NameOrigin, UniverseName
 from monitor.matching.matcher import Matcher
 from monitor.matching.normalize import NameForm, normalize_name
 from monitor.matching.records import CorporateLinkRecord, CounterpartyRole, ExposureRecord, LinkRole, Universe
@@ -36,7 +38,9 @@ __all__ = [
     "MatchIndex",
     "Matcher",
     "NameForm",
+    "NameOrigin",
     "Universe",
+    "UniverseName",
     "apply_seed",
     "build_matcher",
     "ensure_seed_universe",

@@ -9,7 +9,7 @@ in a one-deletion neighbourhood table so a misspelt token finds its candidates w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
@@ -92,6 +92,18 @@ class Variant:
     is_alias: bool
     origin: NameOrigin = NameOrigin.NAME
     derived_from: str = ""  # the Chinese name a pinyin spelling was made from, the name an acronym abbreviates
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseName:
+    """One name the universe knows, as ``MatchIndex.names`` yields it."""
+
+    text: str  # as written (or derived: "Zhongke Shuguang", "SMIC")
+    form: NameForm  # normalize_name(text)
+    origin: NameOrigin
+    kind: TargetKind  # issuer, curated entity or exposure counterparty
+    target: str  # the issuer's, entity's or counterparty's name
+    symbols: tuple[str, ...]
 
 
 @dataclass
@@ -280,6 +292,23 @@ class MatchIndex:
             for near in self.similar_tokens(token):
                 found.update(self.postings.get(near, ()))
         return found
+
+    def names(self) -> Iterator[UniverseName]:
+        """Every name of every target, normalized: legal names, aliases, pinyin spellings and initials, each with the
+        symbols it leads to (a curated entity's linked listings, an exposure counterparty's exposed ones).
+
+        The public way to read the universe's vocabulary (name spotting in rule text uses it): the same names, in the
+        same normal form, that the matcher compares.
+        """
+        for variant in self.variants:
+            target = self.targets[variant.target]
+            if target.kind is TargetKind.ISSUER:
+                symbols = tuple(security.symbol for security in target.securities)
+            elif target.kind is TargetKind.LINKED_ENTITY:
+                symbols = tuple(dict.fromkeys(link.symbol for link in target.links))
+            else:
+                symbols = tuple(dict.fromkeys(e.symbol for e in self.exposures_of.get(variant.target, [])))
+            yield UniverseName(variant.form.original, variant.form, variant.origin, target.kind, target.name, symbols)
 
     @property
     def stats(self) -> dict[str, int]:

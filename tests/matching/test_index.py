@@ -82,3 +82,16 @@ def test_exposures_to_symbols_outside_the_universe_are_dropped() -> None:
     index = MatchIndex.build(universe)
     assert index.exposures_of == {}
     assert index.stats == {"securities": 1, "targets": 1, "names": 1, "distinctive_tokens": 1}
+
+
+def test_names_lists_every_name_with_its_symbols_including_derived_ones() -> None:
+    from monitor.matching.csv_files import seed_universe
+    from monitor.matching.index import MatchIndex, NameOrigin
+
+    names = list(MatchIndex.build(seed_universe()).names())
+    by_text = {(name.text, name.origin): name for name in names}
+    assert by_text[("Hikvision", NameOrigin.ALIAS)].symbols == ("002415.SZ",)
+    assert by_text[("Tianjin Shuguang Computer Industry", NameOrigin.PINYIN)].symbols == ("603019.SS",)
+    assert by_text[("SMIC", NameOrigin.ALIAS)].form.key == "smic"
+    cetc = by_text[("China Electronics Technology Group Corporation", NameOrigin.NAME)]
+    assert set(cetc.symbols) >= {"002415.SZ", "002268.SZ", "002368.SZ"}
