@@ -261,17 +261,25 @@ def refresh_sec(
 @universe_app.command("refresh")
 def refresh(
     ctx: typer.Context,
-    source: str = typer.Option(..., "--source", help="financedatabase, sse, szse or hkex."),
+    source: str = typer.Option(..., "--source", help="financedatabase, sse, szse, hkex or gleif."),
     path: Path | None = typer.Option(
         None,
         "--path",
         help="FinanceDatabase: its database/equities folder (SHH.csv, SHZ.csv, HKG.csv). Exchanges: a saved answer "
         "(SSE or SZSE JSON, HKEX xlsx) instead of fetching.",
     ),
-    url: str | None = typer.Option(None, "--url", help="Override the exchange's list URL (sse, szse, hkex)."),
+    url: str | None = typer.Option(
+        None, "--url", help="Override the list's URL (sse, szse, hkex) or GLEIF's API base."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="gleif: at most this many listings (by symbol)."),
 ) -> None:
-    """Add and update listings from a public list; curated rows keep their fields, the list's name becomes an alias."""
+    """Add and update listings from a public list (curated rows keep their fields, the list's name becomes an alias),
+    or, with ``--source gleif``, cache the parents and subsidiaries of listings with an ISIN from GLEIF."""
     from monitor.errors import InputError
+
+    if source == "gleif":
+        _refresh_gleif(ctx, url, limit)
+        return
     from monitor.matching import exchange_lists
     from monitor.matching.financedatabase import read_directory
     from monitor.matching.listings import ListedCompany, to_securities
@@ -296,7 +304,7 @@ def refresh(
         with httpx.Client(follow_redirects=True) as client, console.status(f"fetching the {source} list"):
             companies = fetch[source](client, url) if url else fetch[source](client)
     else:
-        raise InputError(f"--source {source!r}: expected financedatabase, sse, szse or hkex")
+        raise InputError(f"--source {source!r}: expected financedatabase, sse, szse, hkex or gleif")
     securities = to_securities(companies)
     context = app_context(ctx)
     with context.sessions().begin() as session:
@@ -304,3 +312,21 @@ def refresh(
         written = add_listings(session, securities, source=source)
     left = ", ".join(f"{why} {count}" for why, count in skipped.items() if count) or "none"
     console.print(f"{source}: {len(securities)} listing(s) read, {written} written; skipped: {left}")
+
+
+def _refresh_gleif(ctx: typer.Context, url: str | None, limit: int | None) -> None:
+    import httpx
+
+    from monitor.matching.gleif import GLEIF_URL, refresh_from_gleif
+
+    context = app_context(ctx)
+    with (
+        httpx.Client(follow_redirects=True, timeout=30.0) as client,
+        context.sessions().begin() as session,
+        console.status("asking GLEIF (about one request a second)"),
+    ):
+        report = refresh_from_gleif(session, client, base_url=url or GLEIF_URL, limit=limit)
+    console.print(
+        f"gleif: {report.listings} listing(s) with an ISIN asked, {report.leis} LEI(s) found, "
+        f"{report.relationships} consolidation relationship(s) cached"
+    )

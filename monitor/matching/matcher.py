@@ -18,7 +18,7 @@ from monitor.config import MatchingSettings
 from monitor.matching.index import IndexView, NameOrigin, Target, TargetKind, Variant
 from monitor.matching.lexicon import COUNTRY_REGIONS
 from monitor.matching.normalize import NameForm, entity_names, normalize_name
-from monitor.matching.records import ExposureRecord, LinkRole, security_role
+from monitor.matching.records import CorporateLinkRecord, ExposureRecord, LinkRole, security_role
 from monitor.matching.scoring import (
     ACRONYM_SCORE,
     MIN_ACRONYM_CONFIRM,
@@ -31,6 +31,7 @@ from monitor.matching.scoring import (
 )
 from monitor.models import ActionKind, ListingAction, ListingStatus, Match, Relation, Security
 
+GLEIF_SOURCE = "GLEIF:"  # link sources written by gleif.ownership_links start so
 COUNTRY_MISMATCH_PENALTY = 0.05
 AMBIGUITY_MARGIN = 0.03  # partial matches this close to the best one are equally plausible readings
 AMBIGUITY_PENALTY = 0.06  # ... so none of them is confirmed without a human
@@ -231,11 +232,17 @@ class Matcher:
             for link in target.links:
                 security = self.index.securities[link.symbol]
                 role = "controls" if link.relation is LinkRole.PARENT else "is a subsidiary of"
-                reason = f"{identity}, which {role} {security.issuer_name} (curated link)"
+                reason = f"{identity}, which {role} {security.issuer_name} ({_link_evidence(link)})"
                 relation = Relation(link.relation.value)
                 found.append(
                     self._match(
-                        action, security, relation, hit, reason, method="link", extra={"link_source": link.source or ""}
+                        action,
+                        security,
+                        relation,
+                        hit,
+                        reason,
+                        method="ownership" if (link.source or "").startswith(GLEIF_SOURCE) else "link",
+                        extra={"link_source": link.source or ""},
                     )
                 )
                 if link.relation is LinkRole.PARENT:
@@ -325,6 +332,19 @@ def _with_listing_status(match: Match, security: Security, day: date) -> Match:
     verb = "first traded" if status is ListingStatus.LISTED_LATER else "stopped trading"
     reason = f"{_STATUS_WORDS[status]}: {verb} {when}, so not trading on {day}; {match.reason}"
     return match.model_copy(update={"features": features, "reason": reason})
+
+
+def _link_evidence(link: CorporateLinkRecord) -> str:
+    """Why a link holds: a curated fact, or GLEIF's ownership path (with BIS's affiliates rule for a parent)."""
+    source = link.source or ""
+    if not source.startswith(GLEIF_SOURCE):
+        return "curated link"
+    if link.relation is LinkRole.PARENT:
+        return (
+            f"{source}; consolidation is control, so under BIS's affiliates rule (entities 50% or more owned by a "
+            "listed party) the listed company is itself restricted"
+        )
+    return source
 
 
 def _preference(match: Match) -> tuple[float, bool, bool]:

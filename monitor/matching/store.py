@@ -294,6 +294,9 @@ def load_universe(session: Session) -> Universe:
         for row in session.scalars(select(Exposure).order_by(Exposure.id))
         if row.security_id in symbols
     )
+    from monitor.matching.gleif import ownership_links
+
+    links += tuple(link for link in ownership_links(session, symbols) if link not in links)
     return Universe(tuple(securities), links, exposures)
 
 
