@@ -237,10 +237,13 @@ def market_securities() -> tuple[Security, ...]:
 
 
 def universe_version(session: Session) -> str:
-    """A short digest that changes whenever a listing, alias, link or exposure is added, changed or removed."""
+    """A short digest that changes whenever a listing, alias, link, exposure or cached GLEIF record changes."""
+    from monitor.db.tables import LeiRecord, LeiRelationship, SecurityLei
+
     parts: list[Any] = []
-    for model in (SecurityRow, CorporateLink, Exposure):
+    for model in (SecurityRow, CorporateLink, Exposure, LeiRelationship, SecurityLei):
         parts += session.execute(select(func.count(), func.max(model.id), func.max(model.updated_at))).one()
+    parts += session.execute(select(func.count(), func.max(LeiRecord.updated_at))).one()
     parts += session.execute(select(func.count(), func.max(SecurityAlias.id))).one()
     text = "|".join("" if part is None else str(part) for part in parts)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

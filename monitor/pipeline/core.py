@@ -159,16 +159,16 @@ class Pipeline:
             matcher = self._matcher_for(session)
             spotter = self._spotter
             text = document.pi_text
-        matched: dict[int, list[Match]] = {}
-        for action_id, action in actions:
-            try:
-                matched[action_id] = matcher.match(action)
-            except (ValueError, KeyError) as exc:
-                log.error("listing_action_match_failed", listing_action_id=action_id, error=str(exc))
         announced_at, source = announcement(
             Signals.of(facts),
             self.options.overrides.get(facts.document_number),
         )
+        matched: dict[int, list[Match]] = {}
+        for action_id, action in actions:
+            try:  # as of the announcement's day: a listing not trading then says "listed later" or "delisted"
+                matched[action_id] = matcher.match(action, as_of=announced_at.date())
+            except (ValueError, KeyError) as exc:
+                log.error("listing_action_match_failed", listing_action_id=action_id, error=str(exc))
         found = [match for matches in matched.values() for match in matches]
         parsed = {match.symbol: match for match in found}
         found += spotted_matches(spotter, text, parsed, matcher.index.securities) if spotter is not None else []

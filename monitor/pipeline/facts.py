@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.db.tables import (
-    CorporateLink,
     Document,
     EventRow,
-    Exposure,
     ListingActionRow,
     MatchRow,
-    SecurityAlias,
     SecurityRow,
     Study,
 )
@@ -98,12 +95,10 @@ def best_by_symbol(matches: Iterable[Match]) -> dict[str, Match]:
 
 
 def fingerprint(session: Session) -> tuple[Any, ...]:
-    """Changes whenever a listing, alias, link or exposure is added, changed or removed."""
-    securities = session.execute(select(func.count(), func.max(SecurityRow.updated_at), func.max(SecurityRow.id))).one()
-    aliases = session.execute(select(func.count(), func.max(SecurityAlias.id))).one()
-    links = session.execute(select(func.count(), func.max(CorporateLink.id))).one()
-    exposures = session.execute(select(func.count(), func.max(Exposure.id))).one()
-    return (*securities, *aliases, *links, *exposures)
+    """Changes whenever the universe the matcher reads changes (listings, aliases, links, exposures, GLEIF records)."""
+    from monitor.matching.store import universe_version
+
+    return (universe_version(session),)
 
 
 def study_meta(session: Session, event_id: int) -> tuple[list[Subject], dict[str, SecurityMeta]]:
