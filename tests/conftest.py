@@ -25,6 +25,11 @@ from tests.paths import SHARED as SHARED
 from tests.paths import SHARED_DATA as SHARED_DATA
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
+# Most tests match against the curated seed (93 listings) so a fresh database per test stays cheap; the shipped
+# market universe (5,200 listings) has its own tests, which turn it back on or call the store directly. Set here too
+# (not only per test) so module- and session-scoped fixtures build their databases the same way.
+MARKET_UNIVERSE_ENV = "MONITOR_MATCHING__MARKET_UNIVERSE"
+os.environ[MARKET_UNIVERSE_ENV] = "false"
 
 
 def postgres_url() -> str:
@@ -43,9 +48,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith("MONITOR_") and name != POSTGRES_ENV:
             monkeypatch.delenv(name)
     monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "data"))
-    # Most tests match against the curated seed (93 listings) so a fresh database per test stays cheap; the
-    # shipped market universe (5,200 listings) has its own tests, which turn this back on or call the store.
-    monkeypatch.setenv("MONITOR_MATCHING__MARKET_UNIVERSE", "false")
+    monkeypatch.setenv(MARKET_UNIVERSE_ENV, "false")
 
 
 @pytest.fixture(scope="session")
