@@ -1,7 +1,7 @@
 """GLEIF ownership cache: LEI records, consolidation relationships (direct and ultimate) and listings' LEIs.
 
-Revision ID: 0004_gleif_ownership
-Revises: 0003_universe_market
+Revision ID: 0005_gleif_ownership
+Revises: 0004_universe_market
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004_gleif_ownership"
-down_revision: str | None = "0003_universe_market"
+revision: str = "0005_gleif_ownership"
+down_revision: str | None = "0004_universe_market"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

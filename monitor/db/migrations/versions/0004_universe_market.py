@@ -1,8 +1,8 @@
 """The universe at market scale: ISINs on listings (to link GLEIF ownership records), the year of an exposure's
 disclosed revenue share, and update times on links and exposures so the match index notices any change.
 
-Revision ID: 0003_universe_market
-Revises: 0002_universe_listing_dates
+Revision ID: 0004_universe_market
+Revises: 0003_document_pi_text
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_universe_market"
-down_revision: str | None = "0002_universe_listing_dates"
+revision: str = "0004_universe_market"
+down_revision: str | None = "0003_document_pi_text"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
