@@ -63,28 +63,29 @@ def _symbol_ids(session: Session, symbols: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def _security_row(security: Security, source: str) -> dict[str, Any]:
+    return {
+        "symbol": security.symbol,
+        "issuer_name": security.issuer_name,
+        "exchange_mic": security.exchange_mic,
+        "country": security.country,
+        "currency": security.currency,
+        "benchmark": security.benchmark,
+        "listed_on": security.listed_on,
+        "delisted_on": security.delisted_on,
+        "isin": security.isin,
+        "active": True,
+        "source": source,
+    }
+
+
 def save_securities(
     session: Session, securities: Sequence[Security], *, source: str, keep_curated: bool = False
 ) -> int:
     """Upsert listings and add their aliases; with ``keep_curated`` existing rows keep their fields (SEC refresh)."""
     if not securities:
         return 0
-    rows = [
-        {
-            "symbol": s.symbol,
-            "issuer_name": s.issuer_name,
-            "exchange_mic": s.exchange_mic,
-            "country": s.country,
-            "currency": s.currency,
-            "benchmark": s.benchmark,
-            "listed_on": s.listed_on,
-            "delisted_on": s.delisted_on,
-            "isin": s.isin,
-            "active": True,
-            "source": source,
-        }
-        for s in securities
-    ]
+    rows = [_security_row(s, source) for s in securities]
     curated = ("issuer_name", "exchange_mic", "country", "currency", "benchmark", "source")
     dates = ("listed_on", "delisted_on", "isin")
     written = upsert(
@@ -199,26 +200,7 @@ def add_listings(session: Session, securities: Sequence[Security], *, source: st
     if not fresh:
         return written
     now = utcnow()
-    session.execute(
-        insert(SecurityRow),
-        [
-            {
-                "symbol": s.symbol,
-                "issuer_name": s.issuer_name,
-                "exchange_mic": s.exchange_mic,
-                "country": s.country,
-                "currency": s.currency,
-                "benchmark": s.benchmark,
-                "listed_on": s.listed_on,
-                "delisted_on": s.delisted_on,
-                "isin": s.isin,
-                "active": True,
-                "source": source,
-                "updated_at": now,
-            }
-            for s in fresh
-        ],
-    )
+    session.execute(insert(SecurityRow), [{**_security_row(s, source), "updated_at": now} for s in fresh])
     ids = _symbol_ids(session, (s.symbol for s in fresh))
     aliases = [{"security_id": ids[s.symbol], "alias": alias} for s in fresh for alias in dict.fromkeys(s.aliases)]
     if aliases:

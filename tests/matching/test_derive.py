@@ -15,6 +15,7 @@ from monitor.matching.index import MatchIndex, NameOrigin
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import Universe
 from monitor.models import Relation, Security
+from tests.matching.listings import a_share
 
 
 @pytest.mark.parametrize(
@@ -65,16 +66,7 @@ def _universe(*securities: Security) -> Universe:
     return Universe(tuple(securities))
 
 
-def _security(symbol: str, name: str, *aliases: str) -> Security:
-    return Security(
-        symbol=symbol,
-        issuer_name=name,
-        aliases=aliases,
-        exchange_mic="XSHG",
-        country="CN",
-        currency="CNY",
-        benchmark="000300.SS",
-    )
+_security = a_share
 
 
 SUGON = _security("603019.SS", "Dawning Information Industry Co., Ltd.", "中科曙光", "曙光信息产业股份有限公司")

@@ -10,19 +10,10 @@ from __future__ import annotations
 from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import CorporateLinkRecord, LinkRole, Universe
-from monitor.models import Relation, Security
+from monitor.models import Relation
+from tests.matching.listings import a_share
 
-
-def _security(symbol: str, name: str, *aliases: str) -> Security:
-    return Security(
-        symbol=symbol,
-        issuer_name=name,
-        aliases=aliases,
-        exchange_mic="XSHG",
-        country="CN",
-        currency="CNY",
-        benchmark="000300.SS",
-    )
+_security = a_share
 
 
 CCCC = _security("601800.SS", "China Communications Construction Company Limited")
