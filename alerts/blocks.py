@@ -13,7 +13,15 @@ from typing import Any
 
 from alerts import text as t
 from monitor.models import ActionKind
-from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
+from monitor.outbox import (
+    AnyAlert,
+    DetectedAlert,
+    EntityListReply,
+    FollowUpAlert,
+    MatchedSecurity,
+    OperatorAlert,
+    ReconcileAlert,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -103,6 +111,10 @@ def render(alert: AnyAlert, *, status: str | None = None) -> SlackMessage:
         blocks = _entity_reply(alert)
     elif isinstance(alert, FollowUpAlert):
         blocks = _follow_up(alert)
+    elif isinstance(alert, ReconcileAlert):
+        from alerts import reconcile  # it builds on this module's blocks
+
+        blocks = reconcile.slack_blocks(alert)
     else:
         blocks = _operator(alert)
     text = esc(t.fallback_text(alert, 4 * MAX_FALLBACK_TEXT), MAX_FALLBACK_TEXT)  # Slack parses it as mrkdwn

@@ -9,12 +9,21 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from alerts import reconcile
 from alerts import text as t
 from alerts.chart import chart_filename, has_chart, render_chart
 from alerts.sink import Checkpoint, Outgoing, Receipt
 from monitor.logs import get_logger
 from monitor.models import ActionKind
-from monitor.outbox import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, MatchedSecurity, OperatorAlert
+from monitor.outbox import (
+    AnyAlert,
+    DetectedAlert,
+    EntityListReply,
+    FollowUpAlert,
+    MatchedSecurity,
+    OperatorAlert,
+    ReconcileAlert,
+)
 
 log = get_logger(__name__)
 
@@ -29,6 +38,8 @@ def render(alert: AnyAlert, *, reply_to: str | None = None) -> RenderableType:
         body, style = _entity_reply(alert), "red"
     elif isinstance(alert, FollowUpAlert):
         body, style = _follow_up(alert), "cyan"
+    elif isinstance(alert, ReconcileAlert):
+        body, style = _reconciled(alert), "magenta"
     else:
         body, style = _operator(alert), "yellow"
     subtitle = f"reply to {reply_to}" if reply_to else None
@@ -112,6 +123,12 @@ def _follow_up(alert: FollowUpAlert) -> RenderableType:
         parts.append(table)
     parts.append(Text(_links(alert), style="dim"))
     return Group(*parts)
+
+
+def _reconciled(alert: ReconcileAlert) -> RenderableType:
+    """As the Slack reply: what the published rule changed, or that it confirms the filing."""
+    parts = [f"{heading}:\n  " + "\n  ".join(lines) for heading, lines in reconcile.change_lines(alert)]
+    return Text("\n".join([reconcile.summary(alert), *parts]))
 
 
 def _operator(alert: OperatorAlert) -> RenderableType:

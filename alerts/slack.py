@@ -40,7 +40,7 @@ from monitor import __version__
 from monitor.config import Settings
 from monitor.errors import ConfigError, DeliveryFailed, DeliveryRejected
 from monitor.logs import get_logger
-from monitor.outbox import DetectedAlert, FollowUpAlert
+from monitor.outbox import DetectedAlert, FollowUpAlert, ReconcileAlert
 
 log = get_logger(__name__)
 
@@ -229,6 +229,9 @@ class SlackSink:
                 checkpoint(progress)
             if root is not None and root.alert is not None and not progress.get("root_updated"):
                 progress["root_updated"] = self._update_root(root, root.alert, alert, item)
+        if isinstance(alert, ReconcileAlert) and root is not None and not progress.get("root_updated"):
+            # The card is replaced with the published facts in place (chat.update), never posted again.
+            progress["root_updated"] = self._update_root(root, alert.card, alert, item)
         return Receipt(external_id=str(progress["ts"]), channel=channel, thread_ref=thread_ts, detail=progress)
 
     def _metadata(self, item: Outgoing) -> dict[str, Any]:
@@ -341,7 +344,9 @@ class SlackSink:
         log.info("slack_chart_uploaded", dedup_key=item.dedup_key, file_id=file_id, bytes=len(png))
         return file_id
 
-    def _update_root(self, root: RootMessage, card: DetectedAlert, alert: FollowUpAlert, item: Outgoing) -> bool:
+    def _update_root(
+        self, root: RootMessage, card: DetectedAlert, alert: FollowUpAlert | ReconcileAlert, item: Outgoing
+    ) -> bool:
         """Show the latest stage on the card itself, so the channel view is current without opening the thread."""
         message = blocks.render(card, status=f"Latest: {t.title(alert)} (see the thread)")
         try:

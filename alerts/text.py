@@ -17,6 +17,7 @@ from monitor.outbox import (
     Headline,
     MatchedSecurity,
     OperatorAlert,
+    ReconcileAlert,
     StudyLine,
 )
 
@@ -29,6 +30,7 @@ STAGE_LABELS: dict[AlertStage, str] = {
     AlertStage.DAY5: "Day +5 close",
     AlertStage.WINDOW_CLOSED: "Event window closed",
     AlertStage.ENTITIES: "Entities",
+    AlertStage.RECONCILED: "Published",
     AlertStage.OPERATOR: "Monitor",
 }
 
@@ -295,6 +297,10 @@ def title(alert: AnyAlert) -> str:
     """One line naming the alert, for headers and panel titles."""
     if isinstance(alert, OperatorAlert):
         return f"Monitor: {alert.summary}"
+    if isinstance(alert, ReconcileAlert):
+        from alerts import reconcile  # it renders with this module's helpers
+
+        return reconcile.title(alert)
     if isinstance(alert, DetectedAlert):
         count = securities_count(alert)
         rule = " ".join(alert.title.split()) or f"{alert.list_name} rule {alert.document_number}"
@@ -312,6 +318,10 @@ def fallback_text(alert: AnyAlert, limit: int = 3000) -> str:
     """The plain-text version: Slack's notification and screen-reader text, and the webhook's ``text``."""
     if isinstance(alert, OperatorAlert):
         return clip(f"{title(alert)}. {alert.detail or ''}".strip(), limit)
+    if isinstance(alert, ReconcileAlert):
+        from alerts import reconcile  # it renders with this module's helpers
+
+        return reconcile.text(alert, limit)
     if isinstance(alert, DetectedAlert):
         return clip(_detected_text(alert), limit)
     if isinstance(alert, EntityListReply):

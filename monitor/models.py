@@ -61,6 +61,7 @@ class AlertStage(StrEnum):
     DAY5 = "day5"
     WINDOW_CLOSED = "window_closed"
     ENTITIES = "entities"  # the card's first thread reply: the rule's full entity list and any securities cut
+    RECONCILED = "reconciled"  # the published rule compared with what the public-inspection card said
     OPERATOR = "operator"  # an alert about the monitor itself (a delivery went dead), not about an event
 
 

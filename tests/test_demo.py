@@ -44,6 +44,7 @@ def test_the_demo_tells_the_october_2019_story(
     card = printed[detected:]
     assert "Addition of Certain Entities to the Entity List: " in card
     assert "28 entities (28 added), full list in the reply" in card
+    assert "Published: the text confirms the filing" in card
     # Day-0 follow-ups after each exchange's close, Shenzhen first, then New York; both after the detection.
     shenzhen = printed.index("Tue 2019-10-08 03:30:30 ET · Shanghai/Shenzhen close: day0")
     new_york = printed.index("Tue 2019-10-08 16:30:30 ET · New York close: day0")
@@ -77,8 +78,9 @@ def test_the_demo_tells_the_october_2019_story(
     engine = make_engine(f"sqlite:///{kept}")
     with session_factory(engine)() as session:
         keys = session.scalars(select(AlertRow.dedup_key)).all()
-        assert len(keys) == 10  # the card, its entity-list reply, and 4 follow-ups on each of 2 exchanges
+        assert len(keys) == 11  # the card, its entity-list reply, the reconcile reply, 4 follow-ups on 2 exchanges
         assert "event:1:g:all:entities" in keys
+        assert "event:1:g:all:reconciled" in keys
     engine.dispose()
     shutil.rmtree(kept.parent)  # kept on request: the test cleans up after itself
 

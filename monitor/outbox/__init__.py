@@ -4,8 +4,8 @@ The pipeline writes an alert in the same transaction as the facts it reports, so
 know" and "we will tell": ``enqueue`` only adds rows to the caller's session and never commits. The delivery worker
 (``alerts.delivery``) sends them later; ``monitor/`` never imports it.
 
-- ``messages``: ``DetectedAlert``, ``EntityListReply``, ``FollowUpAlert``, ``OperatorAlert`` and their parts,
-  ``parse_alert``, ``dedup_key``.
+- ``messages``: ``DetectedAlert``, ``EntityListReply``, ``FollowUpAlert``, ``ReconcileAlert``, ``OperatorAlert``
+  and their parts, ``parse_alert``, ``dedup_key``.
 - ``routing``: ``configured_sinks``, ``route``, ``apply_routing`` (decided at enqueue time, stored per delivery).
 - ``enqueue``: ``enqueue`` and its ``Enqueued`` answer.
 """
@@ -19,6 +19,7 @@ from monitor.outbox.messages import (
     AnyAlert,
     ChartSeries,
     DetectedAlert,
+    EntityChange,
     EntityLine,
     EntityListReply,
     FollowUpAlert,
@@ -26,8 +27,11 @@ from monitor.outbox.messages import (
     MatchedSecurity,
     OperatorAlert,
     PathPoint,
+    ReconcileAlert,
+    SecurityChange,
     StudyLine,
     TestStat,
+    TextVersion,
     dedup_key,
     parse_alert,
 )
@@ -42,6 +46,7 @@ __all__ = [
     "ChartSeries",
     "DetectedAlert",
     "Enqueued",
+    "EntityChange",
     "EntityLine",
     "EntityListReply",
     "FollowUpAlert",
@@ -49,9 +54,12 @@ __all__ = [
     "MatchedSecurity",
     "OperatorAlert",
     "PathPoint",
+    "ReconcileAlert",
     "Routing",
+    "SecurityChange",
     "StudyLine",
     "TestStat",
+    "TextVersion",
     "apply_routing",
     "configured_sinks",
     "dedup_key",

@@ -16,10 +16,13 @@ from monitor.models import ActionKind, AlertStage, AnnouncementSource, ParseStat
 
 FOLLOW_UP_STAGES: tuple[AlertStage, ...] = (AlertStage.DAY0, AlertStage.DAY1, AlertStage.DAY5, AlertStage.WINDOW_CLOSED)
 # Every stage posted as a reply in the detected card's thread (the delivery worker waits for the card first).
-THREAD_STAGES: tuple[AlertStage, ...] = (AlertStage.ENTITIES, *FOLLOW_UP_STAGES)
+THREAD_STAGES: tuple[AlertStage, ...] = (AlertStage.ENTITIES, AlertStage.RECONCILED, *FOLLOW_UP_STAGES)
 # How many securities the card itself lists (ranked); the rest go to its first thread reply. Small enough that a
 # card with this many fully-clipped lines stays within Slack's limits, large enough for nearly every rule.
 CARD_SECURITIES = 15
+
+
+TextVersion = Literal["public_inspection", "published"]
 
 
 class _Frozen(BaseModel):
@@ -89,6 +92,9 @@ class DetectedAlert(_Frozen):
     public_inspection_pdf_url: str | None = None
     parse_status: ParseStatus = ParseStatus.PARSED
     parse_error: str | None = None
+    # Which text the entities come from: the public-inspection filing (reconciled when the XML arrives) or the
+    # published rule. None on cards stored before this was recorded.
+    based_on: TextVersion | None = None
 
     @property
     def dedup_key(self) -> str:
@@ -211,7 +217,65 @@ class OperatorAlert(_Frozen):
         return f"operator:{self.key}"
 
 
-AnyAlert = DetectedAlert | EntityListReply | FollowUpAlert | OperatorAlert
+class EntityChange(_Frozen):
+    """An entity the published rule names differently from the public-inspection text (aliases, country, action)."""
+
+    name: str
+    before: EntityLine
+    after: EntityLine
+
+
+class SecurityChange(_Frozen):
+    """A security both versions touch, whose link changed (relation, confirmation, linking entity)."""
+
+    symbol: str
+    before: MatchedSecurity
+    after: MatchedSecurity
+
+
+class ReconcileAlert(_Frozen):
+    """The published rule against the public-inspection card: one reply in the card's thread, once per event.
+
+    ``card`` is the card rebuilt from the published facts; the pipeline stores it as the root card's payload in the
+    same transaction, and a threading sink updates the root message with it (never a new top-level message).
+    Empty change lists mean the published text confirms the filing.
+    """
+
+    stage: Literal[AlertStage.RECONCILED] = AlertStage.RECONCILED
+    event_id: int
+    symbol: None = None
+    group: str = "all"
+    document_number: str
+    list_name: str = "Entity List"
+    title: str
+    publication_date: date | None = None
+    card: DetectedAlert
+    entities_added: tuple[EntityLine, ...] = ()
+    entities_removed: tuple[EntityLine, ...] = ()
+    entities_revised: tuple[EntityChange, ...] = ()
+    securities_added: tuple[MatchedSecurity, ...] = ()
+    securities_removed: tuple[MatchedSecurity, ...] = ()
+    securities_revised: tuple[SecurityChange, ...] = ()
+    federal_register_url: str | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """True when the published rule names the same entities and touches the same securities."""
+        return not (
+            self.entities_added
+            or self.entities_removed
+            or self.entities_revised
+            or self.securities_added
+            or self.securities_removed
+            or self.securities_revised
+        )
+
+    @property
+    def dedup_key(self) -> str:
+        return dedup_key(self.event_id, self.stage, symbol=self.symbol, group=self.group)
+
+
+AnyAlert = DetectedAlert | EntityListReply | FollowUpAlert | ReconcileAlert | OperatorAlert
 Alert = Annotated[AnyAlert, Field(discriminator="stage")]
 _ALERT: TypeAdapter[AnyAlert] = TypeAdapter(Alert)
 

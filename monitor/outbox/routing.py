@@ -15,7 +15,14 @@ from typing import Any
 
 from monitor.config import AlertRoute, AlertSettings, Settings
 from monitor.models import Relation
-from monitor.outbox.messages import AnyAlert, DetectedAlert, EntityListReply, FollowUpAlert, OperatorAlert
+from monitor.outbox.messages import (
+    AnyAlert,
+    DetectedAlert,
+    EntityListReply,
+    FollowUpAlert,
+    OperatorAlert,
+    ReconcileAlert,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ def route(alert: AnyAlert, sink: str, alerts: AlertSettings) -> Routing | None:
     """The part of ``alert`` that ``sink`` should get, or None when the sink's route wants none of it."""
     if isinstance(alert, OperatorAlert):
         return Routing()
+    if isinstance(alert, ReconcileAlert):  # the sink shows the card as routed, and what changed about it
+        return route(alert.card, sink, alerts)
     rule = alerts.routes.get(sink, AlertRoute())
     muted_symbols = {symbol.upper() for symbol in alerts.mute_symbols}
     muted_entities = {_norm(name) for name in alerts.mute_entities}
@@ -95,6 +104,16 @@ def apply_routing(alert: AnyAlert, routing: Routing) -> AnyAlert:
     """The alert as one sink sees it: only its securities, muted entity lines removed."""
     if isinstance(alert, OperatorAlert):
         return alert
+    if isinstance(alert, ReconcileAlert):
+        card = apply_routing(alert.card, routing)
+        keep_symbols = {s.symbol for s in card.securities} if isinstance(card, DetectedAlert) else set()
+        return alert.model_copy(
+            update={
+                "card": card,
+                "securities_added": tuple(s for s in alert.securities_added if s.symbol in keep_symbols),
+                "securities_revised": tuple(s for s in alert.securities_revised if s.symbol in keep_symbols),
+            }
+        )
     keep = None if routing.symbols is None else set(routing.symbols)
     if isinstance(alert, DetectedAlert | EntityListReply):
         hidden = set(routing.hidden_entities)

@@ -37,16 +37,18 @@ from monitor.models import (
     OPEN_STUDY_STATUSES,
     RETRY_STUDY_STATUSES,
     AnnouncementSource,
+    FeedName,
     Match,
     ParseStatus,
 )
-from monitor.outbox import enqueue
+from monitor.outbox import ReconcileAlert, TextVersion, enqueue
 from monitor.pipeline import event_rows
 from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
 from monitor.pipeline.dating import Signals, announcement
 from monitor.pipeline.detected import detected_card, entity_reply
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import covered_through, due_stages, follow_up
+from monitor.pipeline.reconcile import root_key
 from monitor.pipeline.spots import build_spotter, spotted_matches
 from monitor.pipeline.studies import run as run_study
 from monitor.pipeline.study_rows import save as save_study
@@ -159,6 +161,11 @@ class Pipeline:
             matcher = self._matcher_for(session)
             spotter = self._spotter
             text = document.pi_text
+            # The entities come from the PI text until the published rule's own parse replaced them.
+            from_pi = any(row.source == FeedName.PUBLIC_INSPECTION for row in rows) or (
+                document.published_seen_at is None and document.pi_seen_at is not None
+            )
+            based_on: TextVersion = "public_inspection" if from_pi else "published"
         announced_at, source = announcement(
             Signals.of(facts),
             self.options.overrides.get(facts.document_number),
@@ -205,11 +212,16 @@ class Pipeline:
                     securities=securities,
                     quotes=quotes,
                     earlier=event_rows.detected_payloads(session, event.id),
+                    based_on=based_on,
                 )
             if card is not None:
                 queued = enqueue(session, card, settings=self.settings, now=now)
                 enqueued = (queued.dedup_key,) if queued.created else ()
-                reply = entity_reply(card) if queued.created else None
+                shown = card.card if isinstance(card, ReconcileAlert) else card
+                if isinstance(card, ReconcileAlert) and queued.created:  # only the one who wrote the reply
+                    event_rows.replace_card(session, root_key(event.id), shown)
+                # The card says "full list in the reply": once per event, from the first card that names entities.
+                reply = entity_reply(shown) if queued.created else None
                 if reply is not None:  # threaded under the card, on the sinks the card went to, once per event
                     replied = enqueue(session, reply, settings=self.settings, now=now, sinks=queued.sinks)
                     enqueued += (replied.dedup_key,) if replied.created else ()

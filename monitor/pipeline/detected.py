@@ -1,8 +1,9 @@
 """The ``detected`` alert: the first message a trader sees about a rule, written with the event's facts.
 
-One card per event, enqueued when the rule is first processed. If a later arrival of the same rule changes what a
-trader should know (the published version names securities the public-inspection text did not, or a rule that
-could not be parsed now can be), an update card follows; otherwise re-processing enqueues nothing.
+One card per event, enqueued when the rule is first processed. When the published rule follows a card built from
+the public-inspection text, one reconcile reply says what changed (``monitor.pipeline.reconcile``). Otherwise, if a
+later arrival changes what a trader should know (a rule that could not be parsed now can be), an update card
+follows; re-processing that changes nothing enqueues nothing.
 
 Decide, then act: ``detected_card`` is a pure function of the event's facts, its lines and the cards already
 enqueued for it; the pipeline reads those cards and enqueues what this returns in the facts' transaction.
@@ -15,8 +16,17 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import AnnouncementSource, ListingAction, Match, Security
-from monitor.outbox import CARD_SECURITIES, DetectedAlert, EntityLine, EntityListReply, MatchedSecurity
+from monitor.outbox import (
+    CARD_SECURITIES,
+    DetectedAlert,
+    EntityLine,
+    EntityListReply,
+    MatchedSecurity,
+    ReconcileAlert,
+    TextVersion,
+)
 from monitor.pipeline.facts import EventFacts
+from monitor.pipeline.reconcile import needs_reconcile, reconcile
 
 # Agency slugs as the Federal Register names them, and how a trader knows them.
 AGENCY_NAMES = {
@@ -37,25 +47,17 @@ def detected_card(
     securities: Mapping[str, Security],
     quotes: Mapping[str, Any],
     earlier: Sequence[Mapping[str, Any]],
-) -> DetectedAlert | None:
-    """The event's card, an update card when this arrival adds something to the ``earlier`` cards' payloads
+    based_on: TextVersion = "published",
+) -> DetectedAlert | ReconcileAlert | None:
+    """The event's card; once the card from the PI text is out, the reconcile reply when this arrival is the
+    published rule (``based_on``); else an update card when it adds something to the ``earlier`` cards' payloads
     (a confirmed security they did not name, or entities where none were told), else None."""
     lines = tuple(_security_line(best[symbol], securities[symbol], quotes.get(symbol)) for symbol in securities)
     entities = tuple(
         EntityLine(name=a.entity_name, country=a.country, action=a.action, aliases=a.aliases) for a in actions
     )
-    if earlier:
-        told_symbols = {line["symbol"] for payload in earlier for line in payload.get("securities", ())}
-        told_entities = any(payload.get("entities") for payload in earlier)
-        new_symbols = {line.symbol for line in lines if line.confirmed} - told_symbols
-        if not new_symbols and (told_entities or not entities):
-            return None
-        group = f"update-{len(earlier)}"
-    else:
-        group = "all"
-    return DetectedAlert(
+    card = DetectedAlert(
         event_id=event_id,
-        group=group,
         document_number=facts.document_number,
         title=facts.title,
         action=facts.action,
@@ -72,7 +74,20 @@ def detected_card(
         public_inspection_pdf_url=_pi_pdf(facts),
         parse_status=facts.parse_status,
         parse_error=facts.parse_error,
+        based_on=based_on,
     )
+    if earlier and needs_reconcile(card, earlier):
+        return reconcile(card, earlier)
+    if earlier:
+        told_symbols = {line["symbol"] for payload in earlier for line in payload.get("securities", ())}
+        told_entities = any(payload.get("entities") for payload in earlier)
+        new_symbols = {line.symbol for line in lines if line.confirmed} - told_symbols
+        if not new_symbols and (told_entities or not entities):
+            return None
+        group = f"update-{len(earlier)}"
+    else:
+        group = "all"
+    return card.model_copy(update={"group": group})
 
 
 def entity_reply(card: DetectedAlert) -> EntityListReply | None:

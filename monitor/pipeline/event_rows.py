@@ -1,6 +1,6 @@
 """The pipeline's writes of an event and its studies, and the reads that go with them, inside a caller's
 transaction: the event row upserted on its document, a pending study per confirmed security with its day 0, and the
-``detected`` cards already enqueued for the event."""
+``detected`` cards already enqueued for the event (and the card's payload replaced on reconcile)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor.db.tables import AlertRow, EventRow, Study
@@ -16,6 +16,7 @@ from monitor.db.upsert import upsert
 from monitor.errors import MonitorError
 from monitor.logs import get_logger
 from monitor.models import AlertStage, AnnouncementSource, Match, Security, StudyStatus
+from monitor.outbox import DetectedAlert
 from monitor.prices.calendars import Calendars
 from monitor.study import StudyParams
 
@@ -107,6 +108,14 @@ def detected_payloads(session: Session, event_id: int) -> list[dict[str, Any]]:
     """The payloads of the ``detected`` cards already enqueued for the event, oldest first."""
     return list(
         session.scalars(
-            select(AlertRow.payload).where(AlertRow.event_id == event_id, AlertRow.stage == AlertStage.DETECTED.value)
+            select(AlertRow.payload)
+            .where(AlertRow.event_id == event_id, AlertRow.stage == AlertStage.DETECTED.value)
+            .order_by(AlertRow.id)
         ).all()
     )
+
+
+def replace_card(session: Session, key: str, card: DetectedAlert) -> None:
+    """Store ``card`` as the payload of the card ``key`` (the published facts replace the PI-time ones), so the
+    root message updated by the reconcile reply, and later follow-ups, show what the published rule says."""
+    session.execute(update(AlertRow).where(AlertRow.dedup_key == key).values(payload=card.model_dump(mode="json")))

@@ -17,6 +17,7 @@ from monitor.config import Settings
 from monitor.errors import DeliveryFailed, DeliveryRejected
 from monitor.models import AlertStage
 from monitor.outbox import AnyAlert
+from monitor.pipeline.reconcile import reconcile
 from tests.fakes.alert_samples import detected, follow_up
 from tests.fakes.slack_server import FakeSlack, Fault
 
@@ -273,3 +274,23 @@ def test_send_test_authenticates_and_posts(slack: FakeSlack, sink: SlackSink) ->
     assert "as entity-list-monitor (Test Trading Desk" in answer
     assert slack.count("auth.test") == 1
     assert slack.messages()[0]["text"] == "hello from the test"
+
+
+def test_a_reconcile_reply_goes_in_the_thread_and_the_card_is_updated_in_place(
+    slack: FakeSlack, sink: SlackSink
+) -> None:
+    root = post_root(sink)
+    published = detected(1, n_entities=29, based_on="published")
+    pi_time = detected(1, based_on="public_inspection")
+    reply = reconcile(published, [pi_time.model_dump(mode="json")])
+    receipt = sink.deliver(outgoing(reply, delivery_id=3, root=root), Checkpoints())
+    [message] = slack.thread(slack.channel, str(root.external_id))
+    assert message["ts"] == receipt.external_id
+    assert message["metadata"]["event_payload"]["dedup_key"] == "event:1:g:all:reconciled"
+    assert message["text"].startswith("Published: 1 entity added")
+    assert receipt.detail["root_updated"] is True
+    [update] = slack.requests("chat.update")
+    body = json.loads(update.body)
+    assert body["ts"] == root.external_id
+    assert "29 entities (29 added)" in body["text"]  # the card now shows the published rule
+    assert len(slack.top_level()) == 1

@@ -98,16 +98,17 @@ def test_a_poll_hands_its_arrivals_to_the_pipeline_and_wakes_delivery(sessions: 
     result = rig.tasks.poll(FeedName.PUBLIC_INSPECTION)
     assert result.noteworthy
     assert result.summary["arrivals"] == ["2019-22210"]
-    (alert,) = result.summary["alerts"]
+    alert, entities = result.summary["alerts"]  # the card, and its entity list threaded under it
     assert alert.endswith(":g:all:detected")
+    assert entities.endswith(":g:all:entities")
     assert rig.woken == [DELIVER]
     assert sample("monitor_documents_seen_total", {"feed": "pi"}) == seen + 1
     assert sample("monitor_documents_new_total", {"feed": "pi"}) == new + 1
     again = rig.tasks.poll(FeedName.PUBLIC_INSPECTION)
     assert not again.noteworthy
     assert "alerts" not in again.summary
-    assert rig.tasks.deliver().summary["sent"] == 1
-    assert rig.sink.keys() == [alert]
+    assert rig.tasks.deliver().summary["sent"] == 2
+    assert rig.sink.keys() == [alert, entities]
 
 
 def test_a_failed_poll_is_counted_and_raised(sessions: Sessions, tmp_path: Path) -> None:
@@ -128,7 +129,7 @@ def test_catch_up_processes_documents_stored_without_an_event(sessions: Sessions
         assert session.scalars(select(EventRow)).all() == []
     caught = rig.tasks.catch_up()
     assert caught.summary["documents"] == ["2019-22210"]
-    assert len(caught.summary["alerts"]) == 1
+    assert len(caught.summary["alerts"]) == 2  # the card and its entity list
     assert rig.woken == [DELIVER]
     assert rig.tasks.catch_up().summary == {"documents": [], "alerts": []}
     rechecked: list[int] = []
@@ -162,7 +163,7 @@ def test_closes_refresh_prices_then_studies_send_follow_ups(sessions: Sessions, 
     latest = sample("monitor_price_data_latest_session_timestamp_seconds", {})
     assert latest == datetime(2019, 10, 8, tzinfo=UTC).timestamp()
     delivered = rig.tasks.deliver().summary
-    assert delivered["sent"] == 1 + len(follow_ups)
+    assert delivered["sent"] == 2 + len(follow_ups)  # the card, its entity list, the follow-ups
     rig.clock.set(utc("2019-10-09T08:00:00"))  # Shanghai closed 10-09; New York has not yet
     assert rig.tasks.refresh_prices().summary["calendars"].keys() == {"XSHG"}
 

@@ -7,6 +7,7 @@ and is followed as each exchange's sessions close, with Hikvision and Dahua halt
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from monitor.db.tables import (
 from monitor.errors import PriceSourceUnavailable
 from monitor.feeds.wiring import build_clients, build_poller
 from monitor.models import AnnouncementSource, FeedName, ParseStatus
-from monitor.outbox import DetectedAlert, EntityListReply, FollowUpAlert, parse_alert
+from monitor.outbox import DetectedAlert, EntityListReply, FollowUpAlert, ReconcileAlert, parse_alert
 from monitor.pipeline import Pipeline, PipelineOptions
 from monitor.pipeline.bars import SourceBars
 from monitor.prices.calendars import calendars_from_settings
@@ -189,10 +190,11 @@ def test_backfill_options_record_without_alerting(sessions: sessionmaker[Session
         assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "complete"
 
 
-def test_a_filing_then_its_publication_gives_a_card_and_one_update(
+def test_a_filing_then_its_publication_gives_a_card_and_one_reconcile_reply(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    """Public inspection first (no text to extract yet), then the published XML: the update names the securities."""
+    """Public inspection first (no text to extract yet), then the published XML: one reconcile reply names what the
+    published rule adds, the card's stored payload becomes the published facts, and polling again adds nothing."""
     story = Story(sessions, tmp_path, at("2019-10-07T20:20:00"))
     story.clock.set(at("2019-10-07T20:20:00"))
     arrivals = story.poller.poll_public_inspection(since=date(2019, 10, 7)).arrivals
@@ -200,22 +202,30 @@ def test_a_filing_then_its_publication_gives_a_card_and_one_update(
     assert [o.parse_status for o in first] == [ParseStatus.PENDING]
     story.clock.set(at("2019-10-09T12:00:00"))
     story.poll(FeedName.DOCUMENTS)
+    story.poll(FeedName.DOCUMENTS)  # a second pass (a restart, another replica) writes nothing more
     event = event_by_number(sessions, "2019-22210")
     cards = {key: alert for key, alert in story.alerts().items() if key.startswith(f"event:{event.id}:")}
     assert set(cards) == {
         f"event:{event.id}:g:all:detected",
-        f"event:{event.id}:g:update-1:detected",
-        f"event:{event.id}:g:all:entities",  # the first card that names entities lists them in its thread, once
+        f"event:{event.id}:g:all:reconciled",
+        f"event:{event.id}:g:all:entities",  # the card now counts entities: their full list follows, once
     }
-    initial, update = cards[f"event:{event.id}:g:all:detected"], cards[f"event:{event.id}:g:update-1:detected"]
-    reply = cards[f"event:{event.id}:g:all:entities"]
-    assert isinstance(reply, EntityListReply)
-    assert isinstance(initial, DetectedAlert)
-    assert isinstance(update, DetectedAlert)
-    assert initial.parse_status is ParseStatus.PENDING
-    assert initial.entities == ()
-    assert {line.symbol for line in update.securities} >= TARGETS
-    assert reply.entities == update.entities
+    listed = cards[f"event:{event.id}:g:all:entities"]
+    assert isinstance(listed, EntityListReply)
+    card, reply = cards[f"event:{event.id}:g:all:detected"], cards[f"event:{event.id}:g:all:reconciled"]
+    assert isinstance(card, DetectedAlert)
+    assert isinstance(reply, ReconcileAlert)
+    expected = json.loads((RULE_DIR / "expected_entities.json").read_text())
+    names = {entry["name"] for entry in expected["entities"]}
+    assert card.based_on == "published"  # the stored card now holds the published facts
+    assert {e.name for e in card.entities} == names
+    assert {line.symbol for line in card.securities} >= TARGETS
+    assert reply.card == card
+    assert listed.entities == card.entities
+    assert {e.name for e in reply.entities_added} == names
+    assert {line.symbol for line in reply.securities_added} >= TARGETS
+    assert not reply.entities_removed
+    assert not reply.securities_removed
     assert event.announced_at == at("2019-10-07T20:15:00")
 
 
