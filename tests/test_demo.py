@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
+import json
 import re
 import shutil
 import tomllib
@@ -103,6 +104,8 @@ def test_alerts_go_to_slack_when_a_token_is_configured(tmp_path: Path) -> None:
     assert result.alerts == 3
     assert "28 entities" in card["text"]
     assert "002415.SZ" in card["text"]  # the notification names the top tickers
+    shown = json.dumps(card)  # the card, at the filing (from the PI text's table), names what the rule moves
+    assert all(symbol in shown for symbol in ("002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ", "AMBA")), shown
     # The entity list first, then Shenzhen's day-0 follow-up, both threaded under the card, each once.
     keys = [reply["metadata"]["event_payload"]["dedup_key"] for reply in replies]
     assert keys == ["event:1:g:all:entities", "event:1:g:XSHG:day0"]
