@@ -5,7 +5,6 @@ alerts in the same transaction as their facts without importing this package. He
 
 - ``alerts.delivery.DeliveryWorker(sessions, sinks, settings=, clock=).run_once()``: one delivery pass.
 - ``alerts.sink``: the ``Sink`` protocol, what a sink is handed (``Outgoing``) and what it answers (``Receipt``).
-- ``alerts.sinks.build_sinks(settings)``: the configured sinks (plus the console, for operator alerts).
 - ``alerts.slack.SlackSink``, ``alerts.console.ConsoleSink``, ``alerts.webhook.WebhookSink``: the sinks.
 - ``alerts.blocks`` (Block Kit within Slack's limits), ``alerts.chart`` (AR/CAR PNG), ``alerts.text`` (wording).
 - ``alerts.admin``: ``list_deliveries`` and ``retry_delivery`` for ``monitor alerts``.

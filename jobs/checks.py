@@ -14,16 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Settings
 from monitor.errors import ConfigError, MonitorError
 from monitor.prices.calendars import Calendars
 
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
 Level = Literal["ok", "warn", "fail"]
+# Builds the Slack client from settings (``alerts.slack.make_client``, handed in by the composition root).
+SlackClientFactory = Callable[[Settings], "WebClient"]
 
 # Slack answers these when the token itself is wrong: no retry will help.
 _BAD_TOKEN = {
@@ -61,14 +66,13 @@ def database_check(engine: Callable[[], Engine]) -> StartupCheck:
 
 
 def universe_check(sessions: sessionmaker[Session], *, market: bool = True) -> StartupCheck:
+    from monitor.db.census import row_counts
     from monitor.db.tables import Exposure, SecurityRow
     from monitor.matching import ensure_seed_universe
 
     with sessions.begin() as session:
         seeded = ensure_seed_universe(session, market=market)
-    with sessions() as session:
-        securities = session.execute(select(func.count()).select_from(SecurityRow)).scalar_one()
-        exposures = session.execute(select(func.count()).select_from(Exposure)).scalar_one()
+    securities, exposures = row_counts(sessions, SecurityRow, Exposure)
     if securities == 0:
         return StartupCheck("universe", "warn", "no securities: rules will be alerted without matched securities")
     how = "seeded from the shipped seed" if seeded is not None else "loaded"
@@ -82,12 +86,10 @@ def calendars_check(calendars: Calendars, now: datetime, *, warn_days: int) -> l
     return [StartupCheck(f"calendar {w.calendar}", "warn", w.message) for w in warnings]
 
 
-def slack_check(settings: Settings) -> StartupCheck:
+def slack_check(settings: Settings, make_client: SlackClientFactory) -> StartupCheck:
     if not settings.slack.enabled:
         return StartupCheck("slack", "ok", "not configured: alerts go to the console")
     from slack_sdk.errors import SlackApiError, SlackClientError
-
-    from alerts.slack import make_client
 
     try:
         client = make_client(settings)

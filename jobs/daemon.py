@@ -11,6 +11,10 @@ that says how it went (for cron and Kubernetes CronJobs).
 
 Clocks. The pipeline, the pollers and the outbox run on the daemon's clock (the system clock, or a
 ``monitor.clock.ReplayClock``); leases, HTTP timeouts and the scheduler's intervals use the wall clock.
+
+Parts. The daemon builds nothing itself: ``monitor.commands.compose`` hands it ``build`` (what turns settings,
+storage and calendars into the pipelines, poller, delivery worker and probes) and the Slack client factory for the
+start-up check, so ``jobs/`` never imports ``alerts/``.
 """
 
 from __future__ import annotations
@@ -20,58 +24,85 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jobs.checks import StartupCheck, calendars_check, database_check, slack_check, universe_check
-from jobs.closes import CloseWatch
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.checks import SlackClientFactory, StartupCheck, calendars_check, database_check, slack_check, universe_check
 from jobs.health import Probes
 from jobs.instance_lock import InstanceLock
-from jobs.leasing import LeaseKeeper, reclaim_local_leases
 from jobs.runner import JobResult, JobRunner, JobSpec, RunRecord
 from jobs.scheduler import Waker, build_scheduler, describe, plan
-from jobs.tasks import DaemonTasks, interruptible_sleep
+from jobs.tasks import DaemonTasks
 from monitor.bootstrap import AppContext
 from monitor.clock import Clock, SystemClock
+from monitor.config import Settings
 from monitor.errors import ConfigError, MonitorError, TransientError
 from monitor.logs import get_logger
-from monitor.models import FeedName
+from monitor.prices.calendars import Calendars
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from jobs.http_server import HealthServer
-    from monitor.feeds.wiring import FeedClients
 
 log = get_logger(__name__)
 
 Report = Callable[[StartupCheck], None]
 
 
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
-class _Parts:
+class DaemonParts:
+    """What the daemon runs, built by the composition root (``monitor.commands.compose.daemon_parts``)."""
+
     tasks: DaemonTasks
     runner: JobRunner
-    clients: FeedClients
+    clients: Closeable  # the feed clients: closed when the daemon stops
     probes: Probes
+    waker: Waker
+
+
+class BuildParts(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        calendars: Calendars,
+        clock: Clock,
+        stop: threading.Event,
+        scheduler_alive: Callable[[], bool],
+    ) -> DaemonParts: ...
 
 
 class Daemon:
-    def __init__(self, context: AppContext, *, clock: Clock | None = None, report: Report | None = None) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        *,
+        clock: Clock,
+        build: BuildParts,
+        slack_client: SlackClientFactory,
+        report: Report | None = None,
+    ) -> None:
         self.context = context
         self.settings = context.settings
-        self.clock = clock or SystemClock()
+        self.clock = clock
+        self.build = build
+        self.slack_client = slack_client
         self.report = report or _log_check
         self.stop = threading.Event()
         self.lock: InstanceLock | None = None
         self.checks: list[StartupCheck] = []
-        self._parts: _Parts | None = None
+        self._parts: DaemonParts | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._server: HealthServer | None = None
-        self._waker: Waker | None = None
         self._signals = 0
         self._stopped_by: int | None = None
         self._previous_handlers: dict[int, Any] = {}
@@ -97,8 +128,8 @@ class Daemon:
         calendars = calendars_from_settings(self.settings)
         for check in calendars_check(calendars, self.clock.now(), warn_days=self.settings.calendars.warn_days):
             self._check(check)
-        self._check(slack_check(self.settings))
-        self._parts = self._build(sessions, calendars)
+        self._check(slack_check(self.settings, self.slack_client))
+        self._parts = self.build(self.settings, sessions, calendars, self.clock, self.stop, self._scheduler_alive)
 
     def _check(self, check: StartupCheck) -> None:
         self.checks.append(check)
@@ -106,56 +137,8 @@ class Daemon:
         if check.level == "fail":
             raise check.error or MonitorError(check.line)
 
-    def _build(self, sessions: Any, calendars: Any) -> _Parts:
-        from alerts.delivery import DeliveryWorker
-        from alerts.sinks import build_sinks
-        from monitor.feeds.wiring import build_clients, build_poller
-        from monitor.pipeline import Pipeline, PipelineOptions
-        from monitor.prices.sources import make_source
-
-        settings = self.settings
-        price_source = make_source(settings.prices.source, settings=settings)
-        pipeline = Pipeline(sessions, settings, self.clock, calendars=calendars, price_source=price_source)
-        recheck = Pipeline(
-            sessions,
-            settings,
-            self.clock,
-            calendars=calendars,
-            price_source=price_source,
-            options=PipelineOptions(quote_budget_seconds=0.0),
-        )
-        # HTTP talks to real servers: Retry-After dates are wall-clock, and retry pauses end when we stop.
-        clients = build_clients(settings, sleep=interruptible_sleep(self.stop), clock=SystemClock())
-        poller = build_poller(settings, sessions, self.clock, clients)
-        worker = DeliveryWorker(sessions, build_sinks(settings), settings=settings, clock=self.clock)
-        keeper = LeaseKeeper(sessions, ttl=timedelta(seconds=settings.daemon.lease_ttl_seconds))
-        reclaim_local_leases(sessions, keeper.owner)
-        runner = JobRunner(keeper, self.stop)
-        self._waker = Waker(runner)
-        tasks = DaemonTasks(
-            sessions=sessions,
-            clock=self.clock,
-            pipeline=pipeline,
-            poller=poller,
-            worker=worker,
-            closes=CloseWatch(calendars, margin_minutes=settings.prices.bar_margin_minutes),
-            stop=self.stop,
-            batch_size=settings.alerts.batch_size,
-            wake=self._waker,
-            recheck=recheck,
-        )
-        probes = Probes(
-            sessions,
-            settings,
-            self.clock,
-            feeds=[FeedName(feed) for feed in settings.daemon.feeds],
-            scheduler_alive=self._scheduler_alive,
-            stopping=self.stop.is_set,
-        )
-        return _Parts(tasks, runner, clients, probes)
-
     @property
-    def parts(self) -> _Parts:
+    def parts(self) -> DaemonParts:
         if self._parts is None:
             raise RuntimeError("Daemon.start() first")
         return self._parts
@@ -187,8 +170,7 @@ class Daemon:
         planned = plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
         scheduler = build_scheduler(planned, parts.runner, self.settings)
         self._scheduler = scheduler
-        assert self._waker is not None
-        self._waker.scheduler = scheduler
+        parts.waker.scheduler = scheduler
         scheduler.start()
         clock = "system" if isinstance(self.clock, SystemClock) else repr(self.clock)
         log.info("daemon_started", pid=os.getpid(), clock=clock, jobs=describe(planned))
@@ -282,7 +264,7 @@ class Daemon:
         self._restore_signal_handlers()
 
 
-def exit_code(records: Any) -> int:
+def exit_code(records: Iterable[RunRecord]) -> int:
     """0 when every job ran (or was skipped); else the most serious failure's code: 4 for a transient one
     (a feed or sink down: try again later), 1 for anything else."""
     codes = [
@@ -315,4 +297,4 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-__all__ = ["Daemon", "JobResult", "exit_code"]
+__all__ = ["Daemon", "DaemonParts", "JobResult", "exit_code"]

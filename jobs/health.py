@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from prometheus_client import Gauge
-from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.http_server import Check
 from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
-from monitor.db.tables.documents import FeedState
+from monitor.feeds.health import FeedHealth, read_feed_health
 from monitor.metrics import REGISTRY, last_successful_poll
 from monitor.models import FeedName
 
@@ -37,14 +35,6 @@ scheduler_heartbeat = Gauge(
     "Unix time the scheduler last ran its heartbeat job.",
     registry=REGISTRY,
 )
-
-
-@dataclass(frozen=True)
-class FeedHealth:
-    feed: str
-    last_success_at: datetime | None
-    consecutive_failures: int
-    last_error: str | None
 
 
 def poll_interval(feed: FeedName, settings: Settings) -> timedelta:
@@ -90,13 +80,6 @@ def _ago(now: datetime, when: datetime | None, speed: float) -> str:
         return "never"
     seconds = max(0.0, (now - when).total_seconds() / speed)
     return f"{seconds:.0f}s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
-
-
-def read_feed_health(session: Session) -> dict[str, FeedHealth]:
-    rows = session.scalars(select(FeedState)).all()
-    return {
-        row.feed: FeedHealth(row.feed, row.last_success_at, row.consecutive_failures, row.last_error) for row in rows
-    }
 
 
 def export_feed_gauges(states: Mapping[str, FeedHealth]) -> None:
@@ -150,9 +133,7 @@ class Probes:
     def readiness(self) -> list[Check]:
         checks = [Check("scheduler", not self.stopping() and self.scheduler_alive(), self._scheduler_state())]
         try:
-            with self.sessions() as session:
-                session.execute(text("SELECT 1"))
-                states = read_feed_health(session)
+            states = read_feed_health(self.sessions)
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             checks.append(Check("database", False, f"unreachable: {reason[0] if reason else type(exc).__name__}"))

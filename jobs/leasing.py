@@ -11,19 +11,16 @@ Leases coordinate real processes, so they always use the wall clock, even when t
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import leases
 from monitor.clock import Clock, SystemClock
-from monitor.db.tables import Lease as LeaseRow
+from monitor.db import leases
 from monitor.logs import get_logger
 
 log = get_logger(__name__)
@@ -81,40 +78,3 @@ class LeaseKeeper:
                 leases.release(self.sessions, lease)
         except SQLAlchemyError as exc:  # it expires by itself within ttl
             log.warning("lease_release_failed", lease=lease.name, error=str(exc).splitlines()[0])
-
-
-def reclaim_local_leases(sessions: sessionmaker[Session], owner: str) -> list[str]:
-    """Delete leases left by dead processes of this host (a crash, a SIGKILL), so a restart need not wait out
-    their time to live. A lease of a live process, or of another host, is never touched. In a container the new
-    process often has the dead one's PID (1); a lease with our own host and PID but not our owner id is therefore
-    a predecessor's."""
-    host, pid = _host_pid(owner)
-    reclaimed: list[str] = []
-    with sessions.begin() as session:
-        for row in session.scalars(select(LeaseRow)):
-            other_host, other_pid = _host_pid(row.owner)
-            if other_host != host or row.owner == owner or other_pid is None:
-                continue
-            if other_pid == pid or not _alive(other_pid):
-                session.execute(delete(LeaseRow).where(LeaseRow.name == row.name, LeaseRow.owner == row.owner))
-                reclaimed.append(row.name)
-    if reclaimed:
-        log.info("leases_reclaimed", leases=sorted(reclaimed), host=host)
-    return sorted(reclaimed)
-
-
-def _host_pid(owner: str) -> tuple[str, int | None]:
-    parts = owner.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
-        return owner, None
-    return parts[0], int(parts[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True

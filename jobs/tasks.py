@@ -10,33 +10,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.closes import CloseWatch
-from jobs.health import export_feed_gauges, read_feed_health
+from jobs.health import export_feed_gauges
 from jobs.runner import JobResult, StopRequested
 from monitor import metrics
 from monitor.clock import Clock
-from monitor.db.tables import Document, EventRow, SecurityRow, Study
-from monitor.db.tables.prices import DailyPrice
 from monitor.errors import MonitorError
+from monitor.feeds.health import read_feed_health
 from monitor.logs import get_logger
-from monitor.models import OPEN_STUDY_STATUSES, FeedName
-from monitor.prices.exchanges import listing
+from monitor.models import FeedName
 
 if TYPE_CHECKING:
-    from alerts.delivery import DeliveryWorker
     from monitor.feeds.poll import FeedPoller
     from monitor.pipeline import Pipeline
 
 log = get_logger(__name__)
-
-OPEN_STUDY = tuple(status.value for status in OPEN_STUDY_STATUSES)
 EVENTS_PER_STEP = 5  # open events updated between two looks at the stop flag
 DELIVERIES_PER_STEP = 10  # deliveries attempted between two looks at the stop flag
 
@@ -46,6 +40,24 @@ REFRESH_PRICES = "refresh_prices"
 UPDATE_STUDIES = "update_studies"
 DELIVER = "deliver_alerts"
 HEARTBEAT = "heartbeat"
+
+
+class DeliveryPass(Protocol):
+    """What one delivery pass reports (``alerts.delivery.DeliveryReport``)."""
+
+    sent: int
+    retrying: int
+    dead: int
+    waiting: int
+    recovered: int
+    skipped: int
+    lost: int
+
+
+class Deliverer(Protocol):
+    """The outbox's delivery side (``alerts.delivery.DeliveryWorker``, handed in by the composition root)."""
+
+    def run_once(self, *, limit: int | None = None) -> DeliveryPass: ...
 
 
 def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
@@ -73,7 +85,7 @@ class DaemonTasks:
         clock: Clock,
         pipeline: Pipeline,
         poller: FeedPoller,
-        worker: DeliveryWorker,
+        worker: Deliverer,
         closes: CloseWatch,
         stop: threading.Event,
         batch_size: int,
@@ -122,56 +134,28 @@ class DaemonTasks:
 
     def export_feed_state(self) -> None:
         try:
-            with self.sessions() as session:
-                export_feed_gauges(read_feed_health(session))
+            export_feed_gauges(read_feed_health(self.sessions))
         except SQLAlchemyError as exc:  # the gauges are refreshed next time; never hide the job's own outcome
             log.debug("feed_gauges_not_refreshed", error=str(exc).splitlines()[0])
 
     # --- documents the pipeline has not seen -----------------------------------------------------------------
 
     def catch_up(self, *, recent: timedelta | None = None) -> JobResult:
-        """Run the pipeline on Entity List documents stored without an event (a crash between storing and
-        processing, another replica's failed pass, ``monitor poll``), and with ``recent`` re-check every one first
-        seen that recently (the daemon's start: a crash may have come between a rule's new version and its update
-        card). Re-processing is idempotent: nothing is alerted twice. Re-checks fetch no quotes (``recheck``):
-        the card they might add goes out without prices rather than holding the start-up for the price source."""
-        documents = select(Document.id, Document.document_number).where(Document.is_entity_list.is_(True))
-        with_event = select(EventRow.document_id)
-        order = (Document.first_seen_at, Document.id)
-        with self.sessions() as session:
-            missing = [
-                (int(i), str(n))
-                for i, n in session.execute(documents.where(Document.id.not_in(with_event)).order_by(*order))
-            ]
-            rechecks: list[tuple[int, str]] = []
-            if recent is not None:
-                since = self.clock.now() - recent
-                recently = documents.where(Document.id.in_(with_event), Document.first_seen_at >= since)
-                rechecks = [(int(i), str(n)) for i, n in session.execute(recently.order_by(*order))]
-        processed: list[str] = []
-        alerts: list[str] = []
+        """The pipeline over Entity List documents it has not finished (``Pipeline.catch_up``), re-checking with
+        ``recent`` those first seen that recently through ``recheck`` (no quotes), one pass at a time."""
         with self._arrivals:
-            for pipeline, rows in ((self.pipeline, missing), (self.recheck or self.pipeline, rechecks)):
-                for document_id, number in rows:
-                    self.check_stop()
-                    try:
-                        outcome = pipeline.document_arrived(document_id)
-                    except MonitorError as exc:
-                        log.error("catch_up_failed", document=number, error=str(exc))
-                        continue
-                    if outcome is not None:
-                        processed.append(number)
-                        alerts.extend(outcome.alerts)
-        if alerts:
+            done = self.pipeline.catch_up(recent=recent, recheck=self.recheck, check_stop=self.check_stop)
+        if done.alerts:
             self.wake(DELIVER)
-        return JobResult({"documents": processed, "alerts": alerts}, noteworthy=bool(alerts or missing))
+        summary = {"documents": list(done.processed), "alerts": list(done.alerts)}
+        return JobResult(summary, noteworthy=bool(done.alerts or done.missing))
 
     # --- prices and studies ----------------------------------------------------------------------------------
 
     def refresh_prices(self, *, all_calendars: bool = False) -> JobResult:
         """Refresh the studied securities of each exchange that closed since its last refresh (all with
         ``all_calendars``, as ``--once`` does), then wake the study job."""
-        in_use = self.calendars_in_use()
+        in_use = self.pipeline.calendars_in_use()
         now = self.clock.now()
         due = sorted(in_use) if all_calendars else self.closes.due(in_use, now)
         refreshed: dict[str, int] = {}
@@ -193,31 +177,9 @@ class DaemonTasks:
             summary["problems"] = problems[:10]
         return JobResult(summary, noteworthy=bool(due))
 
-    def calendars_in_use(self) -> set[str]:
-        events = self.pipeline.open_events()
-        if not events:
-            return set()
-        with self.sessions() as session:
-            rows = session.execute(
-                select(Study.symbol, SecurityRow.exchange_mic)
-                .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
-                .where(Study.event_id.in_(events), Study.status.in_(OPEN_STUDY))
-            ).all()
-        names: set[str] = set()
-        for symbol, mic in rows:
-            try:
-                names.add(listing(symbol, mic=mic).calendar)
-            except MonitorError as exc:
-                log.warning("unknown_listing", symbol=symbol, error=str(exc))
-        return names
-
     def export_price_freshness(self) -> None:
-        studied = select(Study.symbol).where(Study.status.in_(OPEN_STUDY))
-        with self.sessions() as session:
-            newest = session.execute(
-                select(func.max(DailyPrice.date)).where(DailyPrice.symbol.in_(studied))
-            ).scalar_one_or_none()
-        if isinstance(newest, date):
+        newest = self.pipeline.latest_open_bar()
+        if newest is not None:
             metrics.price_data_latest.set(datetime(newest.year, newest.month, newest.day, tzinfo=UTC).timestamp())
 
     def update_studies(self) -> JobResult:

@@ -17,9 +17,9 @@ def send_test(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {sink, ok, answer}."),
 ) -> None:
     """Send a test message to each configured sink now and report what each answered (exit 1 if any failed)."""
-    from alerts.sinks import build_sink
     from monitor import __version__
     from monitor.clock import SystemClock
+    from monitor.commands.compose import build_sink
     from monitor.errors import MonitorError
     from monitor.outbox import configured_sinks
 
@@ -106,17 +106,12 @@ def deliver(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Most deliveries attempted (alerts.batch_size)."),
 ) -> None:
     """Run one delivery pass now: send what is due, as the daemon's delivery job does."""
-    from alerts.delivery import DeliveryWorker
-    from alerts.sinks import build_sinks
     from monitor.clock import SystemClock
+    from monitor.commands.compose import build_sinks, delivery_worker
 
     context = app_context(ctx)
-    worker = DeliveryWorker(
-        context.sessions(),
-        build_sinks(context.settings, console=console),
-        settings=context.settings,
-        clock=SystemClock(),
-    )
+    sinks = build_sinks(context.settings, console=console)
+    worker = delivery_worker(context.sessions(), context.settings, SystemClock(), sinks=sinks)
     report = worker.run_once(limit=limit)
     console.print(
         f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "

@@ -136,9 +136,9 @@ def backfill(
 
     from monitor.backfill import Backfill, BackfillRequest, load_overrides
     from monitor.clock import SystemClock
+    from monitor.commands.compose import make_source
     from monitor.feeds.wiring import build_clients, build_poller
     from monitor.prices.calendars import calendars_from_settings
-    from monitor.prices.sources import make_source
 
     first, last = since.date(), until.date() if until else None
     if last is not None and last < first:
@@ -190,14 +190,11 @@ def backfill(
 
 def _deliver(ctx: typer.Context) -> None:
     """Send what the backfill enqueued, as the daemon's delivery job would (composition root: alerts/ lives here)."""
-    from alerts.delivery import DeliveryWorker
-    from alerts.sinks import build_sinks
     from monitor.clock import SystemClock
+    from monitor.commands.compose import delivery_worker
 
     context = app_context(ctx)
-    worker = DeliveryWorker(
-        context.sessions(), build_sinks(context.settings), settings=context.settings, clock=SystemClock()
-    )
+    worker = delivery_worker(context.sessions(), context.settings, SystemClock())
     while True:
         report = worker.run_once()
         if not report.sent:

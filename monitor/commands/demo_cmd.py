@@ -17,7 +17,7 @@ from monitor.commands._common import app_context, console
 
 if TYPE_CHECKING:
     from monitor.config import Settings
-    from monitor.demo import DemoResult
+    from monitor.demo.story import DemoResult
 
 
 def demo(
@@ -56,11 +56,10 @@ def demo(
 def replay(base: Settings, out: Path, workdir: Path) -> None:
     """Run the replay on a fresh database in ``workdir``, alerts through the configured sinks, then tell the story."""
     from alerts.console import ConsoleSink
-    from alerts.delivery import DeliveryWorker
-    from alerts.sinks import build_sinks
+    from monitor.commands.compose import build_sinks, delivery_worker
     from monitor.db.engine import make_engine, session_factory
     from monitor.db.migrate import upgrade
-    from monitor.demo import Demo, demo_data, demo_settings
+    from monitor.demo.story import Demo, demo_data, demo_settings
 
     with demo_data() as data:
         settings = demo_settings(base, data_dir=workdir, prices=data / "prices")
@@ -72,7 +71,7 @@ def replay(base: Settings, out: Path, workdir: Path) -> None:
             sinks = build_sinks(settings)
             if "console" in sinks:
                 sinks["console"] = ConsoleSink(console, chart_dir=out / "charts")
-            worker = DeliveryWorker(sessions, sinks, settings=settings, clock=demo.clock)
+            worker = delivery_worker(sessions, settings, demo.clock, sinks=sinks)
             where = f"Slack channel {settings.slack.channel}" if settings.slack.enabled else "this terminal"
             console.print(
                 "[bold]Entity List monitor, offline demo[/bold]: 2019-10-01 to 2019-10-25 (New York time) replayed "
@@ -113,7 +112,7 @@ def logs_to(stream: TextIO, settings: Settings) -> Iterator[None]:
 def show(result: DemoResult, data_dir: Path) -> None:
     from rich.table import Table
 
-    from monitor.demo import halted_span
+    from monitor.demo.story import halted_span
 
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:+.1f}%"

@@ -47,7 +47,7 @@ def fetch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from monitor.clock import SystemClock
-    from monitor.prices.sources import make_source
+    from monitor.commands.compose import make_source
     from monitor.prices.store import PriceStore
 
     context = app_context(ctx)

@@ -40,13 +40,13 @@ def run(
 ) -> None:
     """Run the monitor: poll the feeds, alert, follow the market reaction; /healthz, /readyz and /metrics on
     http.address. Stops cleanly on SIGTERM or SIGINT."""
-    from jobs.daemon import Daemon
+    from monitor.commands.compose import daemon as build_daemon
 
     context = app_context(ctx)
     settings = context.settings
     clock = _clock(replay_start, replay_speed, replay_anchor)
     json_logs = settings.log.format == "json"
-    daemon = Daemon(context, clock=clock, report=None if json_logs else _print_check)
+    daemon = build_daemon(context, clock=clock, report=None if json_logs else _print_check)
     try:
         daemon.start()
         code = daemon.once() if once else daemon.serve()

@@ -154,7 +154,7 @@ def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from monitor.clock import SystemClock
-    from monitor.prices.sources import make_source
+    from monitor.commands.compose import make_source
     from monitor.prices.store import PriceStore
 
     context = app_context(ctx)

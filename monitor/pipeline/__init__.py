@@ -22,12 +22,13 @@ if TYPE_CHECKING:
         OPEN_STUDY,
         RETRY_STUDY,
         ArrivalOutcome,
+        CatchUp,
         Pipeline,
         PipelineOptions,
         StudyUpdate,
     )
 
-__all__ = ["OPEN_STUDY", "RETRY_STUDY", "ArrivalOutcome", "Pipeline", "PipelineOptions", "StudyUpdate"]
+__all__ = ["OPEN_STUDY", "RETRY_STUDY", "ArrivalOutcome", "CatchUp", "Pipeline", "PipelineOptions", "StudyUpdate"]
 
 
 def __getattr__(name: str) -> Any:

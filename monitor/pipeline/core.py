@@ -14,40 +14,33 @@ offline demo. A backfilled event yields the same rows the daemon would have writ
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.db.tables import Document, EventRow, ListingActionRow, SecurityRow, Study
+from monitor.db.tables import Document, EventRow, ListingActionRow
 from monitor.errors import MonitorError
 from monitor.feeds.poll import Arrival
 from monitor.feeds.spotting import NameSpotter
 from monitor.logs import get_logger
 from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
-from monitor.models import (
-    OPEN_STUDY_STATUSES,
-    RETRY_STUDY_STATUSES,
-    AnnouncementSource,
-    FeedName,
-    Match,
-    ParseStatus,
-)
+from monitor.models import AnnouncementSource, FeedName, Match, ParseStatus
 from monitor.outbox import ReconcileAlert, TextVersion, enqueue
 from monitor.pipeline import event_rows
 from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
 from monitor.pipeline.dating import Signals, announcement
 from monitor.pipeline.detected import detected_card, entity_reply
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
-from monitor.pipeline.followups import covered_through, due_stages, follow_up
+from monitor.pipeline.followups import due_follow_ups
+from monitor.pipeline.quotes import fetch_quotes
 from monitor.pipeline.reconcile import root_key
 from monitor.pipeline.spots import build_spotter, spotted_matches
 from monitor.pipeline.studies import run as run_study
@@ -58,11 +51,13 @@ from monitor.prices.sources import PriceSource
 from monitor.prices.store import PriceStore, RefreshResult
 from monitor.study import StudyParams
 
+if TYPE_CHECKING:
+    from monitor.prices.quotes import Quote
+
 log = get_logger(__name__)
 
-OPEN_STUDY = tuple(status.value for status in OPEN_STUDY_STATUSES)
-# No usable prices yet (a source outage at day 0, a feed lagging): retried for ``retry_days``, then left alone.
-RETRY_STUDY = tuple(status.value for status in RETRY_STUDY_STATUSES)
+OPEN_STUDY = event_rows.OPEN_STUDY
+RETRY_STUDY = event_rows.RETRY_STUDY
 
 
 @dataclass(frozen=True)
@@ -88,6 +83,13 @@ class ArrivalOutcome:
     confirmed: tuple[str, ...]  # symbols auto-matched
     review: tuple[str, ...]  # symbols in the review band
     alerts: tuple[str, ...]  # dedup keys newly enqueued
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    processed: tuple[str, ...]  # document numbers run through the pipeline
+    alerts: tuple[str, ...]  # dedup keys newly enqueued
+    missing: int  # documents that had no event
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,17 @@ class Pipeline:
         best = best_by_symbol(found)
         securities = {symbol: matcher.index.securities[symbol] for symbol in best if symbol in matcher.index.securities}
         fresh = now - announced_at <= self.options.max_alert_age
-        quotes = self._quotes(best, securities, announced_at, now) if self._live_alerts() and fresh else {}
+        quotes: Mapping[str, Quote] = {}
+        if self._live_alerts() and fresh and self.price_source is not None:
+            quotes = fetch_quotes(
+                self.price_source,
+                best,
+                securities,
+                announced_at,
+                now=now,
+                calendars=self.calendars,
+                budget_seconds=self.options.quote_budget_seconds,
+            )
         with self.sessions.begin() as session:
             event, created = event_rows.upsert_event(
                 session,
@@ -252,6 +264,37 @@ class Pipeline:
             alerts=enqueued,
         )
 
+    def catch_up(
+        self,
+        *,
+        recent: timedelta | None = None,
+        recheck: Pipeline | None = None,
+        check_stop: Callable[[], None] = lambda: None,
+    ) -> CatchUp:
+        """Run the pipeline on Entity List documents stored without an event (a crash between storing and
+        processing, another replica's failed pass, ``monitor poll``), and with ``recent`` re-check every one first
+        seen that recently (the daemon's start: a crash may have come between a rule's new version and its update
+        card). Re-processing is idempotent: nothing is alerted twice. Re-checks go through ``recheck`` (the daemon
+        passes one that fetches no quotes: the card they might add goes out without prices rather than holding the
+        start-up for the price source); ``check_stop`` raises to abandon the rest."""
+        since = self.clock.now() - recent if recent is not None else None
+        with self.sessions() as session:
+            missing, rechecks = event_rows.documents_to_catch_up(session, since)
+        processed: list[str] = []
+        alerts: list[str] = []
+        for pipeline, rows in ((self, missing), (recheck or self, rechecks)):
+            for document_id, number in rows:
+                check_stop()
+                try:
+                    outcome = pipeline.document_arrived(document_id)
+                except MonitorError as exc:
+                    log.error("catch_up_failed", document=number, error=str(exc))
+                    continue
+                if outcome is not None:
+                    processed.append(number)
+                    alerts.extend(outcome.alerts)
+        return CatchUp(tuple(processed), tuple(alerts), len(missing))
+
     def _live_alerts(self) -> bool:
         return self.options.alerts and not self.options.backfill
 
@@ -264,62 +307,19 @@ class Pipeline:
             self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
         return self._matcher
 
-    def _quotes(
-        self, best: Mapping[str, Match], securities: Mapping[str, Any], announced_at: datetime, now: datetime
-    ) -> dict[str, Any]:
-        """Last price and move since the announcement for the confirmed securities, within the time budget."""
-        from monitor.prices.quotes import last_quote
-
-        if self.price_source is None:
-            return {}
-        quotes: dict[str, Any] = {}
-        deadline = time.monotonic() + self.options.quote_budget_seconds
-        for symbol, match in best.items():
-            if not match.confirmed or symbol not in securities:
-                continue
-            if time.monotonic() > deadline:
-                log.warning("quote_budget_exhausted", remaining=symbol)
-                break
-            try:
-                quote = last_quote(
-                    self.price_source,
-                    symbol,
-                    announced_at,
-                    now=now,
-                    calendars=self.calendars,
-                    mic=securities[symbol].exchange_mic,
-                )
-            except MonitorError as exc:  # a rate limit: the alert goes out without prices rather than late
-                log.warning("quote_failed", symbol=symbol, error=str(exc))
-                break
-            if quote is not None:
-                quotes[symbol] = quote
-        return quotes
-
     # --- prices and studies ------------------------------------------------------------------------------------
-
-    def _open_studies_clause(self) -> Any:
-        """Studies still worth computing: pending or partial, or recently left without usable prices."""
-        retry_from = self.clock.now() - timedelta(days=self.options.retry_days)
-        return or_(
-            Study.status.in_(OPEN_STUDY),
-            and_(Study.status.in_(RETRY_STUDY), EventRow.announced_at >= retry_from),
-        )
 
     def open_events(self, event_ids: Sequence[int] | None = None) -> list[int]:
         """Events with a study still to compute, announced within ``max_open_days``."""
-        cutoff = self.clock.now() - timedelta(days=self.options.max_open_days)
-        query = (
-            select(EventRow.id)
-            .join(Study, Study.event_id == EventRow.id)
-            .where(EventRow.announced_at >= cutoff, self._open_studies_clause())
-            .group_by(EventRow.id, EventRow.announced_at)
-            .order_by(EventRow.announced_at)
-        )
-        if event_ids is not None:
-            query = query.where(EventRow.id.in_(list(event_ids)))
         with self.sessions() as session:
-            return [int(event_id) for event_id in session.scalars(query)]
+            return event_rows.open_events(session, self._open_window(), event_ids)
+
+    def _open_window(self) -> event_rows.OpenWindow:
+        now = self.clock.now()
+        return event_rows.OpenWindow(
+            announced_since=now - timedelta(days=self.options.max_open_days),
+            retry_since=now - timedelta(days=self.options.retry_days),
+        )
 
     def refresh_prices(self, *, calendar: str | None = None) -> list[RefreshResult]:
         """Fetch new bars for the open events' securities and benchmarks (one exchange's, when given)."""
@@ -327,12 +327,7 @@ class Pipeline:
             return []
         events = self.open_events()
         with self.sessions() as session:
-            rows = session.execute(
-                select(Study.symbol, Study.benchmark, SecurityRow.exchange_mic)
-                .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
-                .join(EventRow, EventRow.id == Study.event_id)
-                .where(Study.event_id.in_(events), self._open_studies_clause())
-            ).all()
+            rows = event_rows.studied_listings(session, events, self._open_window())
         wanted: dict[str, str | None] = {}
         for symbol, benchmark, mic in rows:
             if calendar is None or listing(symbol, mic=mic).calendar == calendar:
@@ -342,6 +337,26 @@ class Pipeline:
             return []
         mics = {symbol: mic for symbol, mic in wanted.items() if mic}
         return self.store.refresh_many(list(wanted), self.price_source, mics=mics)
+
+    def calendars_in_use(self) -> set[str]:
+        """The exchange calendars of the open events' pending and partial studies."""
+        events = self.open_events()
+        if not events:
+            return set()
+        with self.sessions() as session:
+            rows = event_rows.open_listings(session, events)
+        names: set[str] = set()
+        for symbol, mic in rows:
+            try:
+                names.add(listing(symbol, mic=mic).calendar)
+            except MonitorError as exc:
+                log.warning("unknown_listing", symbol=symbol, error=str(exc))
+        return names
+
+    def latest_open_bar(self) -> date | None:
+        """The newest stored bar of a security still being studied (the price-freshness gauge)."""
+        with self.sessions() as session:
+            return event_rows.latest_open_bar(session)
 
     def update_studies(self, event_ids: Sequence[int] | None = None) -> StudyUpdate:
         """Rerun every open event's study as of now and enqueue the follow-ups that fell due."""
@@ -381,42 +396,26 @@ class Pipeline:
             save_study(session, event_id, run, computed_at=now)
             if not event.alerts_enabled:
                 return len(run.result.securities), ()
-            by_calendar: dict[str, list[Any]] = {}
-            for result in run.result.securities:
-                mic = meta[result.symbol].exchange_mic if result.symbol in meta else None
-                by_calendar.setdefault(listing(result.symbol, mic=mic).calendar, []).append(result)
-            for calendar, results in sorted(by_calendar.items()):
-                day0 = next((r.day0 for r in results if r.day0 is not None), None)
-                if day0 is None:
-                    continue
-                for due in due_stages(
-                    self.calendars,
-                    calendar,
-                    day0,
-                    now=now,
-                    margin_minutes=self.settings.prices.bar_margin_minutes,
-                    window=self.params.window,
-                    covered_through=covered_through(results),
-                ):
-                    alert = follow_up(
-                        event_id=event_id,
-                        document_number=document.document_number,
-                        title=event.title,
-                        announced_at=event.announced_at,
-                        federal_register_url=document.html_url,
-                        calendar=calendar,
-                        due=due,
-                        results=results,
-                        groups=run.groups,
-                        params=self.params,
-                        meta=meta,
-                    )
-                    queued = enqueue(session, alert, settings=self.settings, now=now)
-                    if queued.created:
-                        enqueued.append(queued.dedup_key)
+            for alert in due_follow_ups(
+                self.calendars,
+                event_id=event_id,
+                document_number=document.document_number,
+                title=event.title,
+                announced_at=event.announced_at,
+                federal_register_url=document.html_url,
+                results=run.result.securities,
+                groups=run.groups,
+                params=self.params,
+                meta=meta,
+                now=now,
+                margin_minutes=self.settings.prices.bar_margin_minutes,
+            ):
+                queued = enqueue(session, alert, settings=self.settings, now=now)
+                if queued.created:
+                    enqueued.append(queued.dedup_key)
         if enqueued:
             log.info("follow_ups_queued", event_id=event_id, alerts=enqueued)
         return len(run.result.securities), tuple(enqueued)
 
 
-__all__ = ["OPEN_STUDY", "RETRY_STUDY", "ArrivalOutcome", "Pipeline", "PipelineOptions", "StudyUpdate"]
+__all__ = ["OPEN_STUDY", "RETRY_STUDY", "ArrivalOutcome", "CatchUp", "Pipeline", "PipelineOptions", "StudyUpdate"]

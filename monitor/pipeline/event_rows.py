@@ -1,26 +1,56 @@
 """The pipeline's writes of an event and its studies, and the reads that go with them, inside a caller's
-transaction: the event row upserted on its document, a pending study per confirmed security with its day 0, and the
-``detected`` cards already enqueued for the event (and the card's payload replaced on reconcile)."""
+transaction: the event row upserted on its document, a pending study per confirmed security with its day 0, the
+``detected`` cards already enqueued for the event, the documents a crash left without an event, and the listings
+and bars of the open studies (and the card's payload replaced on reconcile)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.db.tables import AlertRow, EventRow, Study
+from monitor.db.tables import AlertRow, Document, EventRow, SecurityRow, Study
+from monitor.db.tables.prices import DailyPrice
 from monitor.db.upsert import upsert
 from monitor.errors import MonitorError
 from monitor.logs import get_logger
-from monitor.models import AlertStage, AnnouncementSource, Match, Security, StudyStatus
+from monitor.models import (
+    OPEN_STUDY_STATUSES,
+    RETRY_STUDY_STATUSES,
+    AlertStage,
+    AnnouncementSource,
+    Match,
+    Security,
+    StudyStatus,
+)
 from monitor.outbox import DetectedAlert
 from monitor.prices.calendars import Calendars
 from monitor.study import StudyParams
 
 log = get_logger(__name__)
+
+OPEN_STUDY = tuple(status.value for status in OPEN_STUDY_STATUSES)
+# No usable prices yet (a source outage at day 0, a feed lagging): retried for ``retry_days``, then left alone.
+RETRY_STUDY = tuple(status.value for status in RETRY_STUDY_STATUSES)
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    """Which events are still studied: announced since ``announced_since``; their pending or partial studies, and
+    those left without usable prices by an event announced since ``retry_since``."""
+
+    announced_since: datetime
+    retry_since: datetime
+
+    def studies(self) -> ColumnElement[bool]:
+        return or_(
+            Study.status.in_(OPEN_STUDY),
+            and_(Study.status.in_(RETRY_STUDY), EventRow.announced_at >= self.retry_since),
+        )
 
 
 def upsert_event(
@@ -119,3 +149,67 @@ def replace_card(session: Session, key: str, card: DetectedAlert) -> None:
     """Store ``card`` as the payload of the card ``key`` (the published facts replace the PI-time ones), so the
     root message updated by the reconcile reply, and later follow-ups, show what the published rule says."""
     session.execute(update(AlertRow).where(AlertRow.dedup_key == key).values(payload=card.model_dump(mode="json")))
+
+
+def documents_to_catch_up(
+    session: Session, since: datetime | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """``(missing, rechecks)``: Entity List documents stored without an event, and (with ``since``) those with one
+    first seen since then, each as ``(id, document number)``, oldest first."""
+    documents = select(Document.id, Document.document_number).where(Document.is_entity_list.is_(True))
+    with_event = select(EventRow.document_id)
+    order = (Document.first_seen_at, Document.id)
+    missing = [
+        (int(i), str(n)) for i, n in session.execute(documents.where(Document.id.not_in(with_event)).order_by(*order))
+    ]
+    rechecks: list[tuple[int, str]] = []
+    if since is not None:
+        recently = documents.where(Document.id.in_(with_event), Document.first_seen_at >= since)
+        rechecks = [(int(i), str(n)) for i, n in session.execute(recently.order_by(*order))]
+    return missing, rechecks
+
+
+def open_listings(session: Session, event_ids: Sequence[int]) -> list[tuple[str, str | None]]:
+    """``(symbol, exchange MIC or None)`` of the pending or partial studies of ``event_ids``."""
+    rows = session.execute(
+        select(Study.symbol, SecurityRow.exchange_mic)
+        .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
+        .where(Study.event_id.in_(list(event_ids)), Study.status.in_(OPEN_STUDY))
+    ).all()
+    return [(str(symbol), mic) for symbol, mic in rows]
+
+
+def latest_open_bar(session: Session) -> date | None:
+    """The newest stored bar of any security with a pending or partial study."""
+    studied = select(Study.symbol).where(Study.status.in_(OPEN_STUDY))
+    newest = session.execute(
+        select(func.max(DailyPrice.date)).where(DailyPrice.symbol.in_(studied))
+    ).scalar_one_or_none()
+    return newest if isinstance(newest, date) else None
+
+
+def open_events(session: Session, window: OpenWindow, event_ids: Sequence[int] | None = None) -> list[int]:
+    """Events with a study still to compute (of ``event_ids``, when given), oldest announcement first."""
+    query = (
+        select(EventRow.id)
+        .join(Study, Study.event_id == EventRow.id)
+        .where(EventRow.announced_at >= window.announced_since, window.studies())
+        .group_by(EventRow.id, EventRow.announced_at)
+        .order_by(EventRow.announced_at)
+    )
+    if event_ids is not None:
+        query = query.where(EventRow.id.in_(list(event_ids)))
+    return [int(event_id) for event_id in session.scalars(query)]
+
+
+def studied_listings(
+    session: Session, event_ids: Sequence[int], window: OpenWindow
+) -> list[tuple[str, str, str | None]]:
+    """``(symbol, benchmark, exchange MIC or None)`` of the studies of ``event_ids`` still worth computing."""
+    rows = session.execute(
+        select(Study.symbol, Study.benchmark, SecurityRow.exchange_mic)
+        .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
+        .join(EventRow, EventRow.id == Study.event_id)
+        .where(Study.event_id.in_(list(event_ids)), window.studies())
+    ).all()
+    return [(str(symbol), str(benchmark), mic) for symbol, benchmark, mic in rows]

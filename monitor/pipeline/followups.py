@@ -19,6 +19,7 @@ from monitor.models import MEASURED_STUDY_STATUSES, AlertStage, Relation, StudyS
 from monitor.outbox import ChartSeries, FollowUpAlert, Headline, PathPoint, StudyLine, TestStat
 from monitor.pipeline.facts import SecurityMeta
 from monitor.prices.calendars import Calendars
+from monitor.prices.exchanges import listing
 from monitor.study import Aggregate, SecurityResult, StudyParams
 from monitor.study.params import window_label
 from monitor.study.results import WindowTests
@@ -92,6 +93,59 @@ def covered_through(results: Sequence[SecurityResult]) -> date | None:
             return None
         lasts.append(max(dated))
     return min(lasts) if lasts else None
+
+
+def due_follow_ups(
+    calendars: Calendars,
+    *,
+    event_id: int,
+    document_number: str,
+    title: str,
+    announced_at: datetime,
+    federal_register_url: str | None,
+    results: Sequence[SecurityResult],
+    groups: Mapping[str, Aggregate],
+    params: StudyParams,
+    meta: Mapping[str, SecurityMeta],
+    now: datetime,
+    margin_minutes: int,
+) -> list[FollowUpAlert]:
+    """Every follow-up due at ``now``: per exchange calendar of the studied securities, each stage whose session
+    has closed and whose prices are in (``due_stages``), written by ``follow_up``."""
+    by_calendar: dict[str, list[SecurityResult]] = {}
+    for result in results:
+        mic = meta[result.symbol].exchange_mic if result.symbol in meta else None
+        by_calendar.setdefault(listing(result.symbol, mic=mic).calendar, []).append(result)
+    alerts: list[FollowUpAlert] = []
+    for calendar, members in sorted(by_calendar.items()):
+        day0 = next((r.day0 for r in members if r.day0 is not None), None)
+        if day0 is None:
+            continue
+        for due in due_stages(
+            calendars,
+            calendar,
+            day0,
+            now=now,
+            margin_minutes=margin_minutes,
+            window=params.window,
+            covered_through=covered_through(members),
+        ):
+            alerts.append(
+                follow_up(
+                    event_id=event_id,
+                    document_number=document_number,
+                    title=title,
+                    announced_at=announced_at,
+                    federal_register_url=federal_register_url,
+                    calendar=calendar,
+                    due=due,
+                    results=members,
+                    groups=groups,
+                    params=params,
+                    meta=meta,
+                )
+            )
+    return alerts
 
 
 def follow_up(

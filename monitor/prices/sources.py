@@ -255,19 +255,6 @@ class StaticSource:
         return slice_dates(self._frames[symbol], start, end).copy()
 
 
-def make_source(spec: str, *, settings: Any | None = None) -> PriceSource:
-    """Build the source named by ``settings.prices.source`` or ``--source``: ``yfinance`` or ``dir:PATH``."""
-    if spec.startswith("dir:") and len(spec) > 4:
-        return CsvDirectorySource(spec[4:])
-    if spec == "yfinance":
-        from monitor.config import Settings
-        from monitor.prices.yfinance_source import YFinanceSource
-
-        resolved = settings if settings is not None else Settings()
-        return YFinanceSource.from_settings(resolved)
-    raise ConfigError(f"expected 'yfinance' or 'dir:PATH', got {spec!r}", setting="prices.source")
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for the sync state and logs; our errors already are one line."""
     if isinstance(exc, MonitorError):

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.slack import make_client
 from jobs.checks import calendars_check, database_check, slack_check, universe_check
 from monitor.bootstrap import AppContext
 from monitor.config import Settings
@@ -75,13 +76,13 @@ def test_shanghai_running_out_is_a_warning_not_a_refusal() -> None:
 
 
 def test_slack_not_configured_means_console() -> None:
-    result = slack_check(Settings())
+    result = slack_check(Settings(), make_client)
     assert (result.level, result.detail) == ("ok", "not configured: alerts go to the console")
 
 
 def test_slack_auth_test_names_the_bot_and_channel() -> None:
     with FakeSlack() as slack:
-        result = slack_check(Settings(slack=slack.settings()))
+        result = slack_check(Settings(slack=slack.settings()), make_client)
         assert slack.count("auth.test") == 1
     assert result.level == "ok"
     assert result.detail == "authenticated as entity-list-monitor in Test Trading Desk; posting to channel C0TESTCHAN1"
@@ -89,7 +90,7 @@ def test_slack_auth_test_names_the_bot_and_channel() -> None:
 
 def test_a_refused_token_stops_the_daemon() -> None:
     with FakeSlack() as slack:
-        result = slack_check(Settings(slack=slack.settings(bot_token="xoxb-wrong-token")))
+        result = slack_check(Settings(slack=slack.settings(bot_token="xoxb-wrong-token")), make_client)
     assert result.level == "fail"
     assert isinstance(result.error, ConfigError)
     assert result.detail == (
@@ -103,6 +104,6 @@ def test_an_unreachable_slack_is_a_warning() -> None:
         slack={"bot_token": "xoxb-1", "channel": "C1", "base_url": f"http://127.0.0.1:{free_port()}/api/"},
         network={"timeout_seconds": 1},
     )
-    result = slack_check(settings)
+    result = slack_check(settings, make_client)
     assert result.level == "warn"
     assert "alerts wait in the outbox" in result.detail

@@ -16,6 +16,7 @@ from jobs.instance_lock import InstanceLock
 from jobs.runner import RunRecord
 from monitor.bootstrap import AppContext
 from monitor.clock import SimulatedClock
+from monitor.commands import compose
 from monitor.errors import ConfigError, DatabaseInUse, FeedUnavailable
 from tests.e2e.feed_server import FeedServer
 from tests.e2e.harness import PRICES, TARGETS, card, file_the_2019_rule, quiet_feeds, replies
@@ -55,7 +56,7 @@ def context_for(
 
 def daemon_for(context: AppContext, clock: SimulatedClock) -> tuple[Daemon, list[StartupCheck]]:
     lines: list[StartupCheck] = []
-    return Daemon(context, clock=clock, report=lines.append), lines
+    return compose.daemon(context, clock=clock, report=lines.append), lines
 
 
 def test_once_runs_every_job_in_order_and_exits_0(tmp_path: Path, feeds: FeedServer, slack: FakeSlack) -> None:

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.health import FeedHealth, Probes, feed_check
+from jobs.health import Probes, feed_check
 from jobs.http_server import Check
 from monitor import metrics
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.feeds import store
+from monitor.feeds.health import FeedHealth
 from monitor.models import FeedName
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

@@ -12,9 +12,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.leasing import LeaseKeeper, reclaim_local_leases
-from monitor import leases
+from jobs.leasing import LeaseKeeper
 from monitor.clock import SystemClock
+from monitor.db import leases
+from monitor.db.leases import reclaim_local_leases
 from monitor.db.tables import Lease as LeaseRow
 
 Sessions = sessionmaker[Session]

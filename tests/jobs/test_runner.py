@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.leasing import LeaseKeeper
 from jobs.runner import JobResult, JobRunner, JobSpec, StopRequested
-from monitor import leases, metrics
+from monitor import metrics
 from monitor.clock import SystemClock
+from monitor.db import leases
 from monitor.errors import FeedUnavailable
 
 Sessions = sessionmaker[Session]

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.config import Settings
 from monitor.errors import ConfigError, InputError, NoPriceData
 from monitor.prices.calendars import shared_calendars
 from monitor.prices.exchanges import listing
-from monitor.prices.sources import COLUMNS, CsvDirectorySource, PriceSource, StaticSource, make_source
+from monitor.prices.sources import COLUMNS, CsvDirectorySource, PriceSource, StaticSource
 from tests.conftest import SHARED_DATA
 
 PRICES = SHARED_DATA / "prices"
@@ -161,15 +160,6 @@ def test_sources_satisfy_the_protocol(source: CsvDirectorySource) -> None:
     assert isinstance(StaticSource({}), PriceSource)
     assert source.name == f"dir:{PRICES}"
     assert "AMBA" in source.symbols()
-
-
-def test_make_source_selects_by_spec(tmp_path: Path) -> None:
-    assert isinstance(make_source(f"dir:{PRICES}"), CsvDirectorySource)
-    yahoo = make_source("yfinance", settings=Settings(data_dir=tmp_path))
-    assert yahoo.name == "yfinance"
-    assert (tmp_path / "yfinance").is_dir()  # the time-zone cache lives in the data directory
-    with pytest.raises(ConfigError, match="expected 'yfinance' or 'dir:PATH'"):
-        make_source("csv")
 
 
 def test_static_source_records_calls() -> None:

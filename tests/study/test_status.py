@@ -116,8 +116,8 @@ def test_listed_on_after_day0_by_days(days):
 
 def test_a_halted_study_stays_open_and_bad_data_is_retried():
     """A study waiting on a halt must keep being updated (it was dropped when only pending/partial were open)."""
-    from jobs.tasks import OPEN_STUDY as SCHEDULED
     from monitor.pipeline import OPEN_STUDY, RETRY_STUDY
+    from monitor.pipeline.event_rows import OPEN_STUDY as SCHEDULED  # the calendars the daemon refreshes
 
     assert "halted" in OPEN_STUDY
     assert "halted" in SCHEDULED

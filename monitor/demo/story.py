@@ -1,7 +1,7 @@
 """The offline demo: October 2019 replayed through the daemon's own pipeline, from data shipped in the package.
 
 A simulated clock walks from 2019-10-01 to 2019-10-25 (New York time), stopping where the daemon would have acted
-(``monitor.demo_replay.timeline``): public inspection shows the Xinjiang rule at its 16:15 special filing on
+(``monitor.demo.replay.timeline``): public inspection shows the Xinjiang rule at its 16:15 special filing on
 Monday 10-07, after the US close, and the pipeline alerts with the entities its text names; the published XML
 arrives on 10-09; after each exchange's close the studies are updated and the follow-ups go out (Shenzhen's day 0
 with Hikvision and Dahua halted, New York's with Ambarella's drop, …). Alerts are delivered by the real outbox
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import NEW_YORK, SimulatedClock
 from monitor.config import Settings
-from monitor.demo_replay import ReplayTransport, Step, timeline
+from monitor.demo.replay import ReplayTransport, Step, timeline
 from monitor.models import FeedName
 from monitor.pipeline import Pipeline, PipelineOptions
 from monitor.pipeline.bars import StoreBars
@@ -45,7 +45,7 @@ RULE = "2019-22210"
 @contextmanager
 def demo_data() -> Iterator[Path]:
     """The shipped data directory (``feeds/`` in the saved-responses layout, ``prices/`` as SYMBOL.csv)."""
-    with resources.as_file(resources.files("monitor").joinpath("demo_data")) as path:
+    with resources.as_file(resources.files("monitor.demo").joinpath("data")) as path:
         yield Path(path)
 
 

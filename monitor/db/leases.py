@@ -2,7 +2,8 @@
 
 ``acquire`` returns a ``Lease`` or ``None``; a lease already held by someone else means "skip this run", not a
 failure. A lease expires after its time to live so a crashed holder cannot block others for long; an expired lease
-can be taken over. ``renew`` extends it during long work and ``release`` deletes it, but only for its owner.
+can be taken over. ``renew`` extends it during long work and ``release`` deletes it, but only for its owner;
+``reclaim_local_leases`` clears those a dead process of this host left behind, at a daemon's start.
 Works the same on SQLite and PostgreSQL: the insert is ON CONFLICT DO NOTHING and the take-over is a conditional
 UPDATE, both atomic on either database.
 """
@@ -15,12 +16,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import ensure_utc
 from monitor.db.tables import Lease as LeaseRow
 from monitor.db.upsert import upsert
+from monitor.logs import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,40 @@ def release(sessions: sessionmaker[Session], lease: Lease) -> bool:
             delete(LeaseRow).where(LeaseRow.name == lease.name, LeaseRow.owner == lease.owner).returning(LeaseRow.name)
         ).first()
     return deleted is not None
+
+
+def reclaim_local_leases(sessions: sessionmaker[Session], owner: str) -> list[str]:
+    """Delete leases left by dead processes of this host (a crash, a SIGKILL), so a restart need not wait out
+    their time to live. A lease of a live process, or of another host, is never touched. In a container the new
+    process often has the dead one's PID (1); a lease with our own host and PID but not our owner id is therefore
+    a predecessor's."""
+    host, pid = _host_pid(owner)
+    reclaimed: list[str] = []
+    with sessions.begin() as session:
+        for row in session.scalars(select(LeaseRow)):
+            other_host, other_pid = _host_pid(row.owner)
+            if other_host != host or row.owner == owner or other_pid is None:
+                continue
+            if other_pid == pid or not _alive(other_pid):
+                session.execute(delete(LeaseRow).where(LeaseRow.name == row.name, LeaseRow.owner == row.owner))
+                reclaimed.append(row.name)
+    if reclaimed:
+        log.info("leases_reclaimed", leases=sorted(reclaimed), host=host)
+    return sorted(reclaimed)
+
+
+def _host_pid(owner: str) -> tuple[str, int | None]:
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return owner, None
+    return parts[0], int(parts[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.leases import acquire, make_owner, release, renew
+from monitor.db.leases import acquire, make_owner, release, renew
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)

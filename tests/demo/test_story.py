@@ -17,18 +17,18 @@ from rich.console import Console
 from sqlalchemy import select
 
 from alerts.delivery import DeliveryWorker
-from alerts.sinks import build_sinks
 from monitor.cli import main
 from monitor.clock import NEW_YORK
 from monitor.commands import _common
+from monitor.commands.compose import build_sinks
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
 from monitor.db.tables import AlertRow
-from monitor.demo import Demo, demo_data, demo_settings
+from monitor.demo.story import Demo, demo_data, demo_settings
 from tests.fakes.slack_server import FakeSlack
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_tells_the_october_2019_story(
@@ -116,10 +116,9 @@ def test_alerts_go_to_slack_when_a_token_is_configured(tmp_path: Path) -> None:
 def test_the_demo_data_ships_with_the_package() -> None:
     """Every file the demo reads is matched by the package-data globs, so a fresh install can run it."""
     globs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
-    patterns = globs["monitor"]
-    files = [
-        p.relative_to(ROOT / "monitor").as_posix() for p in (ROOT / "monitor" / "demo_data").rglob("*") if p.is_file()
-    ]
+    patterns = globs["monitor.demo"]
+    package = ROOT / "monitor" / "demo"
+    files = [p.relative_to(package).as_posix() for p in (package / "data").rglob("*") if p.is_file()]
     assert files
     for name in files:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
