@@ -149,7 +149,7 @@ def test_catch_up_processes_documents_stored_without_an_event(sessions: Sessions
 def test_closes_refresh_prices_then_studies_send_follow_ups(sessions: Sessions, tmp_path: Path) -> None:
     rig = Rig(sessions, tmp_path)
     rig.tasks.poll(FeedName.PUBLIC_INSPECTION)
-    assert rig.tasks.calendars_in_use() >= {"XNYS", "XSHG"}
+    assert rig.pipeline.calendars_in_use() >= {"XNYS", "XSHG"}
     rig.clock.set(utc("2019-10-08T21:00:00"))  # both exchanges have closed day 0 (10-08)
     first = rig.tasks.refresh_prices()
     assert {"XNYS", "XSHG"} <= set(first.summary["calendars"])
