@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.config import Settings, load_settings, secret_values
-from monitor.logs import configure_logging, redactor
+    from monitor.config import Settings
 
 
 @dataclass
@@ -29,6 +29,9 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from monitor.config import load_settings, secret_values
+            from monitor.logs import configure_logging, redactor
+
             settings = load_settings(self.config_path, **self.cli_overrides)
             redactor.register(secret_values(settings))
             configure_logging(settings.log.level, settings.log.format)

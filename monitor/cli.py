@@ -21,8 +21,6 @@ import monitor.commands.prices_cmd as prices_cmd
 import monitor.commands.report_cmd as report_cmd
 import monitor.commands.run_cmd as run_cmd
 import monitor.commands.study_cmd as study_cmd
-from monitor import __version__
-from monitor.bootstrap import AppContext
 from monitor.commands import config_cmd, db_cmd
 from monitor.errors import MonitorError
 
@@ -35,6 +33,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help and usage errors: typer's rich formatter alone (rich.markdown and friends) costs more than the
+    # rest of a cold `monitor --help`; every command group sets the same.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_cmd.app, name="config")
@@ -53,6 +54,8 @@ app.command("run")(run_cmd.run)
 
 def _version(value: bool) -> None:
     if value:
+        from monitor import __version__
+
         typer.echo(f"monitor (entity-list-monitor) {__version__}")
         raise typer.Exit()
 
@@ -90,16 +93,20 @@ def root(
         log["format"] = "json"
     if log:
         overrides["log"] = log
+    from monitor.bootstrap import AppContext
+    from monitor.logs import configure_logging
+
+    configure_logging()  # until settings are loaded, so early problems are logged in the same shape
     context = AppContext(config_path=config, cli_overrides=overrides)
     ctx.obj = context
     ctx.call_on_close(context.close)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script and of ``python -m monitor``; returns the exit code."""
-    from monitor.logs import configure_logging
+    """Entry point of the console script and of ``python -m monitor``; returns the exit code.
 
-    configure_logging()  # until settings are loaded, so early problems are logged in the same shape
+    Nothing heavy is imported before a command runs (the root callback builds the context and logging), so
+    ``monitor --help`` costs little more than typer itself."""
     try:
         app(args=argv, prog_name="monitor")  # standalone mode: usage errors print and raise SystemExit(2)
     except SystemExit as exc:

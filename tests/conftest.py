@@ -30,6 +30,19 @@ POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 # (not only per test) so module- and session-scoped fixtures build their databases the same way.
 MARKET_UNIVERSE_ENV = "MONITOR_MATCHING__MARKET_UNIVERSE"
 os.environ[MARKET_UNIVERSE_ENV] = "false"
+# Fixtures that hand a test a real database (and the shared backfilled ones): their tests are integration tests.
+DATABASE_FIXTURES = frozenset(
+    {"engine", "sessions", "session", "sqlite_sessions", "backfilled", "baseline", "trimmed_prices", "local_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test using a database (or local server) fixture ``integration``, so ``pytest -m "not
+    integration"`` leaves the pure unit tests: a loop of seconds. Subprocess and HTTP-server tests that build their
+    own carry ``pytestmark = pytest.mark.integration``."""
+    for item in items:
+        if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 def postgres_url() -> str:

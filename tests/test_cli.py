@@ -16,6 +16,8 @@ from monitor.cli import main
 from monitor.db.engine import make_engine
 from tests.conftest import postgres_url
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from monitor.bootstrap import AppContext
+if TYPE_CHECKING:
+    from monitor.bootstrap import AppContext
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def app_context(ctx: typer.Context) -> AppContext:
+    from monitor.bootstrap import AppContext
+
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):  # a command invoked without the root callback (tests calling directly)
         obj = AppContext()

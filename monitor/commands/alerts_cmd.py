@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
-from rich.table import Table
 
 from monitor.commands._common import app_context, console, print_json
-from monitor.models import AlertStatus
 
-app = typer.Typer(help="Alert sinks and the alert outbox.", no_args_is_help=True)
+app = typer.Typer(help="Alert sinks and the alert outbox.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("test")
@@ -17,6 +17,8 @@ def send_test(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {sink, ok, answer}."),
 ) -> None:
     """Send a test message to each configured sink now and report what each answered (exit 1 if any failed)."""
+    from rich.table import Table
+
     from monitor import __version__
     from monitor.clock import SystemClock
     from monitor.commands.compose import build_sink
@@ -48,18 +50,30 @@ def send_test(
         raise typer.Exit(1)
 
 
+class Status(StrEnum):
+    """``monitor.models.AlertStatus``, spelled out so ``--help`` need not import pydantic (a test keeps them equal)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: AlertStatus | None = typer.Option(None, "--status", help="Only deliveries in this state."),
+    status: Status | None = typer.Option(None, "--status", help="Only deliveries in this state."),
     limit: int = typer.Option(50, "--limit", min=1, help="Most rows shown, newest alerts first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Alert deliveries, one row per alert and sink: status, attempts, next attempt, last error."""
+    from rich.table import Table
+
     from alerts.admin import list_deliveries
+    from monitor.models import AlertStatus
 
     with app_context(ctx).sessions()() as session:
-        rows = list_deliveries(session, status=status, limit=limit)
+        rows = list_deliveries(session, status=AlertStatus(status.value) if status else None, limit=limit)
     if as_json:
         print_json([row.as_json() for row in rows])
         return

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from monitor.commands._common import app_context, console, print_json
 
-app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("show")
@@ -16,6 +15,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {key, value, source}."),
 ) -> None:
     """Print every setting with secrets masked, and whether it came from a default, the file, env or a flag."""
+    from rich.table import Table
+
     from monitor.config import explain
 
     context = app_context(ctx)

@@ -6,7 +6,7 @@ import typer
 
 from monitor.commands._common import app_context, console
 
-app = typer.Typer(help="Create, upgrade and inspect the database schema.", no_args_is_help=True)
+app = typer.Typer(help="Create, upgrade and inspect the database schema.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("upgrade")

@@ -15,7 +15,9 @@ import typer
 from monitor.commands._common import app_context, console, err_console, print_json
 
 universe_app = typer.Typer(
-    help="Import, list and refresh the securities universe, links and exposures.", no_args_is_help=True
+    help="Import, list and refresh the securities universe, links and exposures.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from monitor.commands._common import app_context, console, err_console, print_json
 
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 
     from monitor.prices.store import RefreshResult
 
-app = typer.Typer(help="Daily prices, exchange calendars and day 0.", no_args_is_help=True)
+app = typer.Typer(help="Daily prices, exchange calendars and day 0.", no_args_is_help=True, rich_markup_mode=None)
 
 _DATE = ["%Y-%m-%d"]
 _STYLE = {"ok": "green", "no_data": "yellow", "degraded": "yellow", "error": "red"}
@@ -93,6 +92,8 @@ def _result_json(result: RefreshResult) -> dict[str, Any]:
 
 
 def _print_results(results: list[RefreshResult], source: str) -> None:
+    from rich.table import Table
+
     table = Table(title=f"prices from {source}")
     for column in ("symbol", "status", "mode", "written", "stored", "note"):
         table.add_column(column, justify="right" if column == "written" else "left", overflow="fold")
@@ -119,6 +120,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print rows as JSON."),
 ) -> None:
     """Stored bars with trade-to-trade returns; halts (no bar or zero volume on an expected session) are flagged."""
+    from rich.table import Table
+
     from monitor.prices.exchanges import listing
     from monitor.prices.store import read_bars
 
@@ -229,6 +232,8 @@ def calendars(
     """How far each exchange calendar's holiday data reaches, and which stretch is provisional (the holidays
     package's calendar past exchange-calendars' data); exit 1 when even that ends within calendars.warn_days
     (extend it with calendars.holiday_overrides)."""
+    from rich.table import Table
+
     from monitor.clock import SystemClock
     from monitor.prices.calendars import calendars_from_settings, known_through
     from monitor.prices.exchanges import calendar_names
@@ -272,6 +277,8 @@ def day0(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Day 0 per symbol: the first session of its exchange whose close is at or after the announcement."""
+    from rich.table import Table
+
     from monitor.prices.calendars import calendars_from_settings
     from monitor.prices.exchanges import listing
 

@@ -20,6 +20,8 @@ from monitor.outbox import enqueue
 from tests.fakes.alert_samples import detected, follow_up, make_event
 from tests.fakes.slack_server import FakeSlack, Fault
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
@@ -119,3 +121,11 @@ def test_deliver_list_and_retry(capsys: pytest.CaptureFixture[str], slack: FakeS
     assert "no alert delivery with ID 999" in err
     code, out, _ = run(capsys, "alerts", "list", "--status", "pending")
     assert "no alert deliveries with status pending" in out
+
+
+def test_the_status_choices_are_the_alert_statuses() -> None:
+    """``--status`` spells the statuses out so ``--help`` need not import pydantic; they must not drift."""
+    from monitor.commands.alerts_cmd import Status
+    from monitor.models import AlertStatus
+
+    assert [status.value for status in Status] == [status.value for status in AlertStatus]

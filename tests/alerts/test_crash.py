@@ -30,6 +30,8 @@ from monitor.outbox import enqueue
 from tests.fakes.alert_samples import detected, follow_up, make_event
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 REPO = Path(__file__).resolve().parents[2]
 
 

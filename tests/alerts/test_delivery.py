@@ -25,6 +25,8 @@ from tests.fakes.alert_samples import detected, follow_up, make_event
 from tests.fakes.sinks import FakeSink
 from tests.fakes.slack_server import FakeSlack, Fault
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:

@@ -32,6 +32,8 @@ from monitor.outbox import enqueue
 from tests.fakes.alert_samples import detected, make_event
 from tests.fakes.slack_server import FakeSlack, Fault
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 BOT_TOKEN = "bot-token-sekrit-5d1e77a0"
 HOOK_SECRET = "hook-secret-sekrit-93bb"
 

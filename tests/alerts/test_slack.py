@@ -21,6 +21,8 @@ from monitor.pipeline.reconcile import reconcile
 from tests.fakes.alert_samples import detected, follow_up
 from tests.fakes.slack_server import FakeSlack, Fault
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:

@@ -28,6 +28,8 @@ from monitor.models import AlertStage
 from monitor.outbox import parse_alert
 from tests.fakes.alert_samples import detected, follow_up
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 SECRET = "whsec-test-4f1c9e"
 
 

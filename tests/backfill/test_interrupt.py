@@ -10,9 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from monitor.backfill import BackfillRequest, load_overrides
 from tests.backfill.conftest import FEEDS, SINCE, UNTIL, Snapshot, fresh_sqlite, runner, settings_for
 from tests.backfill.dbcompare import differences, snapshot
+
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
 TIMEOUT = 60.0
 

@@ -13,6 +13,8 @@ import pytest
 from monitor.cli import main
 from tests.conftest import FIXTURES, SHARED_DATA
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 MATCHING = SHARED_DATA / "matching"
 
 

@@ -13,6 +13,8 @@ from tests.e2e.feed_server import FeedServer
 from tests.e2e.harness import PRICES, card, file_the_2019_rule, quiet_feeds
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FeedServer, FakeSlack]]:

@@ -28,6 +28,8 @@ from monitor.db.tables import AlertRow
 from monitor.demo.story import Demo, demo_data, demo_settings
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

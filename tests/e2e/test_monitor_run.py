@@ -39,7 +39,7 @@ from tests.e2e.harness import (
 )
 from tests.fakes.slack_server import FakeSlack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 POLL_SECONDS = 1.0  # MONITOR_POLL__PUBLIC_INSPECTION_SECONDS in daemon_env
 MARGIN = timedelta(minutes=30)  # prices.bar_margin_minutes: a follow-up never precedes close + margin

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,8 @@ from monitor.errors import ConfigError, DatabaseNotMigrated
 from monitor.prices.calendars import Calendars
 from tests.e2e.harness import free_port, postgres_schema
 from tests.fakes.slack_server import FakeSlack
+
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
 
 def test_the_embedded_database_is_upgraded(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from tests.e2e.feed_server import FeedServer
 from tests.e2e.harness import PRICES, TARGETS, card, file_the_2019_rule, quiet_feeds, replies
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def feeds(tmp_path: Path) -> Iterator[FeedServer]:

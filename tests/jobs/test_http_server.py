@@ -11,6 +11,8 @@ import pytest
 from jobs.http_server import Check, HealthServer
 from monitor import metrics
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 
 @pytest.fixture
 def state() -> dict[str, list[Check]]:

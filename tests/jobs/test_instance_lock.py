@@ -12,6 +12,8 @@ import pytest
 from jobs.instance_lock import InstanceLock
 from monitor.errors import DatabaseInUse
 
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
+
 REPO = Path(__file__).resolve().parents[2]
 
 

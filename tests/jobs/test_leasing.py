@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,8 @@ from monitor.clock import SystemClock
 from monitor.db import leases
 from monitor.db.leases import reclaim_local_leases
 from monitor.db.tables import Lease as LeaseRow
+
+pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
 Sessions = sessionmaker[Session]
 
