@@ -12,6 +12,8 @@ from monitor.cli import main
 from monitor.commands.backfill_cmd import GracefulStop
 from tests.backfill.conftest import FEEDS
 
+pytestmark = pytest.mark.integration  # the command line end to end, on a database of its own
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

@@ -9,6 +9,8 @@ import pytest
 from monitor.cli import main
 from tests.conftest import SHARED_DATA
 
+pytestmark = pytest.mark.integration  # the command line end to end, on a database of its own
+
 PRICES = str(SHARED_DATA / "prices")
 OCTOBER = ("study", "--event-time", "2019-10-07T20:30:00Z")
 

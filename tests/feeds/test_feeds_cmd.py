@@ -11,6 +11,8 @@ from monitor.cli import main
 from tests.feeds.conftest import FEEDS, RULE_2019, load_json
 from tests.feeds.test_entity_list import FIELDS
 
+pytestmark = pytest.mark.integration  # the command line end to end, on a database of its own
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

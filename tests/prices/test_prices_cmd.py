@@ -11,6 +11,8 @@ from monitor.cli import main
 from tests.conftest import SHARED_DATA
 from tests.prices.yahoo_fake import FakeYahoo, load, patched_yahoo
 
+pytestmark = pytest.mark.integration  # the command line end to end, on a database of its own
+
 SOURCE = f"dir:{SHARED_DATA / 'prices'}"
 
 

@@ -12,6 +12,8 @@ import pytest
 from monitor.cli import main
 from tests.report.conftest import Backfilled
 
+pytestmark = pytest.mark.integration  # the command line end to end, on a database of its own
+
 WINDOWS = ("[0,0]", "[0,1]", "[-1,1]", "[0,3]", "[0,5]", "[-5,5]")
 
 
