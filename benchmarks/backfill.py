@@ -177,6 +177,7 @@ def main() -> None:
         poller=build_poller(settings, sessions, SystemClock(), clients),
         federal_register=clients.federal_register,
         price_source=source,
+        clock=SystemClock(),
         progress=Marks(),
     )
     started = time.perf_counter()

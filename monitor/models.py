@@ -213,12 +213,3 @@ class Match(_Frozen):
     entity_name: str = ""
     weight: float | None = None  # revenue weight for exposures, when known
     features: dict[str, str | float] = Field(default_factory=dict)
-
-
-class Event(_Frozen):
-    """A rule's announcement: the instant the market could first react to it."""
-
-    document_number: str
-    announced_at: AwareDatetime
-    announced_source: AnnouncementSource
-    title: str

@@ -34,7 +34,7 @@ from monitor.backfill.prices import earliest_start, price_needs, refresh_needed,
 from monitor.backfill.rules import RuleToReplay, lacking_filing_time, rules_in_range
 from monitor.backfill.summary import BackfillSummary, Failure, event_lines, study_notes
 from monitor.backfill.timing import StudiedListing, window_closed_at
-from monitor.clock import Clock, SimulatedClock, SystemClock
+from monitor.clock import Clock, SimulatedClock
 from monitor.config import Settings
 from monitor.db.tables import SecurityRow, Study
 from monitor.errors import MonitorError
@@ -100,7 +100,7 @@ class Backfill:
         poller: FeedPoller | None,
         federal_register: FederalRegisterClient | None,
         price_source: PriceSource | None,
-        clock: Clock | None = None,
+        clock: Clock,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
         bars: BarReader | None = None,
@@ -111,7 +111,7 @@ class Backfill:
         self.poller = poller
         self.fr = federal_register
         self.price_source = price_source
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.progress = progress or NoProgress()
         self.stop = stop or threading.Event()
         self.bars = bars

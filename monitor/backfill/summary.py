@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.db.tables import Document, EventRow, ListingActionRow, MatchRow, Study
+from monitor.models import StudyStatus
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ def event_lines(session: Session, event_ids: Sequence[int]) -> list[EventLine]:
 def study_notes(session: Session, event_ids: Sequence[int], *, pending: bool = True) -> list[Failure]:
     """Studies without a result, with the engine's reason (missing prices, a calendar past its data, a window
     still open); ``pending=False`` leaves out the ones an interrupted run simply had not reached."""
-    statuses = ("insufficient_data", "error", "pending") if pending else ("insufficient_data", "error")
+    unstudied = [StudyStatus.INSUFFICIENT_DATA, StudyStatus.ERROR] + ([StudyStatus.PENDING] if pending else [])
+    statuses = [status.value for status in unstudied]
     rows = session.execute(
         select(Study.event_id, Study.symbol, Study.status, Study.reason)
         .where(Study.event_id.in_(list(event_ids)), Study.status.in_(statuses))

@@ -113,6 +113,7 @@ def show(result: DemoResult, data_dir: Path) -> None:
     from rich.table import Table
 
     from monitor.demo.story import halted_span
+    from monitor.models import StudyStatus
 
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:+.1f}%"
@@ -122,7 +123,7 @@ def show(result: DemoResult, data_dir: Path) -> None:
         table.add_column(name, justify="right" if "AR" in name else "left")
     notes: list[str] = []
     for line in result.story:
-        if line.status not in ("complete", "partial", "halted"):
+        if line.status not in (StudyStatus.COMPLETE, StudyStatus.PARTIAL, StudyStatus.HALTED):
             why = (line.reason or line.status).replace(str(data_dir), "the demo data")
             notes.append(f"{line.symbol} {line.name}: not studied ({why})")
             continue

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.errors import InputError, NoPriceData
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from monitor.db.tables.prices import PriceSyncState
     from monitor.prices.calendars import Calendars
     from monitor.prices.sources import PriceSource
     from monitor.prices.store import PriceStore, RefreshResult
@@ -58,7 +59,7 @@ class StoreBars:
 
     store: PriceStore
     source: PriceSource | None = None
-    clock: Clock = field(default_factory=SystemClock)  # "today", for deciding whether stored bars are stale
+    clock: Clock = field(kw_only=True)  # "today", for deciding whether stored bars are stale
     problems: dict[str, str] = field(default_factory=dict)
     on_fetch: Callable[[RefreshResult], None] | None = None  # progress bars
 
@@ -77,7 +78,9 @@ class StoreBars:
             stored.update(self.store.bars_many(missing, start, end))
         return stored
 
-    def _incomplete(self, frame: pd.DataFrame, start: date | None, end: date | None, state: Any) -> bool:
+    def _incomplete(
+        self, frame: pd.DataFrame, start: date | None, end: date | None, state: PriceSyncState | None
+    ) -> bool:
         """Whether the stored bars miss part of the range and asking the source again could help.
 
         A source that already answered "nothing" recently, or whose full history was fetched from ``start`` or
@@ -85,8 +88,13 @@ class StoreBars:
         on every study update, hammering a rate-limited source.
         """
         now = self.clock.now()
-        answered_nothing = state is not None and state.status == "no_data" and state.last_fetch_at is not None
-        if answered_nothing and now - state.last_fetch_at < NO_DATA_RETRY:
+        fetched_at = state.last_fetch_at if state is not None else None
+        if (
+            state is not None
+            and state.status == "no_data"
+            and fetched_at is not None
+            and now - fetched_at < NO_DATA_RETRY
+        ):
             return False
         if frame.empty:
             return True

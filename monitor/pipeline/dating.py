@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from typing import Protocol
 
 from monitor.clock import NEW_YORK, ensure_utc
-from monitor.models import AnnouncementSource
+from monitor.models import AnnouncementSource, FeedName
 
 # The daily Federal Register issue is posted online at 06:00 Eastern on its publication date.
 PUBLICATION_TIME = time(6, 0)
@@ -51,7 +51,7 @@ class Signals:
             pi_seen_at=document.pi_seen_at,
             publication_date=document.publication_date,
             first_seen_at=document.first_seen_at,
-            from_csl=document.source == "csl",
+            from_csl=document.source == FeedName.CSL,
         )
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.models import AnnouncementSource, ListingAction, Match, Security
+from monitor.models import AnnouncementSource, FeedName, ListingAction, Match, Security
 from monitor.outbox import (
     CARD_SECURITIES,
     DetectedAlert,
@@ -27,6 +27,9 @@ from monitor.outbox import (
 )
 from monitor.pipeline.facts import EventFacts
 from monitor.pipeline.reconcile import needs_reconcile, reconcile
+
+if TYPE_CHECKING:
+    from monitor.prices.quotes import Quote
 
 # Agency slugs as the Federal Register names them, and how a trader knows them.
 AGENCY_NAMES = {
@@ -45,7 +48,7 @@ def detected_card(
     actions: Sequence[ListingAction],
     best: Mapping[str, Match],
     securities: Mapping[str, Security],
-    quotes: Mapping[str, Any],
+    quotes: Mapping[str, Quote],
     earlier: Sequence[Mapping[str, Any]],
     based_on: TextVersion = "published",
 ) -> DetectedAlert | ReconcileAlert | None:
@@ -111,12 +114,12 @@ def entity_reply(card: DetectedAlert) -> EntityListReply | None:
 def _pi_pdf(facts: EventFacts) -> str | None:
     if facts.public_inspection_pdf_url:
         return facts.public_inspection_pdf_url
-    if facts.source == "csl":
+    if facts.source is FeedName.CSL:
         return None
     return PUBLIC_INSPECTION_PDF.format(number=facts.document_number)
 
 
-def _security_line(match: Match, security: Security, quote: Any) -> MatchedSecurity:
+def _security_line(match: Match, security: Security, quote: Quote | None) -> MatchedSecurity:
     fields: dict[str, Any] = {}
     if quote is not None:
         fields = {

@@ -85,7 +85,7 @@ def upsert_event(
         if created:
             return event, True
     event.title = title
-    if announced_at < event.announced_at or source.value == "override":
+    if announced_at < event.announced_at or source is AnnouncementSource.OVERRIDE:
         log.info("event_redated", event_id=event.id, was=event.announced_at.isoformat(), now=announced_at.isoformat())
         event.announced_at = announced_at
         event.announced_source = source.value

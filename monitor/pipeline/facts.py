@@ -19,7 +19,7 @@ from monitor.db.tables import (
     SecurityRow,
     Study,
 )
-from monitor.models import Match, ParseStatus, Relation
+from monitor.models import FeedName, Match, ParseStatus, Relation
 from monitor.pipeline.studies import Subject
 
 RELATION_RANK: dict[Relation, int] = {relation: rank for rank, relation in enumerate(Relation)}
@@ -31,7 +31,7 @@ class EventFacts:
 
     document_number: str
     title: str
-    source: str
+    source: FeedName
     agencies: tuple[str, ...]
     action: str | None
     filed_at: datetime | None
@@ -50,7 +50,7 @@ class EventFacts:
         return cls(
             document_number=row.document_number,
             title=" ".join(row.title.split()),
-            source=row.source,
+            source=FeedName(row.source),
             agencies=tuple(row.agencies or ()),
             action=row.action,
             filed_at=row.filed_at,

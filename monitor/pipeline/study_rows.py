@@ -14,6 +14,8 @@ from monitor.study import SecurityResult
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from monitor.db.tables.studies import Study
+
 log = get_logger(__name__)
 
 
@@ -168,7 +170,7 @@ def load(session: Session, event_id: int) -> dict[str, Any] | None:
     }
 
 
-def _stored_security(study: Any, days: list[dict[str, Any]]) -> dict[str, Any]:
+def _stored_security(study: Study, days: list[dict[str, Any]]) -> dict[str, Any]:
     def iso(value: date | None) -> str | None:
         return value.isoformat() if value is not None else None
 
