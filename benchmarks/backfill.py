@@ -28,8 +28,9 @@ import numpy as np
 from sqlalchemy import insert
 
 from benchmarks._table import Row, report
-from monitor.backfill import Backfill, BackfillRequest
+from monitor.backfill import BackfillRequest
 from monitor.clock import SystemClock
+from monitor.commands.compose import backfill as build_backfill
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
@@ -170,7 +171,7 @@ def main() -> None:
         def end(self, detail: str = "") -> None:
             return None
 
-    runner = Backfill(
+    runner = build_backfill(
         sessions,
         settings,
         calendars=calendars_from_settings(settings),

@@ -28,7 +28,6 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.backfill.bars import CachedStoreBars
 from monitor.backfill.filing import fill_filing_times
 from monitor.backfill.prices import earliest_start, price_needs, refresh_needed, uncovered
 from monitor.backfill.rules import RuleToReplay, lacking_filing_time, rules_in_range
@@ -43,7 +42,6 @@ from monitor.feeds.poll import FeedPoller
 from monitor.logs import get_logger
 from monitor.models import ParseStatus
 from monitor.pipeline import OPEN_STUDY, Pipeline, PipelineOptions
-from monitor.pipeline.bars import BarReader
 from monitor.prices.calendars import Calendars
 from monitor.prices.sources import PriceSource
 from monitor.prices.store import OK, PriceStore
@@ -88,6 +86,12 @@ class BackfillRequest:
     filing_lookup: bool = True  # ask public inspection for filing times the records lack
 
 
+class PipelineFactory(Protocol):
+    """Builds the run's pipeline on its replay clock (``monitor.commands.compose.backfill`` supplies it)."""
+
+    def __call__(self, clock: Clock, options: PipelineOptions, /) -> Pipeline: ...
+
+
 class Backfill:
     """Built by the composition root with its feed clients, price source and (for tests) a clock for "now"."""
 
@@ -101,9 +105,9 @@ class Backfill:
         federal_register: FederalRegisterClient | None,
         price_source: PriceSource | None,
         clock: Clock,
+        pipeline: PipelineFactory,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
-        bars: BarReader | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -112,23 +116,17 @@ class Backfill:
         self.fr = federal_register
         self.price_source = price_source
         self.clock = clock
+        self.make_pipeline = pipeline
         self.progress = progress or NoProgress()
         self.stop = stop or threading.Event()
-        self.bars = bars
 
     def run(self, request: BackfillRequest) -> BackfillSummary:
         started = time.monotonic()
         summary = BackfillSummary(since=request.since, until=request.until)
         replay = SimulatedClock(self.clock.now(), monotonic=False)
-        pipeline = Pipeline(
-            self.sessions,
-            self.settings,
-            replay,
-            calendars=self.calendars,
-            price_source=None,  # studies read the store only: prices are fetched in their own stage, with real time
-            options=PipelineOptions(alerts=request.alerts, backfill=True, overrides=dict(request.overrides)),
-            bars=self.bars or CachedStoreBars(self.sessions),  # read lazily, in the studies stage, after the prices
-        )
+        # Studies read the store only: prices are fetched in their own stage, with real time.
+        options = PipelineOptions(alerts=request.alerts, backfill=True, overrides=dict(request.overrides))
+        pipeline = self.make_pipeline(replay, options)
         events: dict[str, int] = {}
         rules: list[RuleToReplay] = []
         try:

@@ -134,8 +134,9 @@ def backfill(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from monitor.backfill import Backfill, BackfillRequest, load_overrides
+    from monitor.backfill import BackfillRequest, load_overrides
     from monitor.clock import SystemClock
+    from monitor.commands.compose import backfill as build_backfill
     from monitor.commands.compose import make_source
     from monitor.feeds.wiring import build_clients, build_poller
     from monitor.prices.calendars import calendars_from_settings
@@ -153,7 +154,7 @@ def backfill(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err_console) as bars, GracefulStop() as stop, logs_above(bars, settings):
-            runner = Backfill(
+            runner = build_backfill(
                 sessions,
                 settings,
                 calendars=calendars_from_settings(settings),

@@ -8,6 +8,8 @@ building clients itself, so the dependency rule holds: only ``monitor/commands/`
 - ``delivery_worker``: the outbox's delivery side over those sinks.
 - ``daemon`` / ``daemon_parts``: ``monitor run``'s daemon and what it runs (pipelines, feed clients and poller,
   delivery worker, leases, job runner, probes).
+- ``backfill``: ``monitor backfill``'s runner, whose per-run pipeline (on the run's replay clock) is built here.
+- ``demo``: ``monitor demo``'s replay, on a simulated clock, the saved feeds and the shipped prices.
 
 Everything is imported inside the builders: importing this module costs nothing, so ``monitor --help`` stays fast.
 """
@@ -19,16 +21,24 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
+    from rich.console import Console as RichConsole
     from sqlalchemy.orm import Session, sessionmaker
 
     from alerts.delivery import DeliveryWorker
     from alerts.sink import Sink
     from jobs.checks import StartupCheck
     from jobs.daemon import Daemon, DaemonParts
+    from monitor.backfill import Backfill
+    from monitor.backfill.runner import Progress
     from monitor.bootstrap import AppContext
     from monitor.clock import Clock
     from monitor.config import Settings
+    from monitor.demo.story import Demo
+    from monitor.feeds.federal_register import FederalRegisterClient
+    from monitor.feeds.poll import FeedPoller
     from monitor.prices.calendars import Calendars
     from monitor.prices.sources import PriceSource
 
@@ -168,3 +178,72 @@ def daemon_parts(
         stopping=stop.is_set,
     )
     return DaemonParts(tasks=tasks, runner=runner, clients=clients, probes=probes, waker=waker)
+
+
+def demo(sessions: sessionmaker[Session], settings: Settings, *, data: Path, console: RichConsole) -> Demo:
+    """The offline replay: a simulated clock at the demo's start, the saved feeds served as they stood at it, and
+    the pipeline on the shipped prices. Studies read the store the close-time refreshes keep current, as the
+    daemon's do; the store is not asked to fetch the years before 2018 the placebo dates would like (the shipped
+    files start there)."""
+    from monitor.clock import SimulatedClock
+    from monitor.demo.replay import ReplayTransport
+    from monitor.demo.story import START, CachedCsvSource, Demo, DemoParts
+    from monitor.feeds.wiring import build_clients, build_poller
+    from monitor.pipeline import Pipeline, PipelineOptions
+    from monitor.pipeline.bars import StoreBars
+    from monitor.prices.calendars import calendars_from_settings
+    from monitor.prices.store import PriceStore
+
+    clock = SimulatedClock(START)
+    calendars = calendars_from_settings(settings)
+    clients = build_clients(
+        settings, transport=ReplayTransport(data / "feeds", clock), clock=clock, sleep=lambda _: None
+    )
+    store = PriceStore.from_settings(sessions, settings, clock=clock, calendars=calendars)
+    pipeline = Pipeline(
+        sessions,
+        settings,
+        clock,
+        calendars=calendars,
+        price_source=CachedCsvSource(data / "prices"),
+        options=PipelineOptions(alerts=True, backfill=False),
+        bars=StoreBars(store, None, clock=clock),
+    )
+    parts = DemoParts(clock, calendars, clients, build_poller(settings, sessions, clock, clients), pipeline)
+    return Demo(sessions, settings, parts=parts, console=console)
+
+
+def backfill(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    calendars: Calendars,
+    poller: FeedPoller | None,
+    federal_register: FederalRegisterClient | None,
+    price_source: PriceSource | None,
+    clock: Clock,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Backfill:
+    """The backfill runner. Its pipeline reads bars from the store only, through one cache across the run's events
+    (read lazily, in the studies stage, after the prices are fetched)."""
+    from monitor.backfill import Backfill
+    from monitor.backfill.bars import CachedStoreBars
+    from monitor.pipeline import Pipeline, PipelineOptions
+
+    def pipeline(replay: Clock, options: PipelineOptions) -> Pipeline:
+        bars = CachedStoreBars(sessions)
+        return Pipeline(sessions, settings, replay, calendars=calendars, price_source=None, options=options, bars=bars)
+
+    return Backfill(
+        sessions,
+        settings,
+        calendars=calendars,
+        poller=poller,
+        federal_register=federal_register,
+        price_source=price_source,
+        clock=clock,
+        pipeline=pipeline,
+        progress=progress,
+        stop=stop,
+    )

@@ -57,9 +57,10 @@ def replay(base: Settings, out: Path, workdir: Path) -> None:
     """Run the replay on a fresh database in ``workdir``, alerts through the configured sinks, then tell the story."""
     from alerts.console import ConsoleSink
     from monitor.commands.compose import build_sinks, delivery_worker
+    from monitor.commands.compose import demo as build_demo
     from monitor.db.engine import make_engine, session_factory
     from monitor.db.migrate import upgrade
-    from monitor.demo.story import Demo, demo_data, demo_settings
+    from monitor.demo.story import demo_data, demo_settings
 
     with demo_data() as data:
         settings = demo_settings(base, data_dir=workdir, prices=data / "prices")
@@ -67,7 +68,7 @@ def replay(base: Settings, out: Path, workdir: Path) -> None:
         try:
             upgrade(engine)
             sessions = session_factory(engine)
-            demo = Demo(sessions, settings, data=data, console=console)
+            demo = build_demo(sessions, settings, data=data, console=console)
             sinks = build_sinks(settings)
             if "console" in sinks:
                 sinks["console"] = ConsoleSink(console, chart_dir=out / "charts")

@@ -22,17 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import NEW_YORK, SimulatedClock
 from monitor.config import Settings
-from monitor.demo.replay import ReplayTransport, Step, timeline
+from monitor.demo.replay import Step, timeline
 from monitor.models import FeedName
-from monitor.pipeline import Pipeline, PipelineOptions
-from monitor.pipeline.bars import StoreBars
-from monitor.prices.calendars import calendars_from_settings
-from monitor.prices.store import PriceStore
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
+    from monitor.feeds.poll import FeedPoller
+    from monitor.feeds.wiring import FeedClients
+    from monitor.pipeline import Pipeline
+    from monitor.prices.calendars import Calendars
     from monitor.report import ReportFiles
     from monitor.report.data import EventRecord
 
@@ -107,32 +107,31 @@ class DemoResult:
     report: ReportFiles | None = None
 
 
+@dataclass(frozen=True)
+class DemoParts:
+    """What the replay runs on, built by the composition root (``monitor.commands.compose.demo``)."""
+
+    clock: SimulatedClock
+    calendars: Calendars
+    clients: FeedClients
+    poller: FeedPoller
+    pipeline: Pipeline
+
+
 class Demo:
     """One replay. ``deliver`` runs one outbox delivery pass at the demo's clock and returns how many were sent."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings, *, data: Path, console: Console) -> None:
-        from monitor.feeds.wiring import build_clients, build_poller
-
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, *, parts: DemoParts, console: Console
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.console = console
-        self.clock = SimulatedClock(START)
-        self.calendars = calendars_from_settings(settings)
-        transport = ReplayTransport(data / "feeds", self.clock)
-        self.clients = build_clients(settings, transport=transport, clock=self.clock, sleep=lambda _: None)
-        self.poller = build_poller(settings, sessions, self.clock, self.clients)
-        # Studies read the store the close-time refreshes keep current, as the daemon's do; the store is not asked
-        # to fetch the years before 2018 the placebo dates would like (the shipped files start there).
-        store = PriceStore.from_settings(sessions, settings, clock=self.clock, calendars=self.calendars)
-        self.pipeline = Pipeline(
-            sessions,
-            settings,
-            self.clock,
-            calendars=self.calendars,
-            price_source=CachedCsvSource(data / "prices"),
-            options=PipelineOptions(alerts=True, backfill=False),
-            bars=StoreBars(store, None, clock=self.clock),
-        )
+        self.clock = parts.clock
+        self.calendars = parts.calendars
+        self.clients = parts.clients
+        self.poller = parts.poller
+        self.pipeline = parts.pipeline
         self._primed: set[int] = set()  # events whose securities' histories are in the store
 
     def run(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.backfill import Backfill, BackfillRequest, BackfillSummary, Progress, load_overrides
 from monitor.clock import SystemClock
+from monitor.commands.compose import backfill as build_backfill
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
@@ -59,7 +60,7 @@ def runner(
 ) -> Backfill:
     clock = SystemClock()
     clients = build_clients(settings, source=f"dir:{feeds}", clock=clock, sleep=lambda _: None)
-    return Backfill(
+    return build_backfill(
         sessions,
         settings,
         calendars=calendars_from_settings(settings),

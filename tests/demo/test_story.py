@@ -21,11 +21,12 @@ from monitor.cli import main
 from monitor.clock import NEW_YORK
 from monitor.commands import _common
 from monitor.commands.compose import build_sinks
+from monitor.commands.compose import demo as build_demo
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
 from monitor.db.migrate import upgrade
 from monitor.db.tables import AlertRow
-from monitor.demo.story import Demo, demo_data, demo_settings
+from monitor.demo.story import demo_data, demo_settings
 from tests.fakes.slack_server import FakeSlack
 
 pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
@@ -95,7 +96,7 @@ def test_alerts_go_to_slack_when_a_token_is_configured(tmp_path: Path) -> None:
         engine = make_engine(settings.effective_database_url)
         upgrade(engine)
         sessions = session_factory(engine)
-        demo = Demo(sessions, settings, data=data, console=Console(file=io.StringIO()))
+        demo = build_demo(sessions, settings, data=data, console=Console(file=io.StringIO()))
         worker = DeliveryWorker(sessions, build_sinks(settings), settings=settings, clock=demo.clock)
         result = demo.run(
             lambda: worker.run_once().sent, out_dir=tmp_path / "out", until=datetime(2019, 10, 8, 4, tzinfo=NEW_YORK)
