@@ -1,7 +1,8 @@
 """Historical backfill: past Entity List rules replayed through the daemon's pipeline with the clock in the past.
 
-``Backfill(sessions, settings, calendars=, poller=, federal_register=, price_source=).run(BackfillRequest(since,
-until, alerts=, overrides=))`` returns a ``BackfillSummary``. ``load_overrides`` reads the shipped announcement
+``Backfill`` (built by ``monitor.commands.compose.backfill(sessions, settings, calendars=, poller=,
+federal_register=, price_source=, clock=)``) ``.run(BackfillRequest(since, until, alerts=, overrides=))`` returns a
+``BackfillSummary``. ``load_overrides`` reads the shipped announcement
 times of rules known to have been public before their filing, plus an operator's file.
 """
 

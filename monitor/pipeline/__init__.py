@@ -5,7 +5,7 @@ outbox rows, shared by the daemon, the backfill and the demo.
 - ``dating``: ``Signals`` and ``announcement``, when the market could first react (pure).
 - ``facts``: what the pipeline reads about a document, its matches and its studied securities.
 - ``event_rows``: the event and study writes.
-- ``detected`` and ``followups``: which cards are due and what they say (pure).
+- ``detected`` and ``followups``: which cards are due and what they say (pure); ``quotes``: the card's prices.
 - ``studies`` (compute), ``study_rows`` (persist) and ``bars`` (read bars, never from the future).
 
 The names below are re-exported lazily, so ``monitor.pipeline.dating`` can be imported without the matcher, the
