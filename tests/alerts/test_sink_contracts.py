@@ -13,14 +13,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from rich.console import Console
-from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 
 from alerts.console import ConsoleSink
 from alerts.sink import Sink
-from alerts.slack import SlackSink
 from alerts.webhook import WebhookSink
 from monitor.config import Settings
 from tests.alerts.contract import SinkContract
+from tests.alerts.test_slack import make_sink
 from tests.fakes.sinks import FakeSink
 from tests.fakes.slack_server import FakeSlack
 
@@ -43,15 +42,7 @@ class TestSlackSink(SinkContract):
     @pytest.fixture
     def sink(self) -> Iterator[Sink]:
         with FakeSlack() as slack:
-            settings = Settings(
-                slack={
-                    "bot_token": SecretStr(slack.token),
-                    "channel": slack.channel,
-                    "base_url": slack.base_url,
-                    "min_post_interval_seconds": 0,
-                }
-            )
-            yield SlackSink.from_settings(settings, interval=FixedValueRetryIntervalCalculator(0.01), retry_pause=0.01)
+            yield make_sink(slack)
 
 
 class TestFakeSink(SinkContract):
