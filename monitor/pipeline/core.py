@@ -33,11 +33,11 @@ from monitor.logs import get_logger
 from monitor.matching import Matcher, build_matcher, save_matches_many
 from monitor.matching.store import listing_action_from_row
 from monitor.models import AnnouncementSource, FeedName, Match, ParseStatus
-from monitor.outbox import ReconcileAlert, TextVersion, enqueue
+from monitor.outbox import TextVersion, enqueue
 from monitor.pipeline import event_rows
 from monitor.pipeline.bars import BarReader, FinalBars, StoreBars
 from monitor.pipeline.dating import Signals, announcement
-from monitor.pipeline.detected import detected_card, entity_reply
+from monitor.pipeline.detected import detected_card
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import due_follow_ups
 from monitor.pipeline.quotes import fetch_quotes
@@ -212,7 +212,6 @@ class Pipeline:
             save_matches_many(session, matched)
             event_rows.open_studies(session, event, best, securities, calendars=self.calendars, params=self.params)
             enqueued: tuple[str, ...] = ()
-            card = None
             if event.alerts_enabled:
                 card = detected_card(
                     event_id=event.id,
@@ -226,17 +225,10 @@ class Pipeline:
                     earlier=event_rows.detected_payloads(session, event.id),
                     based_on=based_on,
                 )
-            if card is not None:
-                queued = enqueue(session, card, settings=self.settings, now=now)
-                enqueued = (queued.dedup_key,) if queued.created else ()
-                shown = card.card if isinstance(card, ReconcileAlert) else card
-                if isinstance(card, ReconcileAlert) and queued.created:  # only the one who wrote the reply
-                    event_rows.replace_card(session, root_key(event.id), shown)
-                # The card says "full list in the reply": once per event, from the first card that names entities.
-                reply = entity_reply(shown) if queued.created else None
-                if reply is not None:  # threaded under the card, on the sinks the card went to, once per event
-                    replied = enqueue(session, reply, settings=self.settings, now=now, sinks=queued.sinks)
-                    enqueued += (replied.dedup_key,) if replied.created else ()
+                if card is not None:
+                    enqueued = event_rows.enqueue_card(
+                        session, card, settings=self.settings, now=now, root=root_key(event.id)
+                    )
         confirmed = tuple(symbol for symbol, match in best.items() if match.confirmed)
         for match in best.values():
             metrics.matches.labels(relation=match.relation.value, confirmed=str(match.confirmed).lower()).inc()
@@ -315,11 +307,7 @@ class Pipeline:
             return event_rows.open_events(session, self._open_window(), event_ids)
 
     def _open_window(self) -> event_rows.OpenWindow:
-        now = self.clock.now()
-        return event_rows.OpenWindow(
-            announced_since=now - timedelta(days=self.options.max_open_days),
-            retry_since=now - timedelta(days=self.options.retry_days),
-        )
+        return event_rows.OpenWindow.at(self.clock.now(), self.options.max_open_days, self.options.retry_days)
 
     def refresh_prices(self, *, calendar: str | None = None) -> list[RefreshResult]:
         """Fetch new bars for the open events' securities and benchmarks (one exchange's, when given)."""

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.config import Settings
 from monitor.db.tables import AlertRow, Document, EventRow, SecurityRow, Study
 from monitor.db.tables.prices import DailyPrice
 from monitor.db.upsert import upsert
@@ -27,7 +28,8 @@ from monitor.models import (
     Security,
     StudyStatus,
 )
-from monitor.outbox import DetectedAlert
+from monitor.outbox import DetectedAlert, ReconcileAlert, enqueue
+from monitor.pipeline.detected import entity_reply
 from monitor.prices.calendars import Calendars
 from monitor.study import StudyParams
 
@@ -45,6 +47,10 @@ class OpenWindow:
 
     announced_since: datetime
     retry_since: datetime
+
+    @classmethod
+    def at(cls, now: datetime, max_open_days: int, retry_days: int) -> OpenWindow:
+        return cls(now - timedelta(days=max_open_days), now - timedelta(days=retry_days))
 
     def studies(self) -> ColumnElement[bool]:
         return or_(
@@ -132,6 +138,26 @@ def open_studies(
         else:
             study.relation = match.relation.value
             study.day0 = day0
+
+
+def enqueue_card(
+    session: Session, card: DetectedAlert | ReconcileAlert, *, settings: Settings, now: datetime, root: str
+) -> tuple[str, ...]:
+    """Enqueue a card (or the reconcile reply that updates the card ``root``) and, the first time one names entities,
+    the entity list as a reply threaded under it on the sinks the card went to; returns the keys newly enqueued.
+    Only the writer of a reconcile reply replaces the card's stored payload with the published facts."""
+    queued = enqueue(session, card, settings=settings, now=now)
+    if not queued.created:
+        return ()
+    enqueued: tuple[str, ...] = (queued.dedup_key,)
+    shown = card.card if isinstance(card, ReconcileAlert) else card
+    if isinstance(card, ReconcileAlert):
+        replace_card(session, root, shown)
+    reply = entity_reply(shown)
+    if reply is not None:  # once per event
+        replied = enqueue(session, reply, settings=settings, now=now, sinks=queued.sinks)
+        enqueued += (replied.dedup_key,) if replied.created else ()
+    return enqueued
 
 
 def detected_payloads(session: Session, event_id: int) -> list[dict[str, Any]]:
