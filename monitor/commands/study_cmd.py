@@ -10,14 +10,12 @@ import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
 from monitor.errors import InputError
-from monitor.models import MEASURED_STUDY_STATUSES
 
 if TYPE_CHECKING:
     from monitor.pipeline.bars import BarReader
     from monitor.pipeline.studies import StudyRun, Subject
     from monitor.study import Statistic, WindowCar
 
-MEASURED = {status.value for status in MEASURED_STUDY_STATUSES}
 HEADLINE = ("kp_bmp_t", "portfolio_t", "rank_z")  # robust to the shared event date (methods note §0)
 TEST_NAMES = {
     "kp_bmp_t": "Kolari–Pynnönen BMP t",
@@ -129,7 +127,10 @@ def study(
         print_json(result.to_dict())
     else:
         show(result)
-    missing = [s for s in result.result.securities if s.status not in MEASURED]
+    from monitor.models import MEASURED_STUDY_STATUSES  # here, not at import: `monitor --help` stays light
+
+    measured = {status.value for status in MEASURED_STUDY_STATUSES}
+    missing = [s for s in result.result.securities if s.status not in measured]
     for s in missing:
         err_console.print(f"not studied: {s.symbol}: {s.status.replace('_', ' ')}: {s.reason or ''}".rstrip(": "))
     if missing:
