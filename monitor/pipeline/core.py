@@ -41,7 +41,6 @@ from monitor.pipeline.detected import detected_card
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import due_follow_ups
 from monitor.pipeline.quotes import fetch_quotes
-from monitor.pipeline.reconcile import root_key
 from monitor.pipeline.spots import build_spotter, spotted_matches
 from monitor.pipeline.studies import run as run_study
 from monitor.pipeline.study_rows import save as save_study
@@ -226,9 +225,7 @@ class Pipeline:
                     based_on=based_on,
                 )
                 if card is not None:
-                    enqueued = event_rows.enqueue_card(
-                        session, card, settings=self.settings, now=now, root=root_key(event.id)
-                    )
+                    enqueued = event_rows.enqueue_card(session, card, settings=self.settings, now=now)
         confirmed = tuple(symbol for symbol, match in best.items() if match.confirmed)
         for match in best.values():
             metrics.matches.labels(relation=match.relation.value, confirmed=str(match.confirmed).lower()).inc()
@@ -332,19 +329,11 @@ class Pipeline:
         if not events:
             return set()
         with self.sessions() as session:
-            rows = event_rows.open_listings(session, events)
-        names: set[str] = set()
-        for symbol, mic in rows:
-            try:
-                names.add(listing(symbol, mic=mic).calendar)
-            except MonitorError as exc:
-                log.warning("unknown_listing", symbol=symbol, error=str(exc))
-        return names
+            return event_rows.open_calendars(session, events)
 
     def latest_open_bar(self) -> date | None:
         """The newest stored bar of a security still being studied (the price-freshness gauge)."""
-        with self.sessions() as session:
-            return event_rows.latest_open_bar(session)
+        return event_rows.latest_open_bar(self.sessions)
 
     def update_studies(self, event_ids: Sequence[int] | None = None) -> StudyUpdate:
         """Rerun every open event's study as of now and enqueue the follow-ups that fell due."""

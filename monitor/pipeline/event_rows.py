@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Settings
 from monitor.db.tables import AlertRow, Document, EventRow, SecurityRow, Study
@@ -30,7 +30,9 @@ from monitor.models import (
 )
 from monitor.outbox import DetectedAlert, ReconcileAlert, enqueue
 from monitor.pipeline.detected import entity_reply
+from monitor.pipeline.reconcile import root_key
 from monitor.prices.calendars import Calendars
+from monitor.prices.exchanges import listing
 from monitor.study import StudyParams
 
 log = get_logger(__name__)
@@ -141,9 +143,9 @@ def open_studies(
 
 
 def enqueue_card(
-    session: Session, card: DetectedAlert | ReconcileAlert, *, settings: Settings, now: datetime, root: str
+    session: Session, card: DetectedAlert | ReconcileAlert, *, settings: Settings, now: datetime
 ) -> tuple[str, ...]:
-    """Enqueue a card (or the reconcile reply that updates the card ``root``) and, the first time one names entities,
+    """Enqueue a card (or the reconcile reply that updates the event's card) and, the first time one names entities,
     the entity list as a reply threaded under it on the sinks the card went to; returns the keys newly enqueued.
     Only the writer of a reconcile reply replaces the card's stored payload with the published facts."""
     queued = enqueue(session, card, settings=settings, now=now)
@@ -152,7 +154,7 @@ def enqueue_card(
     enqueued: tuple[str, ...] = (queued.dedup_key,)
     shown = card.card if isinstance(card, ReconcileAlert) else card
     if isinstance(card, ReconcileAlert):
-        replace_card(session, root, shown)
+        replace_card(session, root_key(card.event_id), shown)
     reply = entity_reply(shown)
     if reply is not None:  # once per event
         replied = enqueue(session, reply, settings=settings, now=now, sinks=queued.sinks)
@@ -195,22 +197,28 @@ def documents_to_catch_up(
     return missing, rechecks
 
 
-def open_listings(session: Session, event_ids: Sequence[int]) -> list[tuple[str, str | None]]:
-    """``(symbol, exchange MIC or None)`` of the pending or partial studies of ``event_ids``."""
+def open_calendars(session: Session, event_ids: Sequence[int]) -> set[str]:
+    """The exchange calendars of the open studies of ``event_ids`` (a listing no exchange knows is logged, skipped)."""
     rows = session.execute(
         select(Study.symbol, SecurityRow.exchange_mic)
         .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
         .where(Study.event_id.in_(list(event_ids)), Study.status.in_(OPEN_STUDY))
     ).all()
-    return [(str(symbol), mic) for symbol, mic in rows]
+    names: set[str] = set()
+    for symbol, mic in rows:
+        try:
+            names.add(listing(str(symbol), mic=mic).calendar)
+        except MonitorError as exc:
+            log.warning("unknown_listing", symbol=symbol, error=str(exc))
+    return names
 
 
-def latest_open_bar(session: Session) -> date | None:
+def latest_open_bar(sessions: sessionmaker[Session]) -> date | None:
     """The newest stored bar of any security with a pending or partial study."""
     studied = select(Study.symbol).where(Study.status.in_(OPEN_STUDY))
-    newest = session.execute(
-        select(func.max(DailyPrice.date)).where(DailyPrice.symbol.in_(studied))
-    ).scalar_one_or_none()
+    with sessions() as session:
+        query = select(func.max(DailyPrice.date)).where(DailyPrice.symbol.in_(studied))
+        newest = session.execute(query).scalar_one_or_none()
     return newest if isinstance(newest, date) else None
 
 
