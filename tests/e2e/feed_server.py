@@ -41,6 +41,7 @@ class FeedServer:
         self.transport = SavedResponsesTransport(directory)
         self.served: list[Served] = []
         self._faults: Iterator[str] | None = None
+        self._exact: dict[str, tuple[bytes, str]] = {}  # path -> (body, content type), outside the saved layout
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -88,6 +89,12 @@ class FeedServer:
         temporary.write_bytes(data)
         os.replace(temporary, self.directory / name)
 
+    def publish_at(self, path: str, content: bytes, content_type: str) -> None:
+        """Serve ``content`` at exactly ``path`` (e.g. the PI PDF at ``/2019-22210.pdf``, which the saved-responses
+        layout has no file for)."""
+        with self._lock:
+            self._exact[path] = (content, content_type)
+
     def outage(self, kinds: tuple[str, ...] = OUTAGE_KINDS) -> None:
         with self._lock:
             self._faults = itertools.cycle(kinds)
@@ -120,6 +127,9 @@ class FeedServer:
             elif fault == "garbage":
                 self._record(handler.path, 200, fault)
                 self._send(handler, 200, b'{"count": 1, "results": [{"document_numb', "application/json")
+            elif (exact := self._exact_answer(handler.path)) is not None:
+                self._record(handler.path, 200, None)
+                self._send(handler, 200, *exact)
             else:
                 response = self.transport.handle_request(httpx.Request("GET", f"http://feeds.test{handler.path}"))
                 self._record(handler.path, response.status_code, None)
@@ -127,6 +137,10 @@ class FeedServer:
                 self._send(handler, response.status_code, response.read(), content_type)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (the timeout fault): what that fault is for
+
+    def _exact_answer(self, path: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._exact.get(path.split("?", 1)[0])
 
     def _record(self, path: str, status: int, fault: str | None) -> None:
         with self._lock:
