@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.feeds import renderings as r
 
-FEEDS = Path(__file__).resolve().parents[2] / "monitor" / "demo_data" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "monitor" / "demo" / "data" / "feeds"
 XML = FEEDS / "2019-22210.xml"
 OUTPUT = FEEDS / "public_inspection_2019-22210.txt"
 # The stamp at the head of the PI copy (as the 2019-22210 PI text reads, reference/feeds.md).
