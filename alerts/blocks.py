@@ -224,6 +224,7 @@ def _links(alert: DetectedAlert | EntityListReply | FollowUpAlert) -> list[str]:
 
 def _follow_up(alert: FollowUpAlert) -> list[Block]:
     blocks: list[Block] = [header(t.title(alert)), section(f"*{esc(t.clip(alert.title, 300))}*")]
+    blocks.append(context(esc(t.close_text(alert))))
     for headline in alert.headlines[:5]:
         blocks.append(section(esc(t.clip(t.headline_text(headline), 1000))))
     tail = [context(*_links(alert))]

@@ -100,7 +100,7 @@ def _entity_reply(alert: EntityListReply) -> RenderableType:
 
 
 def _follow_up(alert: FollowUpAlert) -> RenderableType:
-    parts: list[RenderableType] = [Text(alert.title, style="bold")]
+    parts: list[RenderableType] = [Text(alert.title, style="bold"), Text(t.close_text(alert), style="dim")]
     for headline in alert.headlines:
         parts.append(Text(t.headline_text(headline)))
     if alert.securities:

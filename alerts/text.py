@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from monitor.clock import NEW_YORK
 from monitor.models import ActionKind, AlertStage, Relation
@@ -285,8 +286,14 @@ def ticker_text(security: MatchedSecurity) -> str:
     return f"{security.symbol} ({security.relation.value}{move})"
 
 
+def count_text(n: int | None, matched: int | None) -> str:
+    """``n=4 complete of 5 matched``: how many securities a pooled number holds, out of how many it could."""
+    return f"n={n}" if matched is None else f"n={n} complete of {matched} matched"
+
+
 def headline_text(headline: Headline) -> str:
-    parts = [f"{headline.group} (n={headline.n}): CAAR{window(headline.window)} {pct(headline.caar, 2)}"]
+    counted = count_text(headline.n, headline.n_matched)
+    parts = [f"{headline.group} ({counted}): CAAR{window(headline.window)} {pct(headline.caar, 2)}"]
     for test in headline.tests:
         p_value = "" if test.p_value is None else f" (p {test.p_value:.3f})"
         parts.append(f"{test.name} {number(test.statistic)}{p_value}")
@@ -311,7 +318,24 @@ def title(alert: AnyAlert) -> str:
         return f"{alert.list_name} rule {alert.document_number}: {what}"
     lead = alert.headlines[0] if alert.headlines else None
     summary = f": CAAR{window(lead.window)} {pct(lead.caar)} (n={lead.n})" if lead else ""
-    return f"{STAGE_LABELS[alert.stage]}{summary}"
+    where = f" · {alert.exchange_name or alert.exchange}" if alert.exchange else ""
+    return f"{STAGE_LABELS[alert.stage]}{where}{summary}"
+
+
+def close_text(alert: FollowUpAlert) -> str:
+    """``New York close 16:00 EDT on 2019-10-08 · window [0,+1] · n 5 complete of 5 matched``."""
+    parts = []
+    if alert.exchange:
+        moment = alert.closed_at
+        if moment is not None and alert.time_zone:
+            moment = moment.astimezone(ZoneInfo(alert.time_zone))
+        at = f" {moment:%H:%M %Z}".rstrip() if moment is not None else ""
+        on = f" on {alert.session.isoformat()}" if alert.session else ""
+        parts.append(f"{alert.exchange_name or alert.exchange} ({alert.exchange}) close{at}{on}")
+    parts.append(f"window {window(alert.car_window)}")
+    if alert.n_matched is not None:
+        parts.append(count_text(alert.n_complete, alert.n_matched).replace("=", " "))
+    return " · ".join(parts)
 
 
 def fallback_text(alert: AnyAlert, limit: int = 3000) -> str:
@@ -336,7 +360,8 @@ def fallback_text(alert: AnyAlert, limit: int = 3000) -> str:
         f"{s.symbol} CAR {pct(s.car)}" + (f" (t {number(s.car_t)})" if s.car_t is not None else "")
         for s in sorted_lines(alert.securities)
     )
-    return clip(f"{title(alert)}. {alert.title} ({alert.document_number}). {lines}".rstrip(". ") + ".", limit)
+    head = f"{title(alert)}. {close_text(alert)}. {alert.title} ({alert.document_number})."
+    return clip(f"{head} {lines}".rstrip(". ") + ".", limit)
 
 
 def study_note(line: StudyLine) -> str:

@@ -158,8 +158,9 @@ class TestStat(_Frozen):
 class Headline(_Frozen):
     """A group's headline statistics: its cumulative average abnormal return and the tests on it."""
 
-    group: str  # "all", "direct", "supplier" ...
-    n: int = Field(ge=0)
+    group: str  # "all", "direct", "supplier" ... ; "all exchanges" for the pool of every exchange
+    n: int = Field(ge=0)  # securities whose window is complete: the only ones in ``caar`` and the tests
+    n_matched: int | None = Field(None, ge=0)  # securities of the group matched to the rule, complete or not
     caar: float | None = None
     window: tuple[int, int]
     tests: tuple[TestStat, ...] = ()
@@ -189,7 +190,14 @@ class FollowUpAlert(_Frozen):
     list_name: str = "Entity List"
     title: str
     announced_at: AwareDatetime
-    car_window: tuple[int, int]  # the days the reported CARs cover, e.g. (0, 1)
+    car_window: tuple[int, int]  # the days the reported CARs cover, e.g. (0, 1); headlines and chart use it too
+    exchange: str | None = None  # the calendar whose close triggered it: "XSHG", "XNYS"
+    exchange_name: str | None = None  # "Shanghai/Shenzhen", "New York"
+    session: date | None = None  # the session that closed
+    closed_at: AwareDatetime | None = None  # that session's close, in the exchange's own time zone
+    time_zone: str | None = None  # the exchange's IANA zone, "Asia/Shanghai"
+    n_complete: int | None = None  # this exchange's securities whose ``car_window`` is complete
+    n_matched: int | None = None  # this exchange's securities matched to the rule
     securities: tuple[StudyLine, ...] = ()
     headlines: tuple[Headline, ...] = ()
     paths: tuple[ChartSeries, ...] = ()  # the AR/CAR path for the chart

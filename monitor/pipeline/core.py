@@ -382,6 +382,7 @@ class Pipeline:
                 federal_register_url=document.html_url,
                 results=run.result.securities,
                 groups=run.groups,
+                exchanges=run.exchanges,
                 params=self.params,
                 meta=meta,
                 now=now,

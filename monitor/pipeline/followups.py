@@ -5,7 +5,10 @@ coverage; ``follow_up`` turns a study run into the typed alert. The pipeline enq
 same transaction as the study rows they report.
 
 Stages are per exchange (an event's Shenzhen securities close hours before its New York ones): day 0's close, the
-next session's, the fifth's, and the close of the event window's last session.
+next session's, the fifth's, and the close of the event window's last session. Each follow-up reports one exchange
+and one window: its CARs, its pooled numbers (over that exchange's securities whose window is complete, stated as
+"n complete of n matched") and its chart all cover ``car_window``. The pool of every exchange is added only to the
+last "window closed" card, once every exchange's window is complete, so two cards never disagree on one number.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from monitor.errors import CalendarOutOfRange
-from monitor.models import MEASURED_STUDY_STATUSES, AlertStage, Relation, StudyStatus
+from monitor.models import MEASURED_STUDY_STATUSES, OPEN_STUDY_STATUSES, AlertStage, Relation, StudyStatus
 from monitor.outbox import ChartSeries, FollowUpAlert, Headline, PathPoint, StudyLine, TestStat
 from monitor.pipeline.facts import SecurityMeta
 from monitor.prices.calendars import Calendars
-from monitor.prices.exchanges import listing
+from monitor.prices.exchanges import CALENDAR_NAMES, listing
 from monitor.study import Aggregate, SecurityResult, StudyParams
 from monitor.study.params import window_label
 from monitor.study.results import WindowTests
 
 DAY_STAGES: tuple[tuple[AlertStage, int], ...] = ((AlertStage.DAY0, 0), (AlertStage.DAY1, 1), (AlertStage.DAY5, 5))
 USABLE = {status.value for status in MEASURED_STUDY_STATUSES}
+OPEN = {status.value for status in OPEN_STUDY_STATUSES}
 
 # Headline statistics in the order a trader reads them: the date-clustering-robust ones first.
 HEADLINE_TESTS: tuple[tuple[str, str], ...] = (
@@ -45,6 +50,7 @@ class DueStage:
     rel_day: int
     session: date
     car_window: tuple[int, int]
+    close: datetime | None = None  # the session's close (UTC): when the exchange closed
 
 
 def stage_schedule(window: tuple[int, int]) -> list[tuple[AlertStage, int]]:
@@ -75,10 +81,11 @@ def due_stages(
         if offset >= len(sessions):
             continue
         session = sessions[offset]
-        closed = calendars.session_close(calendar, session) + timedelta(minutes=margin_minutes) <= now
+        close = calendars.session_close(calendar, session)
+        closed = close + timedelta(minutes=margin_minutes) <= now
         if closed and covered_through is not None and covered_through >= session:
             car_window = window if stage is AlertStage.WINDOW_CLOSED else (0, offset)
-            due.append(DueStage(stage, offset, session, car_window))
+            due.append(DueStage(stage, offset, session, car_window, close))
     return due
 
 
@@ -109,15 +116,21 @@ def due_follow_ups(
     meta: Mapping[str, SecurityMeta],
     now: datetime,
     margin_minutes: int,
+    exchanges: Mapping[str, Mapping[str, Aggregate]] | None = None,
 ) -> list[FollowUpAlert]:
     """Every follow-up due at ``now``: per exchange calendar of the studied securities, each stage whose session
-    has closed and whose prices are in (``due_stages``), written by ``follow_up``."""
+    has closed and whose prices are in (``due_stages``), written by ``follow_up``.
+
+    ``groups`` pools the whole event (every exchange); ``exchanges`` holds each calendar's own aggregates, which
+    are what that calendar's follow-ups report (without them, a single-exchange event's ``groups`` are used)."""
     by_calendar: dict[str, list[SecurityResult]] = {}
     for result in results:
         mic = meta[result.symbol].exchange_mic if result.symbol in meta else None
         by_calendar.setdefault(listing(result.symbol, mic=mic).calendar, []).append(result)
+    final = all(r.status not in OPEN for r in results)
     alerts: list[FollowUpAlert] = []
     for calendar, members in sorted(by_calendar.items()):
+        own = (exchanges or {}).get(calendar, groups if len(by_calendar) == 1 else {})
         day0 = next((r.day0 for r in members if r.day0 is not None), None)
         if day0 is None:
             continue
@@ -140,9 +153,13 @@ def due_follow_ups(
                     calendar=calendar,
                     due=due,
                     results=members,
-                    groups=groups,
+                    groups=own,
                     params=params,
                     meta=meta,
+                    time_zone=str(calendars.calendar(calendar).tz),
+                    everywhere=groups.get("all") if len(by_calendar) > 1 else None,
+                    everywhere_matched=len(results),
+                    everywhere_final=final,
                 )
             )
     return alerts
@@ -161,15 +178,33 @@ def follow_up(
     groups: Mapping[str, Aggregate],
     params: StudyParams,
     meta: Mapping[str, SecurityMeta],
+    time_zone: str | None = None,
+    everywhere: Aggregate | None = None,
+    everywhere_matched: int = 0,
+    everywhere_final: bool = False,
 ) -> FollowUpAlert:
-    lines = tuple(_line(result, due, meta.get(result.symbol)) for result in results)
+    """The follow-up of one exchange's close: ``results`` and ``groups`` are that exchange's securities only.
+
+    ``everywhere`` (the pool of every exchange's ``everywhere_matched`` securities) is shown on a "window closed"
+    card only when ``everywhere_final`` (no security of the event is still open anywhere): no later card could
+    then report another number for it.
+    """
+    name = CALENDAR_NAMES.get(calendar, calendar)
+    matched = len(results)
+    complete = sum(1 for result in results if _complete(result, due))
     headlines = tuple(
-        headline for key, aggregate in groups.items() if (headline := _headline(key, aggregate, due, params))
+        headline
+        for key, aggregate in groups.items()
+        if (headline := _headline(f"{name}: {key}", aggregate, due, params, _matched(key, results, meta)))
     )
+    if everywhere is not None and due.stage is AlertStage.WINDOW_CLOSED and everywhere_final:
+        pooled = _headline("all exchanges", everywhere, due, params, everywhere_matched)
+        headlines += (pooled,) if pooled is not None else ()
     paths = tuple(_path(result, due) for result in results if result.status in USABLE)
     caar = groups.get("all")
     if caar is not None:
-        paths += (_caar_path(caar, due),)
+        paths += (_caar_path(caar, due, f"CAAR {name}"),)
+    closed_at = due.close.astimezone(ZoneInfo(time_zone)) if due.close is not None and time_zone else due.close
     return FollowUpAlert(
         stage=due.stage,
         event_id=event_id,
@@ -178,11 +213,32 @@ def follow_up(
         title=title,
         announced_at=announced_at,
         car_window=due.car_window,
-        securities=lines,
+        exchange=calendar,
+        exchange_name=name,
+        session=due.session,
+        closed_at=closed_at,
+        time_zone=time_zone,
+        n_complete=complete,
+        n_matched=matched,
+        securities=tuple(_line(result, due, meta.get(result.symbol)) for result in results),
         headlines=headlines,
         paths=paths,
         federal_register_url=federal_register_url,
     )
+
+
+def _complete(result: SecurityResult, due: DueStage) -> bool:
+    """Whether ``result``'s CAR over the stage's window has every return it needs."""
+    if due.stage is AlertStage.WINDOW_CLOSED:
+        return result.status == StudyStatus.COMPLETE.value
+    window = result.sub_windows.get(window_label(due.car_window))
+    return result.status in USABLE and window is not None and window.complete
+
+
+def _matched(key: str, results: Sequence[SecurityResult], meta: Mapping[str, SecurityMeta]) -> int:
+    if key == "all":
+        return len(results)
+    return sum(1 for r in results if (m := meta.get(r.symbol)) is not None and m.relation.value == key)
 
 
 def _line(result: SecurityResult, due: DueStage, meta: SecurityMeta | None) -> StudyLine:
@@ -222,13 +278,13 @@ def _sum_ar(result: SecurityResult, window: tuple[int, int]) -> float | None:
     return float(sum(values)) if values else None
 
 
-def _headline(key: str, aggregate: Aggregate, due: DueStage, params: StudyParams) -> Headline | None:
+def _headline(key: str, aggregate: Aggregate, due: DueStage, params: StudyParams, matched: int) -> Headline | None:
     tests: WindowTests | None
     if due.stage is AlertStage.WINDOW_CLOSED:
         tests = aggregate.tests
     else:
         tests = aggregate.sub_windows.get(window_label(due.car_window))
-    if tests is None or aggregate.n == 0:
+    if tests is None or tests.n == 0:
         return None
     stats = [
         TestStat(name=label, statistic=tests.statistic(name).value, p_value=tests.statistic(name).p_value)
@@ -237,20 +293,28 @@ def _headline(key: str, aggregate: Aggregate, due: DueStage, params: StudyParams
     if due.stage is AlertStage.WINDOW_CLOSED and aggregate.placebo is not None:
         stats.append(TestStat(name="Placebo dates p", p_value=aggregate.placebo.p_value))
     window = params.window if due.stage is AlertStage.WINDOW_CLOSED else due.car_window
-    return Headline(group=key, n=tests.n, caar=tests.caar, window=window, tests=tuple(stats))
+    return Headline(group=key, n=tests.n, n_matched=matched, caar=tests.caar, window=window, tests=tuple(stats))
 
 
 def _path(result: SecurityResult, due: DueStage) -> ChartSeries:
-    points = tuple(PathPoint(rel_day=d.rel_day, ar=d.ar, car=d.car) for d in result.days if d.rel_day <= due.rel_day)
-    return ChartSeries(label=result.symbol, points=points)
+    """The security's ARs over the card's window and their running sum from the window's first day (its CAR)."""
+    first, last = due.car_window
+    running = 0.0
+    points: list[PathPoint] = []
+    for day in result.days:
+        if first <= day.rel_day <= last:
+            running += day.ar or 0.0
+            points.append(PathPoint(rel_day=day.rel_day, ar=day.ar, car=running if day.ar is not None else None))
+    return ChartSeries(label=result.symbol, points=tuple(points))
 
 
-def _caar_path(aggregate: Aggregate, due: DueStage) -> ChartSeries:
+def _caar_path(aggregate: Aggregate, due: DueStage, label: str) -> ChartSeries:
+    first, last = due.car_window
     running = 0.0
     points: list[PathPoint] = []
     for day in aggregate.aar:
-        if day.rel_day > due.rel_day:
-            break
+        if not first <= day.rel_day <= last:
+            continue
         running += day.aar or 0.0
         points.append(PathPoint(rel_day=day.rel_day, ar=day.aar, car=running if day.aar is not None else None))
-    return ChartSeries(label="CAAR (all)", points=tuple(points))
+    return ChartSeries(label=label, points=tuple(points))

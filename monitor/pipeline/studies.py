@@ -101,6 +101,9 @@ class StudyRun:
     groups: dict[str, Aggregate]
     relations: dict[str, str | None]
     provisional: dict[str, tuple[date, date]] = field(default_factory=dict)  # calendars on provisional holidays
+    # Per calendar, the aggregates of that exchange's securities alone (``all`` and each relation): what a
+    # follow-up after that exchange's close reports, so its pooled numbers never mix in another market's days.
+    exchanges: dict[str, dict[str, Aggregate]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         body = {"event_time": self.when.label, **self.result.to_dict()}
@@ -280,16 +283,39 @@ def run(
         if found is not None and found.symbol not in relations:
             ordered.append(found)
             relations[found.symbol] = subject.relation
-    groups: dict[str, Aggregate] = {"all": result.aggregate}
-    kinds = sorted({r for r in relations.values() if r is not None})
-    if len(kinds) > 1:
-        for kind in kinds:
-            members = [s for s in series if relations.get(s.symbol) == kind]
-            groups[kind] = run_event(members, params).aggregate
+    groups = _groups(series, result.aggregate, relations, params)
+    calendar_of = {s.symbol.strip().upper(): _calendar(s) for s in subjects}
+    markets = sorted({c for s in series if (c := calendar_of.get(s.symbol)) is not None})
+    exchanges: dict[str, dict[str, Aggregate]] = {}
+    for market in markets:
+        members = [s for s in series if calendar_of.get(s.symbol) == market]
+        alone = groups["all"] if len(markets) == 1 else run_event(members, params).aggregate
+        exchanges[market] = groups if len(markets) == 1 else _groups(members, alone, relations, params)
     for security in ordered:
         log.debug("study_security", symbol=security.symbol, status=security.status, car=security.car, t=security.car_t)
     provisional = _provisional(subjects, series, params, calendars)
-    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations, provisional)
+    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations, provisional, exchanges)
+
+
+def _groups(
+    series: Sequence[SecuritySeries], pooled: Aggregate, relations: Mapping[str, str | None], params: StudyParams
+) -> dict[str, Aggregate]:
+    """``all`` (given) and, when the securities hold more than one relation, the aggregate of each."""
+    groups: dict[str, Aggregate] = {"all": pooled}
+    kinds = sorted({r for s in series if (r := relations.get(s.symbol)) is not None})
+    if len(kinds) > 1:
+        for kind in kinds:
+            groups[kind] = run_event([s for s in series if relations.get(s.symbol) == kind], params).aggregate
+    return groups
+
+
+def _calendar(subject: Subject) -> str | None:
+    from monitor.prices.exchanges import listing
+
+    try:
+        return listing(subject.symbol, mic=subject.mic).calendar
+    except InputError:
+        return None
 
 
 def _provisional(

@@ -57,6 +57,16 @@ EXCHANGES: tuple[Exchange, ...] = (
     Exchange(".TW", "XTAI", "XTAI", "^TWII", "TWD"),
 )
 
+# What a reader calls the market a calendar belongs to (alerts say "after the New York close").
+CALENDAR_NAMES: dict[str, str] = {
+    "XNYS": "New York",
+    "XSHG": "Shanghai/Shenzhen",
+    "XHKG": "Hong Kong",
+    "XTKS": "Tokyo",
+    "XKRX": "Seoul",
+    "XTAI": "Taipei",
+}
+
 # Indices Yahoo names with a caret carry no suffix; their venue is stated here, never guessed.
 CARET_INDICES: dict[str, str] = {
     "^GSPC": "XNYS",  # S&P 500
