@@ -372,3 +372,53 @@ def test_a_price_outage_over_day0_is_retried_when_prices_return(
     with sessions() as session:
         assert session.scalars(select(Study.status).where(Study.symbol == "AMBA")).one() == "complete"
     assert f"event:{event.id}:g:XNYS:window_closed" in story.alerts()
+
+
+def test_follow_ups_report_one_exchange_and_one_window(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """Issue 15: the Shanghai-close CAAR[0,+1] showed the US day-0 number, two "window closed" cards disagreed
+    on "all", and no follow-up said which exchange had closed."""
+    story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"))
+    story.poll(FeedName.DOCUMENTS)
+    event = event_by_number(sessions, "2019-22210")
+    story.advance(at("2019-10-10T00:00:00"))  # both markets closed day +1 (10-09)
+    shanghai = story.alerts()[f"event:{event.id}:g:XSHG:day1"]
+    assert isinstance(shanghai, FollowUpAlert)
+    assert (shanghai.exchange, shanghai.exchange_name, shanghai.session) == (
+        "XSHG",
+        "Shanghai/Shenzhen",
+        date(2019, 10, 9),
+    )
+    assert shanghai.closed_at is not None
+    assert shanghai.closed_at.utcoffset() is not None
+    assert (shanghai.closed_at.hour, shanghai.closed_at.minute) == (15, 0)  # local Shanghai time
+    assert shanghai.time_zone == "Asia/Shanghai"
+    assert shanghai.n_matched == len(shanghai.securities) == 4
+    assert {line.symbol for line in shanghai.securities} == TARGETS
+    # Hikvision and Dahua are halted through 10-09: only 002230 and 300188 have a complete [0,+1].
+    assert shanghai.n_complete == 2
+    lead = shanghai.headlines[0]
+    assert lead.group == "Shanghai/Shenzhen: all"
+    assert lead.window == (0, 1)
+    assert (lead.n, lead.n_matched) == (2, 4)
+    complete = [line.car for line in shanghai.securities if line.symbol in {"002230.SZ", "300188.SZ"}]
+    assert lead.caar == pytest.approx(sum(c for c in complete if c is not None) / 2, abs=1e-12)
+    assert all(p.rel_day in (0, 1) for series in shanghai.paths for p in series.points)
+
+    story.advance(at("2019-10-15T08:00:00"))  # Shanghai's window (day +5, 10-15) closed; New York's has not
+    story.advance(at("2019-10-23T00:00:00"))
+    alerts = story.alerts()
+    first = alerts[f"event:{event.id}:g:XSHG:window_closed"]
+    last = alerts[f"event:{event.id}:g:XNYS:window_closed"]
+    assert isinstance(first, FollowUpAlert)
+    assert isinstance(last, FollowUpAlert)
+    assert all(h.group.startswith("Shanghai/Shenzhen: ") for h in first.headlines)
+    assert all(h.group.startswith("New York: ") for h in last.headlines[:-1])
+    pooled = last.headlines[-1]
+    assert pooled.group == "all exchanges"
+    with sessions() as session:
+        matched = session.scalar(select(func.count()).select_from(Study).where(Study.event_id == event.id))
+    assert pooled.n_matched == matched
+    said: dict[str, float | None] = {}
+    for card in (first, last):
+        for headline in card.headlines:
+            assert said.setdefault(headline.group, headline.caar) == headline.caar
