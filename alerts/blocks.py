@@ -22,6 +22,7 @@ from monitor.outbox import (
     OperatorAlert,
     ReconcileAlert,
 )
+from monitor.safe_text import web_url
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -49,7 +50,9 @@ def esc(value: str, limit: int | None = None) -> str:
 
 
 def link(url: str | None, label: str) -> str:
-    if not url:
+    """``<url|label>``; a URL that is not http(s) (``javascript:``, ``slack://``) is dropped, leaving the label."""
+    url = web_url(url)
+    if url is None:
         return esc(label)
     safe = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
     return f"<{safe}|{esc(label).replace('|', '/')}>"

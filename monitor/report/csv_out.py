@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.report.data import EventRecord, StudyRecord
 from monitor.report.summary import report_windows
+from monitor.safe_text import csv_cell
 
 FIXED = (
     "event_id", "document_number", "title", "announced_at", "announced_source", "symbol", "issuer", "exchange_mic",
@@ -33,7 +34,9 @@ def _cell(value: Any) -> str:
         return repr(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return csv_cell(str(value))  # feed text (titles, issuers, reasons): never a spreadsheet formula
 
 
 def study_row(event: EventRecord, study: StudyRecord, windows: Sequence[str]) -> dict[str, str]:

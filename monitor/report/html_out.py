@@ -16,6 +16,7 @@ from monitor.report.data import EventRecord
 from monitor.report.methods import methods_html
 from monitor.report.pooled import Test
 from monitor.report.summary import SummaryRow, merged_clusters, report_windows
+from monitor.safe_text import web_url
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1180px;
@@ -188,7 +189,8 @@ def _group_rows(event: EventRecord) -> list[list[str]]:
 
 def event_section(event: EventRecord, charts: Mapping[str, bytes | None]) -> str:
     windows = report_windows([event])
-    link = f"<a href='{escape(event.html_url)}'>Federal Register</a>" if event.html_url else ""
+    url = web_url(event.html_url)  # a javascript: link from the feed is never clickable
+    link = f"<a href='{escape(url)}' rel='noopener noreferrer'>Federal Register</a>" if url else ""
     facts = (
         f"<p>FR Doc {escape(event.document_number)} · announced {when(event.announced_at)} "
         f"({escape(event.announced_source.replace('_', ' '))})"

@@ -256,3 +256,35 @@ def test_any_detected_alert_renders_to_a_message_slack_accepts(
     assert _block_problem({"text": message.text, "blocks": message.blocks}) is None
     assert 0 < len(message.text) <= blocks.MAX_FALLBACK_TEXT
     assert all(len(b["text"]["text"]) <= MAX_SECTION_TEXT for b in message.blocks if b["type"] == "section")
+
+
+def test_feed_text_cannot_mention_the_channel_or_smuggle_a_link() -> None:
+    """Issue 16 item 5: ``<!channel>`` and ``<https://evil|click>`` in a title reach neither the text nor blocks."""
+    alert = detected(4).model_copy(update={"title": "Rule <!channel> see <https://evil.example|click> & more"})
+    message = render(alert)
+    for text in (message.text, *_mrkdwn(message.blocks)):  # plain_text (the header) is never parsed
+        assert "<!channel>" not in text
+        assert "<https://evil" not in text
+    assert "&lt;!channel&gt;" in message.text
+
+
+def _mrkdwn(value: object) -> list[str]:
+    """Every mrkdwn text in a block tree."""
+    if isinstance(value, list):
+        return [text for item in value for text in _mrkdwn(item)]
+    if not isinstance(value, dict):
+        return []
+    own = [str(value["text"])] if value.get("type") == "mrkdwn" else []
+    return own + [text for item in value.values() for text in _mrkdwn(item)]
+
+
+def test_only_web_links_are_clickable() -> None:
+    """Issue 16 item 5: a ``javascript:`` link from the feed stays plain text in Slack."""
+    alert = detected(4).model_copy(
+        update={"federal_register_url": "javascript:alert(1)", "public_inspection_pdf_url": "slack://open?team=T1"}
+    )
+    body = _texts(render(alert))
+    assert "javascript:" not in body
+    assert "slack://" not in body
+    assert "Federal Register" in body
+    assert blocks.link("https://www.federalregister.gov/d/1", "FR") == "<https://www.federalregister.gov/d/1|FR>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,3 +102,31 @@ def test_methods_state_the_alignment_halt_and_closure_conventions() -> None:
     assert "A session is <i>halted</i> only when" in html
     assert "n too small" in html
     assert "provisional" in html
+
+
+def test_csv_cells_from_the_feed_never_start_a_formula(tmp_path: Path) -> None:
+    """Issue 16 item 5: a title starting ``=``/``+``/``-``/``@``/tab/CR runs as a formula in a spreadsheet."""
+    hostile = ('=HYPERLINK("http://evil")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx")
+    records = [event(n, [study(n, "AAA")], title=title) for n, title in enumerate(hostile, start=1)]
+    write_csv(tmp_path / "r.csv", records)
+    with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["title"] for row in rows] == ["'" + title for title in hostile]
+    assert rows[0]["car_[0,1]"].startswith("-")  # numbers stay numbers
+    assert rows[0]["event_id"] == "1"
+
+
+def test_html_links_only_to_the_web() -> None:
+    """Issue 16 item 5: a ``javascript:`` URL from the feed is not a clickable link in report.html."""
+    for url, clickable in (
+        ("javascript:alert(document.cookie)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("https://www.federalregister.gov/d/2019-22210?a=1&b='x'", True),
+    ):
+        record = replace(event(1, [study(1, "AAA")]), html_url=url)
+        html = render([record], [], {}, None, generated_at=datetime(2026, 1, 1, tzinfo=UTC), parameters=[])
+        assert "javascript" not in html.lower().replace("\t", "")
+        assert "data:text" not in html
+        assert ("<a href='https://www.federalregister.gov/d/2019-22210?a=1&amp;b=&#x27;x&#x27;'" in html) is clickable
