@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -30,15 +32,65 @@ class Check:
 
 CheckProvider = Callable[[], list[Check]]
 
+SOCKET_TIMEOUT_SECONDS = 3.0  # a client that sends its request slower than this is dropped
+WORKERS = 8  # probes answered at once; more connections wait in the listen backlog, never as new threads
+
+
+class _PooledHTTPServer(HTTPServer):
+    """An HTTP server answering on a fixed pool of threads, logging a failed connection as one line.
+
+    ``ThreadingHTTPServer`` starts a thread per connection and lets a slow client hold it forever: 200 slow
+    connections were 200 threads. Here every socket has a timeout and at most ``WORKERS`` are served at once.
+    """
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], workers: int) -> None:
+        super().__init__(address, handler)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="health-http")
+        self._slots = threading.BoundedSemaphore(workers)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()  # the accept loop waits here: the kernel's backlog holds the rest
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception as exc:
+            self.handle_error(request, client_address, exc)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any, exc: BaseException | None = None) -> None:
+        log.info(
+            "http_connection_failed",
+            client=str(client_address[0]) if client_address else "",
+            error=type(exc).__name__ if exc is not None else "unknown",
+        )
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
 
 class HealthServer:
     """A small threaded HTTP server; ``port`` is the bound port (useful with address ``127.0.0.1:0``)."""
 
-    def __init__(self, address: str, *, liveness: CheckProvider, readiness: CheckProvider) -> None:
+    def __init__(
+        self,
+        address: str,
+        *,
+        liveness: CheckProvider,
+        readiness: CheckProvider,
+        socket_timeout: float = SOCKET_TIMEOUT_SECONDS,
+        workers: int = WORKERS,
+    ) -> None:
         host, _, port = address.rpartition(":")
-        handler = _make_handler(liveness, readiness)
-        self._server = ThreadingHTTPServer((host, int(port)), handler)
-        self._server.daemon_threads = True
+        handler = _make_handler(liveness, readiness, socket_timeout)
+        self._server = _PooledHTTPServer((host, int(port)), handler, workers)
         self._thread = threading.Thread(target=self._server.serve_forever, name="health-http", daemon=True)
 
     @property
@@ -57,9 +109,12 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _make_handler(liveness: CheckProvider, readiness: CheckProvider) -> type[BaseHTTPRequestHandler]:
+def _make_handler(
+    liveness: CheckProvider, readiness: CheckProvider, socket_timeout: float
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "entity-list-monitor"
+        timeout = socket_timeout  # StreamRequestHandler puts it on the socket: reads and writes time out
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
@@ -82,11 +137,15 @@ def _make_handler(liveness: CheckProvider, readiness: CheckProvider) -> type[Bas
             self._send(200 if ok else 503, (json.dumps(body) + "\n").encode(), "application/json")
 
         def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (TimeoutError, OSError) as exc:  # the client left or stalled: one line, no traceback
+                log.info("http_client_gone", path=self.path.split("?", 1)[0], error=type(exc).__name__)
+                self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("http_request", request=format % args)

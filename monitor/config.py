@@ -64,7 +64,18 @@ class _Section(BaseModel):
 class NetworkSettings(_Section):
     """Outbound HTTP: every feed client is built from these."""
 
-    timeout_seconds: float = Field(20.0, gt=0, description="Per-request timeout, seconds.")
+    timeout_seconds: float = Field(20.0, gt=0, description="Connect and per-read timeout of one request, seconds.")
+    deadline_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Overall limit on one download (connect to last byte), seconds: a server trickling bytes "
+        "cannot hold a poll longer; the document is retried on the next poll.",
+    )
+    max_response_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="Largest response body read, bytes; enforced while streaming, so an endless body stops there.",
+    )
     max_retries: int = Field(4, ge=0, le=20, description="Retries on timeouts, 429 and 5xx, per request.")
     backoff_base_seconds: float = Field(1.0, gt=0, description="First retry delay; doubles each retry, seconds.")
     backoff_max_seconds: float = Field(60.0, gt=0, description="Cap on one retry delay, seconds.")

@@ -125,7 +125,7 @@ class FeedHttp:
     ) -> httpx.Response:
         self.requests += 1
         try:
-            response = self.client.get(url, params=list(params or ()), headers=headers)
+            response = self._download(url, params, headers)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # our URL is wrong: retrying cannot help
             raise FeedRejected(f"{self.feed}: cannot request {url}: {exc}", url=url, status=0) from exc
         except httpx.TimeoutException as exc:
@@ -157,6 +157,44 @@ class FeedHttp:
         detail = _error_detail(response)
         kind = DocumentNotFound if status == 404 else FeedRejected
         raise kind(f"{self.feed}: {_display(url)} refused with HTTP {status}{detail}", url=_display(url), status=status)
+
+    def _download(
+        self, url: str, params: Sequence[tuple[str, str]] | None, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
+        """Stream one response under an overall deadline and a size limit, both checked as the bytes arrive.
+
+        httpx's timeouts bound each read, not the whole download: a server sending 64 bytes every half second never
+        trips them. The deadline is checked per chunk (a stalled read still ends at the read timeout), and the size
+        limit before a byte more is kept, so neither a trickle nor an endless body holds the poll or the memory.
+        """
+        network = self.network
+        deadline = time.monotonic() + network.deadline_seconds
+        with self.client.stream("GET", url, params=list(params or ()), headers=headers) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > network.max_response_bytes:
+                raise self._too_large(url, f"announces {int(declared):,} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > network.max_response_bytes:
+                    raise self._too_large(url, f"sent more than {network.max_response_bytes:,} bytes")
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise FeedUnavailable(
+                        f"{self.feed}: {_display(url)} took longer than network.deadline_seconds="
+                        f"{network.deadline_seconds:g} ({size:,} bytes received); retried on the next poll",
+                        url=_display(url),
+                    )
+        kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-encoding", "content-length")}
+        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=response.request)
+
+    def _too_large(self, url: str, what: str) -> FeedRejected:
+        return FeedRejected(
+            f"{self.feed}: {_display(url)} {what}, over network.max_response_bytes={self.network.max_response_bytes:,}",
+            url=_display(url),
+            status=0,
+        )
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         value = response.headers.get("Retry-After", "").strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -66,3 +66,63 @@ def test_metrics_are_prometheus_text(server: HealthServer) -> None:
 
 def test_unknown_path_is_404(server: HealthServer) -> None:
     assert httpx.get(f"http://127.0.0.1:{server.port}/admin").status_code == 404
+
+
+def test_slow_clients_neither_pile_up_threads_nor_block_probes_for_long() -> None:
+    """Issue 16 item 6: idle connections are dropped after the socket timeout and held on a bounded pool."""
+    import socket
+    import threading
+    import time
+
+    server = HealthServer(
+        "127.0.0.1:0", liveness=lambda: [Check("ok", True)], readiness=lambda: [], socket_timeout=0.5, workers=4
+    ).start()
+    idle = []
+    try:
+        before = threading.active_count()
+        for _ in range(40):  # slowloris: connect, never send a request
+            idle.append(socket.create_connection(("127.0.0.1", server.port)))
+        time.sleep(0.3)
+        assert threading.active_count() <= before + 4
+        started = time.monotonic()
+        response = httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=30)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 10 * 0.5 + 3  # 40 idle / 4 workers x 0.5 s, plus slack
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+
+
+def test_a_client_that_hangs_up_early_is_one_log_line(capfd: pytest.CaptureFixture[str]) -> None:
+    """Issue 16 item 6: a client gone before the answer is logged as one event, never a BrokenPipe traceback."""
+    import socket
+    import struct
+    import time
+
+    gate = threading_event()
+    server = HealthServer("127.0.0.1:0", liveness=lambda: gate(), readiness=lambda: []).start()
+    try:
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST on close
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.close()
+        time.sleep(1.0)
+        assert httpx.get(f"http://127.0.0.1:{server.port}/metrics").status_code == 200
+    finally:
+        server.stop()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert "BrokenPipeError" not in err.replace("error=BrokenPipeError", "")
+
+
+def threading_event() -> Callable[[], list[Check]]:
+    """A liveness probe slow enough (0.1 s) for the client to have hung up before the answer is written."""
+    import time
+
+    def probe() -> list[Check]:
+        time.sleep(0.1)
+        return [Check("ok", True)]
+
+    return probe
