@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.http_server import Check
 from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
+from monitor.db.engine import read_only_sessions
 from monitor.feeds.health import FeedHealth, read_feed_health
 from monitor.metrics import REGISTRY, last_successful_poll
 from monitor.models import FeedName
@@ -103,7 +104,7 @@ class Probes:
         stopping: Callable[[], bool],
         heartbeat_max_age: float = 60.0,
     ) -> None:
-        self.sessions = sessions
+        self.sessions = read_only_sessions(sessions)  # a probe must not queue behind a writer's lock
         self.settings = settings
         self.clock = clock
         self.feeds = tuple(feeds)

@@ -73,7 +73,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "monitor_read_only"  # execution option marking a connection that only reads
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A reader needs no write lock: in WAL mode a deferred transaction reads its snapshot while a writer works,
+        # so a probe (/readyz) answers at once instead of queueing up to busy_timeout behind that writer.
+        connection.exec_driver_sql("BEGIN")
+        return
     # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction that read first and then
     # writes cannot wait for another writer in WAL mode (SQLite fails it at once with "database is locked" rather
     # than risk a stale snapshot); an immediate one waits up to busy_timeout. The daemon's jobs write from several
@@ -83,6 +91,17 @@ def _sqlite_begin(connection: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on the same engine and pool for code that only reads: on SQLite they never take the write lock.
+
+    Writing in one is a bug the database reports (SQLite upgrades the lock or fails with "database is locked").
+    """
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return sessions
+    return sessionmaker(bind.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def check_connection(engine: Engine) -> None:

@@ -47,3 +47,32 @@ def test_read_then_write_does_not_fail_with_database_is_locked(tmp_path: Path) -
         thread.join(10)
     engine.dispose()
     assert errors == []
+
+
+def test_a_reader_does_not_wait_behind_a_writer(tmp_path: Path) -> None:
+    """Issue 16 item 6: /readyz took 30 s (busy_timeout) while another connection held the write lock."""
+    from sqlalchemy import text
+
+    from jobs.health import read_feed_health
+    from monitor.db.engine import read_only_sessions
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    writer = engine.connect()
+    try:
+        writer.begin()  # BEGIN IMMEDIATE: the write lock a job's transaction holds while it works
+        writer.execute(
+            text("INSERT INTO leases (name, owner, acquired_at, expires_at) VALUES ('w', 'x', :a, :b)"),
+            {"a": now, "b": now + timedelta(minutes=1)},
+        )
+        started = time.monotonic()
+        assert read_feed_health(read_only_sessions(sessions)) == {}
+        with read_only_sessions(sessions)() as session:
+            assert session.execute(select(func.count()).select_from(Lease)).scalar_one() == 0  # its snapshot
+        assert time.monotonic() - started < 2.0
+    finally:
+        writer.rollback()
+        writer.close()
+        engine.dispose()
