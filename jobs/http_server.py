@@ -47,9 +47,10 @@ class _PooledHTTPServer(HTTPServer):
     request_queue_size = 64
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], workers: int) -> None:
-        super().__init__(address, handler)
+        # Before binding: a taken port makes the base class call server_close(), which shuts the pool down.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="health-http")
         self._slots = threading.BoundedSemaphore(workers)
+        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self._slots.acquire()  # the accept loop waits here: the kernel's backlog holds the rest
