@@ -15,6 +15,7 @@ import typer
 import monitor.commands.alerts_cmd as alerts_cmd
 import monitor.commands.backfill_cmd as backfill_cmd
 import monitor.commands.demo_cmd as demo_cmd
+import monitor.commands.events_cmd as events_cmd
 import monitor.commands.feeds_cmd as feeds_cmd
 import monitor.commands.matching_cmd as matching_cmd
 import monitor.commands.prices_cmd as prices_cmd
@@ -48,6 +49,7 @@ app.add_typer(prices_cmd.app, name="prices")
 app.command("study")(study_cmd.study)
 app.command("backfill")(backfill_cmd.backfill)
 app.command("report")(report_cmd.report)
+app.add_typer(events_cmd.app, name="events")
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
 
