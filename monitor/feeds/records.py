@@ -9,11 +9,12 @@ table-of-contents subjects; an agency unknown to the registry has only ``raw_nam
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.clock import NEW_YORK
 from monitor.errors import FeedUnavailable
 from monitor.models import FeedName, RegulatoryDocument
 
@@ -130,7 +131,7 @@ class FrDocumentRecord(_Record):
             public_inspection_pdf_url=self.public_inspection_pdf_url,
             full_text_xml_url=self.full_text_xml_url,
             raw_text_url=self.raw_text_url,
-            filed_at=filed_at_from_pdf_url(self.public_inspection_pdf_url),
+            filed_at=filed_at_from_pdf_url(self.public_inspection_pdf_url, published=self.publication_date),
             publication_date=self.publication_date,
             effective_on=self.effective_on,
         )
@@ -250,13 +251,27 @@ def parse_model(model: type[M], payload: Any, *, what: str, url: str | None = No
 
 
 _PDF_EPOCH = re.compile(r"\?(\d{9,11})(?:$|&)")
+# How long before its publication a filing can have been on public inspection and still be believed. Real leads
+# are a business day or two (2019-22210: 2 days; 2025-05887: 3 days; the October 2022 rule: 6 days); an epoch
+# further back is a stale cache-buster, not a filing time, and would date a new rule into the past.
+PI_LEAD_LIMIT = timedelta(days=14)
+# The daily issue goes online at 06:00 Eastern on its publication date; a filing is always earlier.
+_PUBLICATION_TIME = time(6, 0)
 
 
-def filed_at_from_pdf_url(url: str | None) -> datetime | None:
-    """The PI posting time hidden in ``public_inspection_pdf_url?<epoch>`` (e.g. ?1570479300 = 2019-10-07 16:15 ET)."""
+def filed_at_from_pdf_url(url: str | None, *, published: date | None = None) -> datetime | None:
+    """The PI posting time hidden in ``public_inspection_pdf_url?<epoch>`` (e.g. ?1570479300 = 2019-10-07 16:15 ET).
+
+    The epoch is only a cache-buster that usually equals the posting time, so with the ``published`` date it is
+    believed only within ``PI_LEAD_LIMIT`` before the issue went online; a stale or later one is no signal."""
     if not url:
         return None
     match = _PDF_EPOCH.search(url)
     if match is None:
         return None
-    return datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+    moment = datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+    if published is not None:
+        online = datetime.combine(published, _PUBLICATION_TIME, tzinfo=NEW_YORK).astimezone(UTC)
+        if not online - PI_LEAD_LIMIT <= moment <= online:
+            return None
+    return moment

@@ -2,10 +2,10 @@
 
 A document is one row per ``document_number`` whichever feed saw it first. The public-inspection version and
 the published version merge into it: the published title, citation and URLs win; the filing time and type come
-from public inspection (or the epoch in ``public_inspection_pdf_url``); ``first_seen_at`` is written once, and
-``pi_seen_at``/``published_seen_at`` record when each feed first reported it. Once flagged as an Entity List
-action a document stays flagged. Listing actions are keyed by (document, action, country, name); a better
-extraction (XML over text) replaces a worse one, never the reverse.
+from public inspection (or, for a document never seen there, a plausible epoch in ``public_inspection_pdf_url``);
+``first_seen_at`` is written once, and ``pi_seen_at``/``published_seen_at`` record when each feed first reported
+it. Once flagged as an Entity List action a document stays flagged. Listing actions are keyed by (document, action,
+country, name); a better extraction (XML over text) replaces a worse one, never the reverse.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ def save_document(
     if raw is not None:
         merged_raw[feed.value] = dict(raw)
     row: dict[str, Any] = document.model_dump(include=set(_DESCRIPTIVE) | {"filed_at", "filing_type"})
+    if feed is FeedName.DOCUMENTS and existing is not None and existing.pi_seen_at is not None:
+        # A published record's filing time is only the epoch of its PI PDF URL, a cache-buster that can be stale;
+        # a filing we saw on public inspection is dated by that record's filed_at and our own sighting instead.
+        row["filed_at"] = None
     row["agencies"] = list(document.agencies)
     row["cfr_parts"] = list(document.cfr_parts)
     row.update(

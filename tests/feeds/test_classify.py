@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from monitor.feeds.classify import classify
@@ -89,6 +91,25 @@ def test_non_bis_and_other_cases() -> None:
 )
 def test_filing_time_from_the_pdf_epoch(url: str | None, expected: str | None) -> None:
     assert filed_at_from_pdf_url(url) == (at(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "published", "expected"),
+    [
+        ("1570479300", date(2019, 10, 9), "2019-10-07T16:15:00-04:00"),  # real: two days before publication
+        ("1743770708", date(2025, 4, 7), "2025-04-04T08:45:08-04:00"),  # real: three days before
+        ("1420070400", date(2019, 10, 9), None),  # 2015-01-01: a stale cache-buster, not a filing time
+        ("1569355200", date(2019, 10, 9), None),  # 2019-09-24 16:00 ET: 14 days and 14 hours before 06:00 ET
+        ("1569441600", date(2019, 10, 9), "2019-09-25T16:00:00-04:00"),  # 13 days and 14 hours before: believed
+        ("1570615200", date(2019, 10, 9), "2019-10-09T06:00:00-04:00"),  # the moment the issue went online
+        ("1570618800", date(2019, 10, 9), None),  # 07:00 ET on publication day: after the issue went online
+    ],
+)
+def test_a_pdf_epoch_is_believed_only_shortly_before_publication(
+    epoch: str, published: date, expected: str | None
+) -> None:
+    url = f"https://public-inspection.federalregister.gov/2019-22210.pdf?{epoch}"
+    assert filed_at_from_pdf_url(url, published=published) == (at(expected) if expected else None)
 
 
 def test_placeholders() -> None:
