@@ -31,6 +31,7 @@ from monitor.models import (
 from monitor.outbox import DetectedAlert, ReconcileAlert, enqueue
 from monitor.pipeline.detected import entity_reply
 from monitor.pipeline.reconcile import root_key
+from monitor.pipeline.studies import not_trading
 from monitor.prices.calendars import Calendars
 from monitor.prices.exchanges import listing
 from monitor.study import StudyParams
@@ -122,13 +123,18 @@ def open_studies(
             day0 = None
         study = existing.get(symbol)
         if study is None:
+            # From the universe's listing dates: SenseTime (listed 2021) for a 2019 rule is listed_later at once.
+            status, reason = not_trading(
+                security.listed_on, security.delisted_on, day0 or event.announced_at.date()
+            ) or (StudyStatus.PENDING, None)
             session.add(
                 Study(
                     event_id=event.id,
                     symbol=symbol,
                     relation=match.relation.value,
                     benchmark=security.benchmark,
-                    status=StudyStatus.PENDING.value,
+                    status=status.value,
+                    reason=reason,
                     day0=day0,
                     model=params.model,
                     estimation=params.estimation,

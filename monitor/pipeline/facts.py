@@ -104,7 +104,15 @@ def fingerprint(session: Session) -> tuple[Any, ...]:
 def study_meta(session: Session, event_id: int) -> tuple[list[Subject], dict[str, SecurityMeta]]:
     """The event's studied securities as study subjects, and what alerts say about each."""
     rows = session.execute(
-        select(Study.symbol, Study.benchmark, Study.relation, SecurityRow.exchange_mic, SecurityRow.issuer_name)
+        select(
+            Study.symbol,
+            Study.benchmark,
+            Study.relation,
+            SecurityRow.exchange_mic,
+            SecurityRow.issuer_name,
+            SecurityRow.listed_on,
+            SecurityRow.delisted_on,
+        )
         .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
         .where(Study.event_id == event_id)
         .order_by(Study.id)
@@ -124,9 +132,9 @@ def study_meta(session: Session, event_id: int) -> tuple[list[Subject], dict[str
             best[symbol] = (rank, float(score), entity)
     subjects: list[Subject] = []
     meta: dict[str, SecurityMeta] = {}
-    for study_symbol, benchmark, relation, mic, issuer in rows:
+    for study_symbol, benchmark, relation, mic, issuer, listed_on, delisted_on in rows:
         symbol = str(study_symbol)
-        subjects.append(Subject(symbol=symbol, benchmark=benchmark, mic=mic, relation=relation))
+        subjects.append(Subject(symbol, benchmark, mic, relation, listed_on=listed_on, delisted_on=delisted_on))
         score, entity = (best[symbol][1], best[symbol][2]) if symbol in best else (1.0, "")
         meta[symbol] = SecurityMeta(
             issuer=issuer or symbol,

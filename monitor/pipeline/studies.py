@@ -158,6 +158,10 @@ def prepare(
             for subject, benchmark in members:
                 stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.PENDING, str(exc))
             continue
+        members = [m for m in members if not _not_trading(m[0], m[1], day0, stubs)]
+        plans[calendar] = members
+        if not members:
+            continue
         start = day0 - timedelta(days=math.ceil(before * SESSION_DAYS) + MARGIN_DAYS)
         end = day0 + timedelta(days=math.ceil(after * SESSION_DAYS) + MARGIN_DAYS)
         bound = known_through(calendar)
@@ -179,6 +183,27 @@ def prepare(
         series.extend(built)
         stubs.update(failed)
     return series, stubs
+
+
+def not_trading(listed_on: date | None, delisted_on: date | None, day0: date) -> tuple[StudyStatus, str] | None:
+    """``listed_later`` or ``delisted`` with its reason when the universe's listing dates say the security did not
+    trade on day 0 (it could not react), else None. Decided before any price is read: a price file that starts
+    later must not make it look like missing data (``insufficient_data``, retried) or leave it ``pending``."""
+    if listed_on is not None and day0 < listed_on:
+        return (
+            StudyStatus.LISTED_LATER,
+            f"listed on {listed_on.isoformat()}, after day 0 ({day0.isoformat()}): it could not react",
+        )
+    if delisted_on is not None and day0 >= delisted_on:
+        return StudyStatus.DELISTED, f"delisted on {delisted_on.isoformat()}, before day 0 ({day0.isoformat()})"
+    return None
+
+
+def _not_trading(subject: Subject, benchmark: str, day0: date, stubs: dict[str, SecurityResult]) -> bool:
+    found = not_trading(subject.listed_on, subject.delisted_on, day0)
+    if found is not None:
+        stubs[subject.symbol] = _stub(subject, benchmark, found[0], found[1], day0)
+    return found is not None
 
 
 def _observe(calendars: Calendars, calendar: str, start: date, end: date, benchmarks: list[pd.DataFrame]) -> bool:
@@ -337,4 +362,4 @@ def _provisional(
     return out
 
 
-__all__ = ["EventTime", "StudyRun", "Subject", "prepare", "run"]
+__all__ = ["EventTime", "StudyRun", "Subject", "not_trading", "prepare", "run"]

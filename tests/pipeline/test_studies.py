@@ -249,3 +249,24 @@ def test_store_bars_do_not_refetch_a_short_history_or_a_recent_no(sessions: sess
     clock.set(datetime(2020, 7, 1, 7, 0, tzinfo=UTC))  # a "no" is asked again after six hours
     run([Subject("NVDA")], AFTER_CLOSE, PARAMS, bars, shared_calendars())
     assert [call[0] for call in source.calls[asked:]] == ["NVDA"]
+
+
+def test_listing_dates_from_the_universe_decide_listed_later_and_delisted() -> None:
+    """SenseTime (0020.HK) first traded on 2021-12-30 (HKEX listing announcement), so it cannot react to the
+    October 2019 rule: ``listed_later``, not missing data (``insufficient_data``, retried) nor ``pending``. Its
+    real price file starts in December 2021. A listing the universe says ended before day 0 is ``delisted``;
+    neither enters the aggregate."""
+    subjects = [
+        Subject("0020.HK", listed_on=date(2021, 12, 30)),
+        Subject("NVDA", delisted_on=date(2019, 9, 30)),  # a delisting date given by the universe, before day 0
+        Subject("AMBA"),
+    ]
+    result = run(subjects, AFTER_CLOSE, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
+    by = {s.symbol: s for s in result.result.securities}
+    assert (by["0020.HK"].status, by["0020.HK"].day0) == ("listed_later", date(2019, 10, 8))
+    assert by["0020.HK"].reason == "listed on 2021-12-30, after day 0 (2019-10-08): it could not react"
+    assert (by["NVDA"].status, by["NVDA"].reason) == ("delisted", "delisted on 2019-09-30, before day 0 (2019-10-08)")
+    assert by["AMBA"].status == "complete"
+    assert result.result.aggregate.n == 1
+    assert by["0020.HK"].car is None
+    assert by["NVDA"].car is None
