@@ -9,6 +9,13 @@ writes, ``chat.postMessage`` and ``files.completeUploadExternal``, are retried h
 processed by Slack, so the rate-limit handler retries every call, sleeping Retry-After when it is short; a longer
 one is handed to the outbox, which reschedules the delivery instead of blocking the worker.
 
+A post that got no answer within the client timeout may still be in Slack's hands and appear seconds later (Slack is
+slow exactly during incidents). Looking it up at once would miss it and post a duplicate, so the time each post is
+sent is checkpointed before sending (``post_sent_at``), and while the last unanswered post is younger than the
+late-post window (``slack.late_post_window_seconds``, at least twice the client timeout) a look-up that misses
+hands the delivery back to the outbox, which looks again on its next attempt, instead of posting again. The same
+marker covers a process killed mid-post: whoever resumes the delivery waits out the window the same way.
+
 Needs the bot scopes ``chat:write``, ``files:write`` and ``channels:history`` (``groups:history`` for a private
 channel), and the bot in the channel.
 """
@@ -16,8 +23,9 @@ channel), and the bot in the channel.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
@@ -141,6 +149,12 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+def _unanswered(exc: Exception) -> bool:
+    """True when a request timed out: Slack may still be processing it, and its effect may appear later."""
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    return isinstance(reason, TimeoutError)
+
+
 def _error_code(exc: SlackApiError) -> str:
     data = exc.response.data if isinstance(exc.response.data, dict) else {}
     return str(data.get("error") or f"http_{exc.response.status_code}")
@@ -177,8 +191,10 @@ class SlackSink:
         min_post_interval: float = 1.0,
         post_attempts: int = 3,
         retry_pause: float = 1.0,
+        late_post_window: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.channel = channel
@@ -187,8 +203,10 @@ class SlackSink:
         self.min_post_interval = min_post_interval
         self.post_attempts = post_attempts
         self.retry_pause = retry_pause
+        self.late_post_window = late_post_window
         self._sleep = sleep
         self._monotonic = monotonic
+        self._wall = wall
         self._last_post = float("-inf")
 
     @classmethod
@@ -199,6 +217,10 @@ class SlackSink:
         options.setdefault("charts", settings.alerts.charts)
         options.setdefault("broadcast_threshold", settings.alerts.broadcast_car_threshold)
         options.setdefault("min_post_interval", settings.slack.min_post_interval_seconds)
+        options.setdefault(
+            "late_post_window",
+            max(settings.slack.late_post_window_seconds, 2 * max(1, round(settings.network.timeout_seconds))),
+        )
         return cls(make_client(settings, interval=interval), settings.slack.channel, **options)
 
     # --- delivery ------------------------------------------------------------------------------------------------
@@ -210,16 +232,19 @@ class SlackSink:
         thread_ts = root.external_id if root else None
         progress = dict(item.progress)
         if "ts" not in progress:
-            ts = self._find_message(channel, item, thread_ts) if item.maybe_delivered else None
+            sent_before = item.maybe_delivered or "post_sent_at" in progress
+            ts = self._find_message(channel, item, thread_ts) if sent_before else None
             if ts is None:
+                self._settle_unanswered(progress, item)
                 broadcast = (
                     thread_ts is not None
                     and isinstance(alert, FollowUpAlert)
                     and t.follow_up_has_big_move(alert, self.broadcast_threshold)
                 )
-                ts = self._post(channel, item, thread_ts, broadcast=broadcast)
+                ts = self._post(channel, item, thread_ts, broadcast=broadcast, progress=progress, checkpoint=checkpoint)
             else:
                 log.info("slack_message_found", dedup_key=item.dedup_key, message_ts=ts, delivery_id=item.delivery_id)
+            progress.pop("post_sent_at", None)
             progress.update(channel=channel, ts=ts, thread_ts=thread_ts)
             checkpoint(progress)
         if isinstance(alert, FollowUpAlert):
@@ -244,11 +269,42 @@ class SlackSink:
             self._sleep(wait)
         self._last_post = self._monotonic()
 
-    def _post(self, channel: str, item: Outgoing, thread_ts: str | None, *, broadcast: bool) -> str:
+    def _settle_unanswered(self, progress: MutableMapping[str, Any], item: Outgoing) -> None:
+        """Raise DeliveryFailed (look again later) while an unanswered earlier post may still appear in Slack."""
+        sent_at = progress.get("post_sent_at")
+        if not isinstance(sent_at, int | float):
+            return
+        age = self._wall() - float(sent_at)
+        if 0 <= age < self.late_post_window:
+            log.warning(
+                "slack_post_settling",
+                dedup_key=item.dedup_key,
+                delivery_id=item.delivery_id,
+                sent_seconds_ago=round(age, 1),
+                window_seconds=self.late_post_window,
+            )
+            raise DeliveryFailed(
+                f"Slack has not shown the post for {item.dedup_key} sent {age:.0f}s ago without an answer; it may "
+                f"still appear, so it is looked up again before any new post (for up to {self.late_post_window:g}s)",
+                sink="slack",
+            )
+
+    def _post(
+        self,
+        channel: str,
+        item: Outgoing,
+        thread_ts: str | None,
+        *,
+        broadcast: bool,
+        progress: MutableMapping[str, Any],
+        checkpoint: Checkpoint,
+    ) -> str:
         message = blocks.render(item.alert)
         failure: DeliveryFailed | DeliveryRejected | None = None
         for attempt in range(1, self.post_attempts + 1):
             self._pace()
+            progress["post_sent_at"] = self._wall()
+            checkpoint(progress)  # before sending: whoever resumes after a timeout or a crash knows a post may land
             try:
                 response = self.client.chat_postMessage(
                     channel=channel,
@@ -266,6 +322,12 @@ class SlackSink:
             except (SlackClientError, OSError) as exc:
                 failure = _failure(exc, "chat.postMessage", item.dedup_key)
                 if isinstance(failure, DeliveryRejected) or failure.retry_after is not None:
+                    progress.pop("post_sent_at", None)  # Slack answered: nothing of this post can appear later
+                    checkpoint(progress)
+                    raise failure from exc
+                if _unanswered(exc):
+                    # Slack may still be working on it: a look-up now would miss a message that lands in a moment.
+                    log.warning("slack_post_unanswered", dedup_key=item.dedup_key, attempt=attempt, error=str(failure))
                     raise failure from exc
             # The answer was lost or was a server error: Slack may have posted it. Look before posting again.
             log.warning("slack_post_uncertain", dedup_key=item.dedup_key, attempt=attempt, error=str(failure))
@@ -278,6 +340,8 @@ class SlackSink:
             if attempt < self.post_attempts:
                 self._sleep(self.retry_pause * 2 ** (attempt - 1))
         assert failure is not None
+        progress.pop("post_sent_at", None)  # every try was answered (or cut off) and looked up: none can land later
+        checkpoint(progress)
         raise failure
 
     def _pages(self, method: str, **params: Any) -> Iterator[dict[str, Any]]:

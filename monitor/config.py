@@ -116,6 +116,12 @@ class SlackSettings(_Section):
     max_inline_retry_after_seconds: float = Field(
         30.0, ge=0, description="Longest Retry-After slept in the client; longer ones are rescheduled, seconds."
     )
+    late_post_window_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A post Slack never answered (timeout, crash) may still appear this long after it was sent: "
+        "the message is looked up, not posted again, until then; at least twice network.timeout_seconds, seconds.",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,14 +31,15 @@ def slack() -> Iterator[FakeSlack]:
         yield server
 
 
-def make_sink(slack: FakeSlack, **options: Any) -> SlackSink:
+def make_sink(slack: FakeSlack, *, timeout: float = 20.0, **options: Any) -> SlackSink:
     settings = Settings(
         slack={
             "bot_token": SecretStr(slack.token),
             "channel": slack.channel,
             "base_url": slack.base_url,
             "min_post_interval_seconds": 0,
-        }
+        },
+        network={"timeout_seconds": timeout},
     )
     options.setdefault("interval", FixedValueRetryIntervalCalculator(0.01))
     options.setdefault("retry_pause", 0.01)
@@ -88,7 +90,9 @@ def test_detected_card_is_posted_with_blocks_fallback_text_and_the_dedup_key(sla
     assert receipt.external_id == message["ts"]
     assert receipt.channel == slack.channel
     assert receipt.thread_ref is None
-    assert checkpoints == [{"channel": slack.channel, "ts": message["ts"], "thread_ts": None}]
+    sending, done = checkpoints
+    assert set(sending) == {"post_sent_at"}  # committed before the post, so a resumed delivery knows to look first
+    assert done == {"channel": slack.channel, "ts": message["ts"], "thread_ts": None}
     assert message["metadata"]["event_type"] == EVENT_TYPE
     assert message["metadata"]["event_payload"]["dedup_key"] == "event:1:g:all:detected"
     assert message["text"].startswith("Addition of Certain Entities to the Entity List: 8 listed securities hit. ")
@@ -174,6 +178,44 @@ def test_posting_that_keeps_failing_is_a_transient_failure(slack: FakeSlack, sin
     with pytest.raises(DeliveryFailed, match=r"chat\.postMessage failed"):
         sink.deliver(outgoing(detected(1)), Checkpoints())
     assert slack.messages() == []
+
+
+def test_a_post_that_lands_after_the_client_timeout_is_not_posted_again(slack: FakeSlack) -> None:
+    """Slack slow in an incident: the post lands 1.5 s after it was sent, the client gives up after 1 s."""
+    sink = make_sink(slack, timeout=1)
+    slack.fail("chat.postMessage", Fault.lands_late(1.5))
+    first = Checkpoints()
+    with pytest.raises(DeliveryFailed, match=r"chat\.postMessage"):
+        sink.deliver(outgoing(detected(1)), first)
+    assert slack.count("chat.postMessage") == 1  # no second post in the same attempt
+    assert "post_sent_at" in first[-1]
+    while slack.in_flight():  # the outbox's next attempt comes seconds later: by then the post has landed
+        time.sleep(0.05)
+    again = sink.deliver(outgoing(detected(1), maybe_delivered=True, progress=first[-1]), Checkpoints())
+    [message] = slack.messages()
+    assert again.external_id == message["ts"]
+    assert slack.count("chat.postMessage") == 1
+    assert slack.dedup_keys() == {"event:1:g:all:detected": 1}
+
+
+def test_within_the_late_post_window_a_miss_is_looked_up_again_later_not_posted(slack: FakeSlack) -> None:
+    wall = [1_000_000.0]
+    sink = make_sink(slack, timeout=2, wall=lambda: wall[0])
+    assert sink.late_post_window == 60  # the setting's default, above twice the 2 s timeout
+    unanswered = {"post_sent_at": wall[0] - 30}  # a post sent 30 s ago got no answer and is not in the channel
+    with pytest.raises(DeliveryFailed, match="may still appear"):
+        sink.deliver(outgoing(detected(1), maybe_delivered=True, progress=unanswered), Checkpoints())
+    assert slack.count("conversations.history") == 1
+    assert slack.count("chat.postMessage") == 0
+    wall[0] += 31  # past the window: Slack has dropped it for good, so it is posted
+    receipt = sink.deliver(outgoing(detected(1), maybe_delivered=True, progress=unanswered), Checkpoints())
+    assert slack.count("chat.postMessage") == 1
+    assert slack.dedup_keys() == {"event:1:g:all:detected": 1}
+    assert "post_sent_at" not in receipt.detail
+
+
+def test_the_late_post_window_is_at_least_twice_the_client_timeout(slack: FakeSlack) -> None:
+    assert make_sink(slack, timeout=45).late_post_window == 90
 
 
 def test_reads_are_retried_by_the_sdk_handlers(slack: FakeSlack, sink: SlackSink) -> None:

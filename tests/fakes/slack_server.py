@@ -13,7 +13,10 @@ It answers like Slack does: JSON bodies or form bodies in, ``{"ok": ...}`` out, 
 ``metadata`` only when ``include_all_metadata`` is asked for, a three-step external upload, and the Block Kit
 limits checked independently of the code under test (``invalid_blocks``). Faults are consumed in order, per method:
 ``drop_before`` closes the connection before acting, ``drop_after`` acts (the message is posted) and then closes
-the connection without answering, which is the case that tempts a naive client into posting twice.
+the connection without answering, which is the case that tempts a naive client into posting twice. ``lands_late``
+holds the request for some seconds before acting and answering: a client whose timeout is shorter gives up while
+Slack is still working, and the message appears afterwards (Slack slow during an incident). ``outage()`` answers
+every API call with one fault until ``recover()``.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ _MAX_TEXT = 40_000
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # rate_limited | status | error | drop_before | drop_after
+    kind: str  # rate_limited | status | error | drop_before | drop_after | late
     status: int = 500
     retry_after: int = 1
     error: str = ""
+    seconds: float = 0.0
 
     @classmethod
     def rate_limited(cls, retry_after: int = 1) -> Fault:
@@ -61,6 +65,11 @@ class Fault:
     def drop_after(cls) -> Fault:
         return cls("drop_after")
 
+    @classmethod
+    def lands_late(cls, seconds: float) -> Fault:
+        """Act (post) and answer only after ``seconds``: late for a client with a shorter timeout."""
+        return cls("late", seconds=seconds)
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -77,6 +86,8 @@ class _State:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
     requests: list[Recorded] = field(default_factory=list)
+    outage: Fault | None = None
+    in_flight: int = 0
     last_ts: float = 0.0
     next_file: int = 0
 
@@ -158,6 +169,20 @@ class FakeSlack:
         """Answer the next calls of ``method`` with these faults, in order; later calls succeed."""
         with self._lock:
             self._state.faults[method].extend(faults)
+
+    def outage(self, fault: Fault | None = None) -> None:
+        """Answer every API call with ``fault`` (a 500 by default) until ``recover()``."""
+        with self._lock:
+            self._state.outage = fault or Fault.server_error(500)
+
+    def recover(self) -> None:
+        with self._lock:
+            self._state.outage = None
+
+    def in_flight(self) -> int:
+        """Requests held by ``lands_late`` that have not acted yet."""
+        with self._lock:
+            return self._state.in_flight
 
     def requests(self, method: str | None = None) -> list[Recorded]:
         with self._lock:
@@ -338,7 +363,14 @@ class FakeSlack:
         with self._lock:
             self._state.requests.append(Recorded(method, params, headers, body, time.monotonic()))
             queue = self._state.faults.get(method)
-            return queue.popleft() if queue else None
+            fault = queue.popleft() if queue else self._state.outage
+            if fault is not None and fault.kind == "late":
+                self._state.in_flight += 1
+            return fault
+
+    def landed(self) -> None:
+        with self._lock:
+            self._state.in_flight -= 1
 
 
 def _json_value(value: Any) -> Any:
@@ -391,6 +423,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif body:
             params.update(parse_qsl(body.decode("utf-8")))
         fault = self.slack._record(method, params, headers, body)
+        if fault is not None and fault.kind == "late":
+            time.sleep(fault.seconds)  # the client may have given up meanwhile; Slack carries on regardless
+            try:
+                self._send(200, json.dumps(self._answer(method, params)))
+            except OSError:
+                pass  # the client hung up: it never learns that the message was posted
+            finally:
+                self.slack.landed()
+            return
         if fault is not None and fault.kind == "drop_before":
             self._drop()
             return
@@ -405,14 +446,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "error":
             self._send(200, json.dumps({"ok": False, "error": fault.error}))
             return
-        if self.headers.get("Authorization") != f"Bearer {self.slack.token}":
-            self._send(200, json.dumps({"ok": False, "error": "invalid_auth"}))
-            return
-        answer = self.slack.handle(method, params)
+        answer = self._answer(method, params)
         if fault is not None and fault.kind == "drop_after":
             self._drop()
             return
         self._send(200, json.dumps(answer))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.headers.get("Authorization") != f"Bearer {self.slack.token}":
+            return {"ok": False, "error": "invalid_auth"}
+        return self.slack.handle(method, params)
 
     def _drop(self) -> None:
         self.close_connection = True
