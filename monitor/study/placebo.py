@@ -55,11 +55,18 @@ def placebo_caars(panel: EventPanel, params: StudyParams, used: BoolArray, shift
     first, last = params.window
     est_first, est_last = params.estimation_range
     valid = panel.valid[:, used]
+    # As in the real study, estimation takes only the returns allowed into it: no suspect return, none spanning an
+    # excluded session (a known leak, the same security's other event windows). A placebo window holding such a
+    # return is not event-free data: that security sits the draw out.
+    allowed = valid & panel.estimation_ok[:, used]
     k = np.where(valid, panel.span[:, used], 0.0)
     r = np.where(valid, panel.ret[:, used], 0.0)
     b = np.where(valid, panel.regressor(params.model)[:, used], 0.0)
     inv_k = np.where(valid, 1.0 / np.where(valid, k, 1.0), 0.0)
     c_n, c_k, c_r, c_b = _prefix(valid.astype(np.float64)), _prefix(k), _prefix(r), _prefix(b)
+    e_k, e_r, e_b = (np.where(allowed, x, 0.0) for x in (k, r, b))
+    c_en, c_ek, c_er, c_eb = _prefix(allowed.astype(np.float64)), _prefix(e_k), _prefix(e_r), _prefix(e_b)
+    c_flag = _prefix((valid & ~allowed).astype(np.float64))
     columns = np.arange(valid.shape[1])[None, :]
 
     def window_sum(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
@@ -71,15 +78,15 @@ def placebo_caars(panel: EventPanel, params: StudyParams, used: BoolArray, shift
 
     est_lo = (panel.row(est_first) - shifts)[:, None]
     est_hi = (panel.row(est_last) - shifts)[:, None]
-    n = window_sum(c_n, est_lo, est_hi)
-    sk = window_sum(c_k, est_lo, est_hi)
-    sr = window_sum(c_r, est_lo, est_hi)
-    sb = window_sum(c_b, est_lo, est_hi)
+    n = window_sum(c_en, est_lo, est_hi)
+    sk = window_sum(c_ek, est_lo, est_hi)
+    sr = window_sum(c_er, est_lo, est_hi)
+    sb = window_sum(c_eb, est_lo, est_hi)
     ok = n >= params.min_estimation
     with np.errstate(invalid="ignore", divide="ignore"):
         if params.model == "market":
-            sbb = window_sum(_prefix(b * b * inv_k), est_lo, est_hi)
-            sbr = window_sum(_prefix(b * r * inv_k), est_lo, est_hi)
+            sbb = window_sum(_prefix(e_b * e_b * inv_k), est_lo, est_hi)
+            sbr = window_sum(_prefix(e_b * e_r * inv_k), est_lo, est_hi)
             smm = sbb - sb * sb / sk
             beta = (sbr - sb * sr / sk) / smm
             alpha = (sr - beta * sb) / sk
@@ -96,6 +103,7 @@ def placebo_caars(panel: EventPanel, params: StudyParams, used: BoolArray, shift
         end = np.where(ok, end, start)
         g_n = window_sum(c_n, start, end)
         ok &= g_n > 0
+        ok &= window_sum(c_flag, start, end) == 0  # a suspect or excluded return in the placebo window
         car = window_sum(c_r, start, end) - alpha * window_sum(c_k, start, end) - beta * window_sum(c_b, start, end)
         counts = ok.sum(axis=1)
         caars: FloatArray = np.where(counts > 0, np.where(ok, car, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from monitor.models import DayStatus
 from monitor.study import SecuritySeries, StudyParams, run_event
 from monitor.study.inputs import build_panel
 from monitor.study.placebo import candidate_shifts, choose_shifts, placebo_caars
@@ -89,3 +90,45 @@ def test_placebo_reports_why_it_is_missing():
     assert placebo.p_value is None
     assert placebo.note == "the price histories are too short for an event-free placebo date"
     assert run_event(m.all_series(), StudyParams()).aggregate.placebo is None
+
+
+def test_placebo_leaves_suspect_and_excluded_returns_out_as_the_study_does():
+    """A suspect return (a +60% spike beyond the bound) and excluded sessions (an earlier event's window) stay out
+    of every placebo estimation window, and a placebo window holding one is no event-free date: that security sits
+    the draw out. Expected CAARs from plain numpy (np.polyfit per security), not from the engine."""
+    m = market(n=6, days=700, e=650, seed=5)
+    R = m.R.copy()
+    spike = m.e - 60
+    R[spike, 1] = 0.60
+    suspect = np.zeros(700, dtype=np.int8)  # traded everywhere but the spike
+    suspect[spike] = DayStatus.code(DayStatus.SUSPECT)
+    series = m.all_series()
+    s1 = series[1]
+    series[1] = SecuritySeries(
+        s1.symbol, s1.benchmark, s1.day0, s1.sessions, np.where(np.arange(700) == 0, np.nan, R[:, 1]),
+        s1.benchmark_returns, s1.spans, s1.halted, status=suspect,
+    )  # fmt: skip
+    earlier = np.arange(m.e - 130, m.e - 119)  # rel −130 … −120: an earlier event's window [−5,+5]
+    series[2] = series[2].excluding(m.sessions[earlier])
+    flagged = np.zeros((700, 6), dtype=bool)
+    flagged[spike, 1] = True
+    flagged[earlier, 2] = True
+    params = StudyParams(placebo_draws=40, placebo_lookback=200)
+    est_first, est_last = params.estimation_range
+    panel = build_panel(series, est_first - 200, 5 + params.max_halt_extension)
+    shifts = np.array([11, 40, 58, 100, 125, 180])  # 58: the spike in the window; 125: the earlier event's window
+    caars = placebo_caars(panel, params, np.ones(6, bool), shifts)
+
+    expected = []
+    for d in shifts:
+        cars = []
+        for i in range(6):
+            est = np.arange(m.e - d + est_first, m.e - d + est_last + 1)
+            est = est[~flagged[est, i]]
+            beta, alpha = np.polyfit(m.rm[est], R[est, i], 1)
+            window = np.arange(m.e - d - 5, m.e - d + 6)
+            if flagged[window, i].any():
+                continue
+            cars.append(np.sum(R[window, i] - alpha - beta * m.rm[window]))
+        expected.append(np.mean(cars))
+    np.testing.assert_allclose(caars, expected, rtol=1e-9, atol=1e-13)
