@@ -146,11 +146,20 @@ class WebhookSettings(_Section):
 
 
 class PollSettings(_Section):
-    public_inspection_seconds: float = Field(60.0, gt=0, description="Public-inspection poll interval, seconds.")
+    """How often each feed is asked. Public inspection is checked every 10 s (one conditional ``current.json``
+    request, about 0.1 a second), every 2 s from 2 minutes before to 15 minutes after each posting time: a filing
+    reaches the monitor within seconds, and the API never sees more than one request a second from it."""
+
+    public_inspection_seconds: float = Field(10.0, gt=0, description="Public-inspection poll interval, seconds.")
     public_inspection_burst_seconds: float = Field(
-        15.0, gt=0, description="Interval in the minutes after each Federal Register posting time, seconds."
+        2.0, gt=0, description="Interval around each Federal Register posting time, seconds."
     )
-    burst_minutes: int = Field(10, ge=0, description="How long the burst lasts after each posting time, minutes.")
+    burst_minutes: int = Field(15, ge=0, description="How long the burst lasts after each posting time, minutes.")
+    burst_lead_minutes: int = Field(
+        2,
+        ge=0,
+        description="How long before each posting time the burst starts, minutes (a posting ahead of its slot).",
+    )
     documents_seconds: float = Field(300.0, gt=0, description="Federal Register documents poll interval, seconds.")
     csl_hours: float = Field(3.0, gt=0, description="Consolidated Screening List poll interval, hours.")
     outbox_seconds: float = Field(5.0, gt=0, description="Alert delivery interval, seconds.")

@@ -22,7 +22,7 @@ def test_defaults_use_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
     assert settings.uses_embedded_database
     assert settings.federal_register_url == "https://www.federalregister.gov/api/v1"
-    assert settings.poll.public_inspection_seconds == 60
+    assert settings.poll.public_inspection_seconds == 10  # a filing is seen within seconds (issue 17)
     assert settings.slack.enabled is False
 
 

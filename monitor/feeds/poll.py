@@ -7,8 +7,8 @@ document is written in its own transaction, so one bad document never costs the 
 ``feed_state`` whether the poll succeeds or fails.
 
 A quiet poll is one small request per feed: documents newest-first stop at the first already-published
-document; public inspection compares the issue's ``*_updated_at`` with the stored cursor; the CSL uses a
-conditional GET.
+document; public inspection sends a conditional GET and compares the issue's ``*_updated_at`` with the stored
+cursor before reading its records; the CSL uses a conditional GET.
 """
 
 from __future__ import annotations
@@ -225,14 +225,12 @@ class FeedPoller:
                 while day <= today:
                     self._pi_records(self.fr.public_inspection_day(day).unique_results(), run)
                     day += timedelta(days=1)
-            issue = self.fr.public_inspection_current()
-            new_cursor = issue.cursor
-            unchanged = all(new_cursor.values()) and all(cursor.get(k) == v for k, v in new_cursor.items())
-            if unchanged and since is None:
+            check = self.fr.public_inspection_check(cursor, force=since is not None)
+            if check.issue is None:
                 run.notes.append("public inspection unchanged since the last poll")
             else:
-                self._pi_records(issue.unique_results(), run)
-            return dict(new_cursor)
+                self._pi_records(check.issue.unique_results(), run)
+            return dict(check.cursor)
 
         return self._run(FeedName.PUBLIC_INSPECTION, self.fr.http, body)
 
