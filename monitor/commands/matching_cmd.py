@@ -8,11 +8,16 @@ given come from the shipped seed), which needs no database at all.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
+
+if TYPE_CHECKING:
+    from monitor.bootstrap import AppContext
+    from monitor.config import MatchingSettings
+    from monitor.matching.matcher import Matcher
 
 universe_app = typer.Typer(
     help="Import, list and refresh the securities universe, links and exposures.",
@@ -41,27 +46,43 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
 ) -> None:
     """Match one entity name against the universe: ranked securities with relation, score and reason."""
-    from monitor.matching.csv_files import read_universe
-    from monitor.matching.index import MatchIndex
-    from monitor.matching.matcher import Matcher
-    from monitor.matching.store import stored_matcher
 
     day = _as_of_date(as_of)
     context = app_context(ctx)
     settings = context.settings.matching
     if universe is not None or exposures is not None or links is not None:
+        from monitor.matching.csv_files import read_universe
+        from monitor.matching.index import MatchIndex
+        from monitor.matching.matcher import Matcher
+
         universe_data, problems = read_universe(universe, exposures, links)
         for problem in problems:
             err_console.print(f"skipped {problem}")
         matcher = Matcher(MatchIndex.build(universe_data), settings)
     else:
-        with context.sessions().begin() as session:
-            matcher = stored_matcher(session, context.settings.data_dir / "cache", settings)
+        matcher = _stored_matcher(context, settings)
     results = matcher.match_name(name, alias, country.upper() if country else None, as_of=day)
     if as_json:
         print_json([_as_dict(result) for result in results])
         return
     _print_matches(name, results, settings.auto_threshold, settings.review_threshold)
+
+
+def _stored_matcher(context: AppContext, settings: MatchingSettings) -> Matcher:
+    """The matcher over the index file of the stored universe's version: opened straight away when it is written
+    (one plain query for the version, no ORM), else seeded and built through the storage layer first."""
+    from monitor.matching.matcher import Matcher
+    from monitor.matching.persisted import current_index
+
+    cache = context.settings.data_dir / "cache"
+    with context.engine().connect() as connection:
+        index = current_index(connection, cache)
+    if index is not None:
+        return Matcher(index, settings)
+    from monitor.matching.store import stored_matcher
+
+    with context.sessions().begin() as session:
+        return stored_matcher(session, cache, settings)
 
 
 def _as_of_date(text: str | None) -> Any:
