@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from monitor.config import MatchingSettings
     from monitor.matching.matcher import Matcher
 
+MAX_REPORTED_ERRORS = 1_000  # bad rows printed one per line by an import; the rest are counted
+
 universe_app = typer.Typer(
     help="Import, list and refresh the securities universe, links and exposures.",
     no_args_is_help=True,
@@ -151,36 +153,39 @@ def import_file(
     from monitor.matching import csv_files
     from monitor.matching.store import ensure_seed_universe, save_exposures, save_links, save_securities
 
-    text = csv_files.read_text(path)
     try:
-        file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_kind(text, str(path))
+        file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_file_kind(path)
     except ValueError:
         raise InputError(f"--kind {kind!r}: expected securities, exposures or links") from None
     context = app_context(ctx)
-    with context.sessions().begin() as session:
+    errors: list[csv_files.RowError] = []
+    loaded = written = bad_rows = 0
+    with context.sessions().begin() as session:  # streamed a batch at a time, committed (or not) as a whole
         seeded = None if no_seed else ensure_seed_universe(session, market=context.settings.matching.market_universe)
-        errors: list[csv_files.RowError]
-        if file_kind is csv_files.FileKind.SECURITIES:
-            securities = csv_files.parse_securities(text, str(path))
-            written = save_securities(session, securities.records, source=f"import:{path.name}"[:64])
-            errors, loaded = securities.errors, len(securities.rows)
-        elif file_kind is csv_files.FileKind.LINKS:
-            parsed_links = csv_files.parse_links(text, str(path))
-            written, missing = save_links(session, parsed_links.rows)
-            errors, loaded = parsed_links.errors + missing, len(parsed_links.rows) - len(missing)
-        else:
-            parsed_exposures = csv_files.parse_exposures(text, str(path))
-            written, missing = save_exposures(session, parsed_exposures.rows)
-            errors, loaded = parsed_exposures.errors + missing, len(parsed_exposures.rows) - len(missing)
+        for rows, bad in csv_files.batches(path, file_kind):
+            missing: list[csv_files.RowError] = []
+            if file_kind is csv_files.FileKind.SECURITIES:
+                written += save_securities(session, [s for _, s in rows], source=f"import:{path.name}"[:64])
+            elif file_kind is csv_files.FileKind.LINKS:
+                count, missing = save_links(session, rows)
+                written += count
+            else:
+                count, missing = save_exposures(session, rows)
+                written += count
+            loaded += len(rows) - len(missing)
+            errors += (bad + missing)[: max(0, MAX_REPORTED_ERRORS - len(errors))]
+            bad_rows += len(bad) + len(missing)
     if seeded is not None:
         console.print(
             f"empty universe: loaded the shipped seed first ({seeded.securities} securities, "
             f"{seeded.links} links, {seeded.exposures} exposures, {seeded.market} market listings)"
         )
-    console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {len(errors)} bad row(s)")
+    console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {bad_rows} bad row(s)")
     for error in sorted(errors, key=lambda error: error.line):
-        err_console.print(f"{path}:{error.line}: {error.message}")
-    if errors:
+        err_console.print(f"{path}:{error.line}: {error.message}", markup=False, highlight=False)
+    if bad_rows > len(errors):
+        err_console.print(f"{path}: … and {bad_rows - len(errors)} more bad row(s)", markup=False, highlight=False)
+    if bad_rows:
         raise typer.Exit(1)
 
 
