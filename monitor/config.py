@@ -331,6 +331,12 @@ class DaemonSettings(_Section):
     ready_stale_polls: float = Field(
         5.0, ge=1, description="A feed is stale in /readyz when its last success is this many poll intervals old."
     )
+    ready_stuck_document_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A document stored but not finished by the pipeline for this long is reported (503) in /readyz,"
+        " seconds.",
+    )
 
 
 class LogSettings(_Section):

@@ -160,7 +160,8 @@ class FeedPoller:
                     outcome = ExtractionOutcome(
                         ParseStatus.FAILED, error=f"{outcome.error} (after {attempts} attempts)"
                     )
-                store.save_extraction(session, document_id, outcome)
+                if store.save_extraction(session, document_id, outcome):  # the pipeline's catch-up takes it on
+                    store.mark_pipeline_due(session, document_id, self.clock.now())
             log.info("extraction_retried", document=number, status=outcome.status.value, attempts=attempts)
 
     def _fetch_and_extract(
@@ -313,7 +314,7 @@ class FeedPoller:
                 if csl_store.covered_by_rule(session, record, names_since=names_since):
                     continue
                 saved = csl_store.save_csl_listing(session, record, now)
-                run.arrivals.append(_arrival(session, saved, FeedName.CSL))
+                run.arrivals.append(_arrival(session, saved, FeedName.CSL, now))
 
     # --- shared ----------------------------------------------------------------------------------------------------
 
@@ -335,7 +336,7 @@ class FeedPoller:
                 if outcome is not None and saved.is_entity_list:
                     changed = store.save_extraction(session, saved.id, outcome)
                 if saved.newly_on_feed or changed:
-                    run.arrivals.append(_arrival(session, saved, feed))
+                    run.arrivals.append(_arrival(session, saved, feed, self.clock.now()))
         except MonitorError as exc:  # never die on one bad document; the next poll sees it again
             log.error("document_store_failed", document=document.document_number, feed=feed.value, error=str(exc))
             run.notes.append(f"{document.document_number}: not stored: {exc}")
@@ -373,11 +374,15 @@ class FeedPoller:
         return result
 
 
-def _arrival(session: Session, saved: store.SavedDocument, feed: FeedName) -> Arrival:
+def _arrival(session: Session, saved: store.SavedDocument, feed: FeedName, now: datetime) -> Arrival:
+    """The arrival of a stored document; an Entity List one is marked due for the pipeline in the same transaction,
+    so it is finished later (a catch-up on any replica) if the pipeline step after this commit never completes."""
     from monitor.db.tables.documents import Document
 
     row = session.get(Document, saved.id, populate_existing=True)
     assert row is not None
+    if row.is_entity_list:
+        store.mark_pipeline_due(session, saved.id, now)
     return Arrival(
         document_id=saved.id,
         document_number=saved.document_number,
