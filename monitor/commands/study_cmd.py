@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from monitor.commands._common import app_context, err_console, print_json
-from monitor.commands._table import Column, emit, text_line
+from monitor.commands._common import app_context, console, err_console, print_json
 from monitor.errors import InputError
 
 if TYPE_CHECKING:
+    from monitor.bootstrap import AppContext
     from monitor.pipeline.bars import BarReader
-    from monitor.pipeline.studies import StudyRun, Subject
+    from monitor.pipeline.studies import EventTime, StudyRun, Subject
     from monitor.study import Statistic, WindowCar
 
 HEADLINE = ("kp_bmp_t", "portfolio_t", "rank_z")  # robust to the shared event date (methods note §0)
@@ -110,7 +110,7 @@ def study(
     context = app_context(ctx)
     settings = context.settings
     when = EventTime.parse(event_time)
-    subjects = parse_subjects(symbols, benchmark)
+    subjects = from_database(context, parse_subjects(symbols, benchmark), when)
     params = StudyParams.from_settings(
         settings.study,
         model=model,
@@ -136,6 +136,55 @@ def study(
         err_console.print(f"not studied: {s.symbol}: {s.status.replace('_', ' ')}: {s.reason or ''}".rstrip(": "))
     if missing:
         raise typer.Exit(1)
+
+
+def from_database(context: AppContext, subjects: list[Subject], when: EventTime) -> list[Subject]:
+    """The subjects with what the database knows of them, so ``monitor study`` gives the numbers the stored studies
+    and the report show: the universe's listing dates (``listed_later``/``delisted``) and the day 0s of the same
+    securities' earlier stored events (their windows stay out of estimation). An embedded database that does not
+    exist yet is not created for this, and one that cannot be read leaves the subjects as given."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.db.tables import EventRow, SecurityRow, Study
+    from monitor.errors import MonitorError
+
+    url = make_url(context.settings.effective_database_url)
+    if url.drivername.startswith("sqlite") and (not url.database or not Path(url.database).exists()):
+        return subjects
+    symbols = [s.symbol for s in subjects]
+    cutoff = when.instant
+    if cutoff is None:  # a bare date: before that day's open, so events announced before the date began
+        assert when.day is not None
+        cutoff = datetime(when.day.year, when.day.month, when.day.day, tzinfo=UTC)
+    try:
+        with context.sessions()() as session:
+            listed = session.execute(
+                select(SecurityRow.symbol, SecurityRow.listed_on, SecurityRow.delisted_on).where(
+                    SecurityRow.symbol.in_(symbols)
+                )
+            ).all()
+            earlier = session.execute(
+                select(Study.symbol, Study.day0)
+                .join(EventRow, EventRow.id == Study.event_id)
+                .where(Study.symbol.in_(symbols), Study.day0.is_not(None), EventRow.announced_at < cutoff)
+            ).all()
+    except (MonitorError, SQLAlchemyError):
+        return subjects
+    dates = {str(symbol): (first, last) for symbol, first, last in listed}
+    day0s: dict[str, set[date]] = {}
+    for symbol, day0 in earlier:
+        if day0 is not None:
+            day0s.setdefault(str(symbol), set()).add(day0)
+    out = []
+    for s in subjects:
+        first, last = dates.get(s.symbol, (None, None))
+        out.append(replace(s, listed_on=first, delisted_on=last, earlier_day0s=tuple(sorted(day0s.get(s.symbol, ())))))
+    return out
 
 
 def parse_dates(text: str) -> tuple[date, ...]:
@@ -194,70 +243,64 @@ def _car(window: WindowCar | None) -> str:
 
 
 def show(result: StudyRun) -> None:
-    """The study as tables that fit the terminal (identifiers whole), or tab-separated when piped."""
+    from rich.table import Table
+
     params = result.result.params
     first, last = params.window
-    text_line(
+    console.print(
         f"[bold]Event study[/bold] {result.when.label}: {params.model} model, estimation {params.estimation} "
         f"sessions, gap {params.gap}, window [{first:+d},{last:+d}]"
     )
-    securities = result.result.securities
-    emit(
-        [
-            Column("symbol", identifier=True),
-            Column("bench", identifier=True, drop=2),
-            Column("day 0", identifier=True),
-            Column("status"),
-            Column("alpha", justify="right", drop=1),
-            Column("beta", justify="right"),
-            Column("sigma", justify="right"),
-            Column("n", justify="right"),
-        ],
-        [
-            [
-                s.symbol, s.benchmark, s.day0.isoformat() if s.day0 else "—", s.status, _pct(s.alpha, 3),
-                _num(s.beta), _pct(s.sigma), str(s.n_estimation) if s.n_estimation is not None else "—",
-            ]
-            for s in securities
-        ],
-        title="Normal-return model",
-    )  # fmt: skip
+    model = Table(title="Normal-return model")
+    for name in ("symbol", "bench", "day 0", "status", "alpha", "beta", "sigma", "n"):
+        model.add_column(name, justify="left" if name in ("symbol", "bench", "status") else "right", no_wrap=True)
+    reaction = Table(title="Reaction: abnormal returns (t)")
+    for name in ("symbol", "day 0", "[0,+1]", "[-1,+1]", f"[{first:+d},{last:+d}]", "BHAR"):
+        reaction.add_column(name, justify="left" if name == "symbol" else "right")
     notes: list[str] = []
-    rows = []
-    for s in securities:
+    for s in result.result.securities:
+        model.add_row(
+            s.symbol,
+            s.benchmark,
+            s.day0.isoformat() if s.day0 else "—",
+            s.status,
+            _pct(s.alpha, 3),
+            _num(s.beta),
+            _pct(s.sigma),
+            str(s.n_estimation) if s.n_estimation is not None else "—",
+        )
         cells = [_car(s.sub_windows.get(label)) for label in ("[0,0]", "[0,1]", "[-1,1]")]
         whole = "—" if s.car is None else f"{_pct(s.car)} ({_num(s.car_t)})"
-        rows.append([s.symbol, *cells, whole, _pct(s.bhar)])
+        reaction.add_row(s.symbol, *cells, whole, _pct(s.bhar))
         if s.reason:
             notes.append(f"{s.symbol}: {s.reason}")
         if s.day0_halted and s.reaction_date:
             notes.append(f"{s.symbol}: halted on day 0; its day-0 reaction is the return to {s.reaction_date}")
-    emit(
-        [
-            Column("symbol", identifier=True),
-            *(Column(name, justify="right") for name in ("day 0", "[0,+1]", "[-1,+1]", f"[{first:+d},{last:+d}]")),
-            Column("BHAR", justify="right", drop=1),
-        ],
-        rows,
-        title="Reaction: abnormal returns (t)",
-    )
-    if len(securities) <= 6:
+    console.print(model)
+    console.print(reaction)
+    if len(result.result.securities) <= 6:
         _show_days(result)
     aggregate = result.result.aggregate
-    emit(
-        [Column(name, justify="right") for name in ("day", "AAR", "n", "t", "BMP t")],
-        [[f"{d.rel_day:+d}", _pct(d.aar), str(d.n), _num(d.t), _num(d.bmp_t)] for d in aggregate.aar],
-        title=f"AAR (N = {aggregate.n})",
-    )
+    aar = Table(title=f"AAR (N = {aggregate.n})")
+    for name in ("day", "AAR", "n", "t", "BMP t"):
+        aar.add_column(name, justify="right")
+    for d in aggregate.aar:
+        aar.add_row(f"{d.rel_day:+d}", _pct(d.aar), str(d.n), _num(d.t), _num(d.bmp_t))
+    console.print(aar)
     _show_tests(result)
     for note in notes:
-        text_line(f"[yellow]note[/yellow] {note}")
+        console.print(f"[yellow]note[/yellow] {note}")
 
 
 def _show_days(result: StudyRun) -> None:
+    from rich.table import Table
+
+    table = Table(title="Abnormal returns by event day (k = sessions a trade-to-trade return spans)")
+    table.add_column("day", justify="right")
     securities = [s for s in result.result.securities if s.days]
+    for s in securities:
+        table.add_column(s.symbol, justify="right")
     rels = sorted({d.rel_day for s in securities for d in s.days})
-    rows = []
     for rel in rels:
         cells = []
         for s in securities:
@@ -269,46 +312,41 @@ def _show_days(result: StudyRun) -> None:
             else:
                 span = f" k={day.sessions}" if day.sessions > 1 else ""
                 cells.append(f"{_pct(day.ar)} ({_num(day.ar_t)}){span}")
-        rows.append([f"{rel:+d}", *cells])
-    emit(
-        [Column("day", identifier=True, justify="right"), *(Column(s.symbol, justify="right") for s in securities)],
-        rows,
-        title="Abnormal returns by event day (k = sessions a trade-to-trade return spans)",
-    )
+        table.add_row(f"{rel:+d}", *cells)
+    console.print(table)
 
 
 def _show_tests(result: StudyRun) -> None:
+    from rich.table import Table
+
     aggregate = result.result.aggregate
     tests = aggregate.tests
     first, last = tests.window
-    rows: list[list[str]] = []
-    named: list[tuple[str, Statistic]] = [(name, tests.statistic(name)) for name in HEADLINE]
-    named += [("rank_z_day0", aggregate.rank_z_day0)]
-    named += [
-        (name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")
-    ]
-    for name, stat in named:
+    title = f"Tests of CAAR [{first:+d},{last:+d}] = {_pct(aggregate.caar)}  (* robust to the shared date)"
+    table = Table(title=title)
+    for name in ("statistic", "value", "p-value"):
+        table.add_column(name, justify="left" if name == "statistic" else "right")
+    rows: list[tuple[str, Statistic]] = [(name, tests.statistic(name)) for name in HEADLINE]
+    rows += [("rank_z_day0", aggregate.rank_z_day0)]
+    rows += [(name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")]
+    for name, stat in rows:
         mark = " *" if name in HEADLINE else ""
         if tests.n_too_small:  # a t on two or three securities is not a headline
-            rows.append([TEST_NAMES[name] + mark, f"n too small (n = {tests.n})", ""])
+            table.add_row(TEST_NAMES[name] + mark, f"n too small (n = {tests.n})", "")
             continue
-        rows.append([TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value)])
+        table.add_row(TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value))
     placebo = aggregate.placebo
     if placebo is not None:
         shown = _p(placebo.p_value) if placebo.p_value is not None else (placebo.note or "—")
-        rows.append([f"placebo dates ({placebo.draws})", "", shown])
-    emit(
-        [Column("statistic"), Column("value", justify="right"), Column("p-value", justify="right")],
-        rows,
-        title=f"Tests of CAAR [{first:+d},{last:+d}] = {_pct(aggregate.caar)}  (* robust to the shared date)",
-    )
+        table.add_row(f"placebo dates ({placebo.draws})", "", shown)
+    console.print(table)
     for name, (first_day, last_day) in result.provisional.items():
-        text_line(
+        console.print(
             f"[yellow]note[/yellow] calendar {name} is provisional from {first_day} to {last_day} (the holidays "
             "package's exchange calendar, corrected by the index's bars)"
         )
     if tests.mean_residual_correlation is not None:
-        text_line(
+        console.print(
             f"mean residual correlation r̄ = {tests.mean_residual_correlation:.3f}, "
             f"Kolari–Pynnönen factor {_num(tests.kp_factor, 3)}"
         )

@@ -130,11 +130,30 @@ def study_meta(session: Session, event_id: int) -> tuple[list[Subject], dict[str
         rank = RELATION_RANK[Relation(match_relation)]
         if symbol not in best or (rank, -score) < (best[symbol][0], -best[symbol][1]):
             best[symbol] = (rank, float(score), entity)
+    announced = select(EventRow.announced_at).where(EventRow.id == event_id).scalar_subquery()
+    earlier: dict[str, list[date]] = {}
+    for earlier_symbol, earlier_day0 in session.execute(  # the same securities' earlier events (a backfill's)
+        select(Study.symbol, Study.day0)
+        .join(EventRow, EventRow.id == Study.event_id)
+        .where(
+            Study.symbol.in_([str(row[0]) for row in rows]),
+            Study.event_id != event_id,
+            Study.day0.is_not(None),
+            EventRow.announced_at < announced,
+        )
+    ):
+        if earlier_day0 is not None:
+            earlier.setdefault(str(earlier_symbol), []).append(earlier_day0)
     subjects: list[Subject] = []
     meta: dict[str, SecurityMeta] = {}
     for study_symbol, benchmark, relation, mic, issuer, listed_on, delisted_on in rows:
         symbol = str(study_symbol)
-        subjects.append(Subject(symbol, benchmark, mic, relation, listed_on=listed_on, delisted_on=delisted_on))
+        subjects.append(
+            Subject(
+                symbol, benchmark, mic, relation, listed_on=listed_on, delisted_on=delisted_on,
+                earlier_day0s=tuple(sorted(earlier.get(symbol, ()))),
+            )
+        )  # fmt: skip
         score, entity = (best[symbol][1], best[symbol][2]) if symbol in best else (1.0, "")
         meta[symbol] = SecurityMeta(
             issuer=issuer or symbol,

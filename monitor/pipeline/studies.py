@@ -24,6 +24,8 @@ from monitor.pipeline.bars import BarReader
 from monitor.study import Aggregate, EventResult, SecurityResult, SecuritySeries, StudyParams, run_event
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
     from monitor.prices.calendars import Calendars
@@ -45,6 +47,9 @@ class Subject:
     relation: str | None = None  # the strongest relation that brought it in: direct, supplier …
     listed_on: date | None = None  # from the universe: a listing after day 0 cannot react (listed_later)
     delisted_on: date | None = None  # from the universe: gone before the window ends (delisted)
+    # Day 0 of the same security's earlier events (a backfill holds many): their event windows are kept out of
+    # this event's estimation window, so an earlier rule's reaction never inflates σ or bends β.
+    earlier_day0s: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,8 +183,9 @@ def prepare(
     series: list[SecuritySeries] = []
     for calendar, (day0, start, end) in ranges.items():
         built, failed = _calendar_series(
-            calendars, calendar, day0, start, end, plans[calendar], frames, problems, params.max_daily_move
-        )
+            calendars, calendar, day0, start, end, plans[calendar], frames, problems, params.max_daily_move,
+            params.window,
+        )  # fmt: skip
         series.extend(built)
         stubs.update(failed)
     return series, stubs
@@ -227,6 +233,7 @@ def _calendar_series(
     frames: Mapping[str, pd.DataFrame],
     problems: Mapping[str, str],
     move_bound: float | None = None,
+    window: tuple[int, int] = (-5, 5),
 ) -> tuple[list[SecuritySeries], dict[str, SecurityResult]]:
     """Trade-to-trade series for every security of one calendar, from one returns panel (vectorised), with the
     price guards on (bad prices, spikes and moves beyond the limit flagged: ``monitor.prices.returns``)."""
@@ -265,21 +272,41 @@ def _calendar_series(
         gone = subject.delisted_on
         if gone is None and bench_after >= DELISTED_AFTER:  # no bars while its market kept trading: delisted
             gone = days[through].astype(object)
-        out.append(
-            SecuritySeries.from_closes(
-                subject.symbol,
-                benchmark,
-                day0,
-                days[:through],
-                stocks.prices[:through, column],
-                bench_level[:through],
-                halted=status[:through] == HALTED,
-                status=status[:through],
-                listed_on=subject.listed_on,
-                delisted_on=gone,
-            )
+        built = SecuritySeries.from_closes(
+            subject.symbol,
+            benchmark,
+            day0,
+            days[:through],
+            stocks.prices[:through, column],
+            bench_level[:through],
+            halted=status[:through] == HALTED,
+            status=status[:through],
+            listed_on=subject.listed_on,
+            delisted_on=gone,
         )
+        windows = earlier_windows(days, subject.earlier_day0s, day0, window)
+        out.append(built.excluding(windows) if len(windows) else built)
     return out, stubs
+
+
+def earlier_windows(
+    sessions: npt.NDArray[np.datetime64], earlier: Sequence[date], day0: date, window: tuple[int, int]
+) -> npt.NDArray[np.datetime64]:
+    """The sessions of the event windows ``[first, last]`` around each earlier day 0 (on this exchange's
+    ``sessions``), for exclusion from estimation; day 0s outside the sessions held, or not before ``day0``, add
+    none (an earlier window before the data fetched lies before any estimation window that data serves)."""
+    import numpy as np
+
+    first, last = window
+    days = np.asarray(sorted({d for d in earlier if d < day0}), dtype="datetime64[D]")
+    if not len(days) or not len(sessions):
+        return np.zeros(0, dtype="datetime64[D]")
+    at = np.searchsorted(sessions, days)
+    inside = (days >= sessions[0]) & (days <= sessions[-1])
+    rows = (at[inside, None] + np.arange(first, last + 1)[None, :]).ravel()
+    rows = rows[(rows >= 0) & (rows < len(sessions))]
+    picked: npt.NDArray[np.datetime64] = sessions[np.unique(rows)]
+    return picked
 
 
 def _stub(

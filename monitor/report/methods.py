@@ -43,7 +43,9 @@ METHODS = [
     "without one, once later bars exist, was not) and flagged so wherever it is used.",
     "<b>Normal returns.</b> The model named below, fitted per security over the estimation window that ends the "
     "gap before the event window, against the security's local benchmark (US: S&amp;P 500; mainland China: CSI "
-    "300; Hong Kong: Hang Seng; or the universe's own choice per listing).",
+    "300; Hong Kong: Hang Seng; or the universe's own choice per listing). Estimation leaves out suspect returns, "
+    "the configured leak days (<code>--exclude-dates</code>) and the event windows of the same security's earlier "
+    "events (a backfill holds many), so an earlier rule's reaction neither inflates σ nor bends β.",
     "<b>Abnormal returns.</b> AR = return − predicted return; CAR over a window with its exact variance "
     "(prediction error of the estimated parameters included); t = CAR / √Var(CAR) with the estimation degrees of "
     "freedom. Standard windows: " + ", ".join(window_label(w) for w in STANDARD_SUB_WINDOWS) + " and the event "

@@ -270,3 +270,58 @@ def test_listing_dates_from_the_universe_decide_listed_later_and_delisted() -> N
     assert result.result.aggregate.n == 1
     assert by["0020.HK"].car is None
     assert by["NVDA"].car is None
+
+
+def test_an_earlier_event_window_of_the_same_security_stays_out_of_estimation() -> None:
+    """A backfill holds many events per security: AMBA's window around an earlier event (day 0 2019-08-05, inside
+    the October rule's estimation window) must not enter the October estimation. Expected α, β and n from the
+    real files with plain pandas/numpy: the 250 sessions [−265, −16] of ^GSPC's trading days minus the 11 around
+    2019-08-05."""
+    amba = pd.read_csv(PRICES / "AMBA.csv", index_col="date", parse_dates=True)["adj_close"]
+    gspc = pd.read_csv(PRICES / "^GSPC.csv", index_col="date", parse_dates=True)["adj_close"]
+    days = gspc.loc["2018-01-01":"2019-12-31"].index
+    r, m = amba.reindex(days).pct_change(), gspc.reindex(days).pct_change()
+    day0 = days.get_loc(pd.Timestamp("2019-10-08"))
+    earlier = days.get_loc(pd.Timestamp("2019-08-05"))
+    rows = np.setdiff1d(np.arange(day0 - 265, day0 - 15), np.arange(earlier - 5, earlier + 6))
+    beta, alpha = np.polyfit(m.iloc[rows].to_numpy(), r.iloc[rows].to_numpy(), 1)
+
+    subjects = [Subject("AMBA", earlier_day0s=(date(2019, 8, 5), date(2019, 10, 8), date(2020, 1, 2)))]
+    result = run(subjects, AFTER_CLOSE, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
+    [study] = result.result.securities
+    assert study.n_estimation == 250 - 11  # this event's own day 0 and a later one exclude nothing
+    assert study.beta == pytest.approx(beta, rel=1e-9)
+    assert study.alpha == pytest.approx(alpha, rel=1e-7, abs=1e-12)
+    plain = run([Subject("AMBA")], AFTER_CLOSE, PARAMS, SourceBars(CsvDirectorySource(PRICES)), shared_calendars())
+    assert plain.result.securities[0].n_estimation == 250
+
+
+def test_study_meta_gives_each_subject_its_earlier_events_day0s(sessions: sessionmaker[Session]) -> None:
+    """The stored studies of the same symbol for events announced earlier feed ``earlier_day0s``; later events,
+    other symbols and studies without a day 0 do not."""
+    from monitor.pipeline.facts import study_meta
+
+    def event(number: str, moment: datetime, studies: dict[str, date | None]) -> int:
+        document = Document(document_number=number, source="fr", title="Entity List", first_seen_at=moment)
+        session.add(document)
+        session.flush()
+        row = EventRow(document_id=document.id, announced_at=moment, announced_source="published", title=number)
+        session.add(row)
+        session.flush()
+        for symbol, day0 in studies.items():
+            session.add(
+                Study(event_id=row.id, symbol=symbol, benchmark="^GSPC", day0=day0, model="market", estimation=250,
+                      gap=10, window_start=-5, window_end=5)
+            )  # fmt: skip
+        return row.id
+
+    with sessions.begin() as session:
+        event("2019-10616", datetime(2019, 5, 16, 2, 0, tzinfo=UTC), {"AMBA": date(2019, 5, 16), "NVDA": None})
+        event("2019-17921", datetime(2019, 8, 14, 12, 0, tzinfo=UTC), {"AMBA": date(2019, 8, 14), "NPTN": None})
+        october = event("2019-22210", datetime(2019, 10, 7, 20, 30, tzinfo=UTC), {"AMBA": None, "NVDA": None})
+        event("2020-10503", datetime(2020, 5, 19, 12, 0, tzinfo=UTC), {"AMBA": date(2020, 5, 19)})
+    with sessions() as session:
+        subjects, _ = study_meta(session, october)
+    by = {s.symbol: s for s in subjects}
+    assert by["AMBA"].earlier_day0s == (date(2019, 5, 16), date(2019, 8, 14))
+    assert by["NVDA"].earlier_day0s == ()

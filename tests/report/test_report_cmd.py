@@ -48,8 +48,9 @@ def test_report_rows_match_the_study_command(
     for number, members in by_event.items():
         symbols = [row["symbol"] for row in members]
         benchmarks = ",".join(f"{row['symbol']}={row['benchmark']}" for row in members)
-        code, out, err = run(
-            capsys, "study", "--event-time", members[0]["announced_at"], "--symbols", ",".join(symbols),
+        code, out, err = run(  # on the same database: its universe's listing dates (SenseTime listed later)
+            capsys, "--database-url", backfilled.url, "study", "--event-time", members[0]["announced_at"],
+            "--symbols", ",".join(symbols),
             "--benchmark", benchmarks, "--prices-dir", str(backfilled.prices), "--placebo", "100", "--json",
         )  # fmt: skip
         study = json.loads(out)
