@@ -1,8 +1,17 @@
 """The delivery side of the outbox: claim due deliveries, send them through their sinks, settle the outcome.
 
-Each delivery moves pending → sending → sent, or back to pending with exponential backoff, or to dead after
-``alerts.max_attempts`` (or at once when the sink refuses it for good), which raises one operator alert per sink
-and hour on the other sinks (an operator alert that dies raises nothing more, so a broken channel cannot loop).
+Each delivery moves pending → sending → sent, or back to pending with exponential backoff (capped at
+``alerts.backoff_max_seconds``, never sooner than a Retry-After), or to dead. Rate limits, server errors and timeouts
+never exhaust a delivery: it is given up by age, once its alert has been due ``alerts.max_age_hours``. It is dead at
+once when the sink refuses it for good, and after ``alerts.max_attempts`` when the sink crashed on it (a bug). Once
+a sink fails a delivery ``alerts.max_attempts`` times, and whenever one dies, the operator hears: an error in the
+log and an operator alert on every other configured sink, once per sink and hour (an operator alert that dies
+raises nothing more, so a broken channel cannot loop).
+
+Outages. A sink that fails is not tried again in the same pass (nor before its Retry-After), so an outage costs
+one request per pass, however long the queue. When it accepts a delivery again after failing (or for the first
+time since this worker started), its backlog is brought forward (due now) and its dead deliveries whose alerts are
+still within the age limit are queued again, each looked up before any resend: nothing waits for a human.
 
 Crash safety. The claim (status ``sending``, a fresh claim token, ``attempts + 1``) is committed before anything is
 sent, and every step a sink completes is committed under that token (``checkpoint``). If the process dies between
@@ -48,6 +57,7 @@ log = get_logger(__name__)
 
 _THREADED = {stage.value for stage in THREAD_STAGES}
 SinkError = DeliveryFailed | DeliveryRejected
+MAX_REDRIVES = 3  # a dead delivery re-queued by a sink's recovery this often is left to `monitor alerts retry`
 
 
 @dataclass
@@ -71,6 +81,7 @@ class _Claim:
     attempts: int
     sink: str
     recovered: bool
+    due_at: datetime
 
 
 class DeliveryWorker:
@@ -88,6 +99,8 @@ class DeliveryWorker:
         self.sinks = dict(sinks)
         self.settings = settings
         self.clock = clock
+        self._resting: dict[str, datetime] = {}  # sink -> not before (its Retry-After)
+        self._recovering: set[str] = set(self.sinks)  # sinks whose next success re-drives their backlog
 
     def run_once(self, *, limit: int | None = None) -> DeliveryReport:
         report = DeliveryReport()
@@ -106,7 +119,8 @@ class DeliveryWorker:
         """Process ``batch`` in order; returns the follow-ups still waiting for their root message."""
         waiting: list[tuple[int, str]] = []
         for delivery_id, sink in batch:
-            if sink not in self.sinks or sink in failing:
+            resting = self._resting.get(sink)
+            if sink not in self.sinks or sink in failing or (resting is not None and self.clock.now() < resting):
                 report.skipped += 1
                 continue
             outcome, recovered = self._process(delivery_id)
@@ -174,7 +188,7 @@ class DeliveryWorker:
             if root_state == "wait" and sink.threads:
                 log.info("alert_waiting_for_root", delivery_id=delivery_id, dedup_key=alert_row.dedup_key)
                 return "waiting", False
-            claim = self._claim(session, delivery, recovered=is_stale, now=now)
+            claim = self._claim(session, delivery, recovered=is_stale, now=now, due_at=alert_row.due_at)
             if claim is None:
                 return "lost", False
             maybe_delivered = delivery.attempts > 1 or bool(delivery.receipt.get("maybe_delivered"))
@@ -212,10 +226,13 @@ class DeliveryWorker:
         except Exception as exc:  # a bug in a renderer or sink: retried, then dead, never fatal to the worker
             log.exception("alert_sink_crashed", delivery_id=delivery_id, sink=claim.sink, dedup_key=key)
             failure = DeliveryFailed(f"{claim.sink} sink error: {type(exc).__name__}: {exc}", sink=claim.sink)
-            return self._settle_failure(claim, key, failure, now=self.clock.now()), claim.recovered
+            outcome = self._settle_failure(claim, key, failure, now=self.clock.now(), counted=True)
+            return outcome, claim.recovered
         return self._settle_success(claim, item, receipt), claim.recovered
 
-    def _claim(self, session: Session, delivery: AlertDelivery, *, recovered: bool, now: datetime) -> _Claim | None:
+    def _claim(
+        self, session: Session, delivery: AlertDelivery, *, recovered: bool, now: datetime, due_at: datetime
+    ) -> _Claim | None:
         token = uuid.uuid4().hex
         same_token = (
             AlertDelivery.claim_token.is_(None)
@@ -238,7 +255,7 @@ class DeliveryWorker:
         if attempts is None:
             return None
         delivery.attempts = int(attempts)
-        return _Claim(delivery.id, token, int(attempts), delivery.sink, recovered)
+        return _Claim(delivery.id, token, int(attempts), delivery.sink, recovered, due_at)
 
     def _root(self, session: Session, alert_row: AlertRow, sink: str) -> tuple[str, RootMessage | None]:
         """("wait", None) while the follow-up's root is undelivered on ``sink``; else ("ok", root or None)."""
@@ -306,6 +323,10 @@ class DeliveryWorker:
             log.warning("alert_claim_lost", delivery_id=claim.delivery_id, dedup_key=key)
             return "lost"
         metrics.alerts_sent.labels(claim.sink, stage).inc()
+        self._resting.pop(claim.sink, None)
+        if claim.sink in self._recovering:
+            self._recovering.discard(claim.sink)
+            self._redrive(claim.sink, now=self.clock.now())
         if isinstance(item.alert, DetectedAlert):
             latency = (self.clock.now() - (item.alert.filed_at or item.alert.announced_at)).total_seconds()
             if latency >= 0:
@@ -313,13 +334,64 @@ class DeliveryWorker:
         log.info("alert_sent", delivery_id=claim.delivery_id, sink=claim.sink, dedup_key=key, attempt=claim.attempts)
         return "sent"
 
-    def _settle_failure(self, claim: _Claim, key: str, error: SinkError, *, now: datetime) -> str:
+    def _redrive(self, sink: str, *, now: datetime) -> None:
+        """The sink accepts deliveries again: its backlog is due now, and its dead deliveries within the age limit
+        are queued again (looked up before any resend), each at most ``MAX_REDRIVES`` times."""
+        young = AlertDelivery.alert_id.in_(
+            select(AlertRow.id).where(AlertRow.due_at > now - timedelta(hours=self.settings.alerts.max_age_hours))
+        )
+        with self.sessions.begin() as session:
+            backlog = session.execute(
+                update(AlertDelivery)
+                .where(
+                    AlertDelivery.sink == sink,
+                    AlertDelivery.status == AlertStatus.PENDING.value,
+                    AlertDelivery.next_attempt_at > now,
+                    AlertDelivery.attempts > 0,
+                )
+                .values(next_attempt_at=now)
+                .returning(AlertDelivery.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            dead = session.scalars(
+                select(AlertDelivery).where(
+                    AlertDelivery.sink == sink, AlertDelivery.status == AlertStatus.DEAD.value, young
+                )
+            ).all()
+            redriven: list[int] = []
+            for delivery in dead:
+                receipt = dict(delivery.receipt)
+                if int(receipt.get("redrives") or 0) >= MAX_REDRIVES:
+                    continue
+                receipt["redrives"] = int(receipt.get("redrives") or 0) + 1
+                if delivery.attempts > 0:
+                    receipt["maybe_delivered"] = True  # an earlier attempt may have landed: look before resending
+                delivery.receipt = receipt
+                delivery.status = AlertStatus.PENDING.value
+                delivery.attempts = 0
+                delivery.next_attempt_at = now
+                redriven.append(delivery.id)
+        if backlog or redriven:
+            log.info("alert_sink_recovered", sink=sink, backlog=len(backlog), redriven=len(redriven))
+
+    def _settle_failure(
+        self, claim: _Claim, key: str, error: SinkError, *, now: datetime, counted: bool = False
+    ) -> str:
+        """Back to pending with backoff, or dead: at once if refused, by count if the sink crashed, else by age."""
         settings = self.settings.alerts
-        permanent = isinstance(error, DeliveryRejected)
-        dead = permanent or claim.attempts >= settings.max_attempts
-        delay = min(settings.backoff_base_seconds * 2 ** (claim.attempts - 1), settings.backoff_max_seconds)
-        if isinstance(error, DeliveryFailed) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
+        too_old = now - claim.due_at >= timedelta(hours=settings.max_age_hours)
+        if isinstance(error, DeliveryRejected):
+            dead, reason = True, "refused"
+        elif counted and claim.attempts >= settings.max_attempts:
+            dead, reason = True, f"failed {claim.attempts} times"
+        else:
+            dead, reason = too_old, f"still failing {settings.max_age_hours:g} h after it was due"
+        delay = min(settings.backoff_base_seconds * 2 ** min(claim.attempts - 1, 32), settings.backoff_max_seconds)
+        retry_after = error.retry_after if isinstance(error, DeliveryFailed) else None
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+            self._resting[claim.sink] = now + timedelta(seconds=retry_after)  # the whole sink, not just this row
+        self._recovering.add(claim.sink)
         with self.sessions.begin() as session:
             statement = (
                 update(AlertDelivery)
@@ -335,7 +407,9 @@ class DeliveryWorker:
             if session.execute(statement).first() is None:
                 return "lost"
             if dead:
-                self._raise_operator_alert(session, claim, key, error, now=now)
+                self._raise_operator_alert(session, claim, key, error, now=now, dead=reason)
+            elif claim.attempts == settings.max_attempts:
+                self._raise_operator_alert(session, claim, key, error, now=now, dead=None)
         outcome = "dead" if dead else "retrying"
         (metrics.alerts_dead if dead else metrics.alerts_failed).labels(claim.sink).inc()
         event = "alert_dead" if dead else "alert_retry"
@@ -347,26 +421,48 @@ class DeliveryWorker:
             attempt=claim.attempts,
             error=str(error),
             retry_in_seconds=None if dead else delay,
+            reason=reason if dead else None,
         )
         return outcome
 
     def _raise_operator_alert(
-        self, session: Session, claim: _Claim, key: str, error: SinkError, *, now: datetime
+        self, session: Session, claim: _Claim, key: str, error: SinkError, *, now: datetime, dead: str | None
     ) -> None:
+        """Tell the operator on every other configured sink, and in the log as an error (which is all there is
+        when the failing sink is the only one)."""
         if key.startswith("operator:"):
             log.error("operator_alert_undeliverable", sink=claim.sink, dedup_key=key, error=str(error))
             return
         targets = [s for s in configured_sinks(self.settings) if s != claim.sink]
-        if not targets and claim.sink != "console":
-            targets = ["console"]
+        if dead is not None:
+            kind, summary = "dead", f"an alert to {claim.sink} was given up"
+            detail = (
+                f"Alert {key} is dead on {claim.sink} ({dead}, {claim.attempts} attempt(s)): {error}. It is queued "
+                f"again when {claim.sink} next accepts an alert, while it is younger than "
+                f"{self.settings.alerts.max_age_hours:g} h; see `monitor alerts list --status dead`."
+            )
+        else:
+            kind, summary = "failing", f"alerts to {claim.sink} are failing"
+            detail = (
+                f"Alert {key} has failed {claim.attempts} attempt(s) on {claim.sink}: {error}. It is retried until "
+                f"{self.settings.alerts.max_age_hours:g} h after it was due; later failures on {claim.sink} this hour "
+                "are not announced again."
+            )
+        log.error(
+            "operator_alert",
+            kind=kind,
+            sink=claim.sink,
+            dedup_key=key,
+            summary=summary,
+            detail=detail,
+            also_sent_to=",".join(targets) or None,
+        )
+        if not targets:
+            return
         alert = OperatorAlert(
-            key=f"dead:{claim.sink}:{now:%Y%m%dT%H}",
-            summary=f"alerts to {claim.sink} are failing",
-            detail=(
-                f"Alert {key} could not be delivered to {claim.sink} after {claim.attempts} attempt(s): {error}. "
-                f"Later failures on {claim.sink} this hour are not announced again: "
-                "see `monitor alerts list --status dead`."
-            ),
+            key=f"{kind}:{claim.sink}:{now:%Y%m%dT%H}",
+            summary=summary,
+            detail=detail,
             failed_sink=claim.sink,
             failed_delivery_id=claim.delivery_id,
             failed_dedup_key=key,

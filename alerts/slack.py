@@ -321,13 +321,14 @@ class SlackSink:
                 return ts
             except (SlackClientError, OSError) as exc:
                 failure = _failure(exc, "chat.postMessage", item.dedup_key)
-                if isinstance(failure, DeliveryRejected) or failure.retry_after is not None:
-                    progress.pop("post_sent_at", None)  # Slack answered: nothing of this post can appear later
-                    checkpoint(progress)
-                    raise failure from exc
                 if _unanswered(exc):
                     # Slack may still be working on it: a look-up now would miss a message that lands in a moment.
                     log.warning("slack_post_unanswered", dedup_key=item.dedup_key, attempt=attempt, error=str(failure))
+                    raise failure from exc
+                # Answered (or cut off): whatever Slack did with this post is visible now, nothing lands later.
+                progress.pop("post_sent_at", None)
+                checkpoint(progress)
+                if isinstance(failure, DeliveryRejected) or failure.retry_after is not None:
                     raise failure from exc
             # The answer was lost or was a server error: Slack may have posted it. Look before posting again.
             log.warning("slack_post_uncertain", dedup_key=item.dedup_key, attempt=attempt, error=str(failure))
@@ -340,8 +341,6 @@ class SlackSink:
             if attempt < self.post_attempts:
                 self._sleep(self.retry_pause * 2 ** (attempt - 1))
         assert failure is not None
-        progress.pop("post_sent_at", None)  # every try was answered (or cut off) and looked up: none can land later
-        checkpoint(progress)
         raise failure
 
     def _pages(self, method: str, **params: Any) -> Iterator[dict[str, Any]]:

@@ -265,9 +265,26 @@ class AlertRoute(_Section):
 
 
 class AlertSettings(_Section):
-    max_attempts: int = Field(8, ge=1, description="Delivery attempts before a row is marked dead.")
+    max_attempts: int = Field(
+        8,
+        ge=1,
+        description="Failed attempts of one delivery after which the operator hears that its sink is failing (the "
+        "delivery itself keeps retrying until alerts.max_age_hours); a sink that crashes on an alert (a bug, not an "
+        "outage) gives that delivery up after this many attempts.",
+    )
+    max_age_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Rate limits, server errors and timeouts never exhaust a delivery: it is retried until its alert "
+        "has been due this long, then dead, hours.",
+    )
     backoff_base_seconds: float = Field(5.0, gt=0, description="First retry delay, seconds; doubles per attempt.")
-    backoff_max_seconds: float = Field(900.0, gt=0, description="Cap on one retry delay, seconds.")
+    backoff_max_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="Cap on one retry delay, seconds: it bounds how long a recovered sink waits for its backlog (a "
+        "failing sink gets one try per delivery pass, however many deliveries wait).",
+    )
     routes: dict[str, AlertRoute] = Field(
         default_factory=dict, description="Per sink (slack, console, webhook): relations and minimum score."
     )

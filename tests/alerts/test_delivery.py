@@ -10,6 +10,7 @@ import pytest
 from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from alerts.delivery import DeliveryWorker
 from alerts.sink import Outgoing, Receipt, Sink
@@ -177,8 +178,10 @@ def test_through_server_errors_and_dropped_connections_every_alert_arrives_once_
     assert {row.status for row in deliveries(sqlite_sessions).values()} == {"sent"}
 
 
-def test_retries_back_off_exponentially_until_the_row_is_dead(sessions: sessionmaker[Session]) -> None:
-    settings = make_settings(max_attempts=3)
+def test_server_errors_back_off_to_the_cap_and_never_exhaust_a_delivery_before_its_age_limit(
+    sessions: sessionmaker[Session],
+) -> None:
+    settings = make_settings(max_attempts=3, max_age_hours=2)  # backoff 5 s doubling, capped at 60 s
     failing = FakeSink("slack", always=DeliveryFailed("Slack chat.postMessage failed: internal_error", sink="slack"))
     clock = SimulatedClock(datetime(2019, 10, 7, 20, 20, tzinfo=UTC))
     event = new_event(sessions)
@@ -190,38 +193,51 @@ def test_retries_back_off_exponentially_until_the_row_is_dead(sessions: sessionm
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, clock.now() + timedelta(seconds=5))
     assert "internal_error" in (row.last_error or "")
     assert worker.run_once().retrying == 0  # not due yet
-    clock.advance(timedelta(seconds=5))
-    assert worker.run_once().retrying == 1
-    assert deliveries(sessions)[key].next_attempt_at == clock.now() + timedelta(seconds=10)
-    clock.advance(timedelta(seconds=10))
+    delays = []
+    for _ in range(12):  # far past the old limit of max_attempts
+        clock.advance(deliveries(sessions)[key].next_attempt_at - clock.now())
+        assert worker.run_once().retrying == 1
+        delays.append((deliveries(sessions)[key].next_attempt_at - clock.now()).total_seconds())
+    assert delays == [10, 20, 40, *[60] * 9]
+    assert deliveries(sessions)[key].status == "pending"
+    clock.advance(timedelta(hours=2))  # two hours after the alert was due, a failure gives it up
     assert worker.run_once().dead == 1
     row = deliveries(sessions)[key]
-    assert (row.status, row.attempts) == ("dead", 3)
+    assert (row.status, row.attempts) == ("dead", 14)
     clock.advance(timedelta(days=1))
     assert worker.run_once().retrying == 0
-    assert len(failing.attempts) == 3
+    assert len(failing.attempts) == 14
 
 
-def test_dead_rows_raise_one_operator_alert_per_sink_and_hour_on_the_other_sinks(
+def test_a_sink_that_keeps_failing_raises_one_operator_alert_per_hour_on_the_other_sinks(
     sqlite_sessions: sessionmaker[Session],
 ) -> None:
-    settings = make_settings(max_attempts=2, routes={"console": {}})
+    settings = make_settings(max_attempts=2, max_age_hours=1, routes={"console": {}})
     failing = FakeSink("slack", always=DeliveryFailed("Slack chat.postMessage failed: internal_error", sink="slack"))
     console = FakeSink("console")
     clock = SimulatedClock(datetime(2019, 10, 7, 20, 20, tzinfo=UTC))
     event = new_event(sqlite_sessions)
     add(sqlite_sessions, settings, detected(event), follow_up(event, AlertStage.DAY0), sinks=["slack"], now=clock.now())
     worker = DeliveryWorker(sqlite_sessions, {"slack": failing, "console": console}, settings=settings, clock=clock)
-    drain(worker, clock)
+    for _ in range(20):
+        worker.run_once()
+        clock.advance(timedelta(seconds=61))
     rows = deliveries(sqlite_sessions)
-    assert rows[f"event:{event}:g:all:detected@slack"].status == "dead"
-    assert rows[f"event:{event}:g:all:day0@slack"].status == "dead"
-    assert [item.alert.stage for item in console.sent] == [AlertStage.OPERATOR]  # one for the hour, not two
+    assert {rows[f"event:{event}:g:all:{stage}@slack"].status for stage in ("detected", "day0")} == {"pending"}
+    assert [item.alert.stage for item in console.sent] == [AlertStage.OPERATOR]  # one for the hour, not one per row
     operator = console.sent[0].alert
     assert operator.failed_sink == "slack"  # type: ignore[union-attr]
+    assert operator.summary == "alerts to slack are failing"  # type: ignore[union-attr]
     assert "internal_error" in operator.detail  # type: ignore[union-attr, operator]
-    assert "monitor alerts list --status dead" in operator.detail  # type: ignore[union-attr, operator]
-    assert len(failing.attempts) == 4  # two attempts each, then nothing more
+    clock.advance(timedelta(minutes=45))  # past the age limit: given up, and the operator hears that too
+    for _ in range(3):
+        worker.run_once()
+        clock.advance(timedelta(seconds=61))
+    rows = deliveries(sqlite_sessions)
+    assert {rows[f"event:{event}:g:all:{stage}@slack"].status for stage in ("detected", "day0")} == {"dead"}
+    summaries = [item.alert.summary for item in console.sent]  # type: ignore[union-attr]
+    assert summaries == ["alerts to slack are failing", "an alert to slack was given up"]
+    assert "monitor alerts list --status dead" in console.sent[1].alert.detail  # type: ignore[union-attr, operator]
 
 
 def test_a_refusal_is_dead_at_once_and_the_operator_hears_elsewhere(sqlite_sessions: sessionmaker[Session]) -> None:
@@ -259,19 +275,25 @@ def test_an_operator_alert_that_dies_raises_nothing_more(sqlite_sessions: sessio
     assert [k.split("@")[1] for k in rows] == ["slack", "console"]
 
 
-def test_when_the_only_sink_fails_the_operator_alert_goes_to_the_console(
+def test_when_the_only_sink_fails_the_operator_hears_in_the_log_as_an_error(
     sqlite_sessions: sessionmaker[Session],
 ) -> None:
     settings = make_settings()  # slack only
-    slack = FakeSink("slack", always=DeliveryRejected("refused", sink="slack"))
+    slack = FakeSink("slack", always=DeliveryRejected("Slack refused chat.postMessage: not_in_channel", sink="slack"))
     console = FakeSink("console")
     add(sqlite_sessions, settings, detected(new_event(sqlite_sessions)))
     worker = DeliveryWorker(
         sqlite_sessions, {"slack": slack, "console": console}, settings=settings, clock=SimulatedClock(wall_now())
     )
-    worker.run_once()
-    worker.run_once()
-    assert [item.alert.stage for item in console.sent] == [AlertStage.OPERATOR]
+    with capture_logs() as logs:
+        worker.run_once()
+        worker.run_once()
+    [event] = [entry for entry in logs if entry["event"] == "operator_alert"]
+    assert event["log_level"] == "error"
+    assert event["summary"] == "an alert to slack was given up"
+    assert "not_in_channel" in event["detail"]
+    assert console.sent == []  # not configured: nobody reads its stdout
+    assert len(deliveries(sqlite_sessions)) == 1  # no operator alert queued for a sink that is not there
 
 
 def test_a_failing_sink_never_blocks_the_others(sqlite_sessions: sessionmaker[Session]) -> None:
@@ -417,3 +439,101 @@ def test_a_stored_alert_that_no_longer_parses_goes_dead(sqlite_sessions: session
         sqlite_sessions, {"slack": FakeSink("slack")}, settings=settings, clock=SimulatedClock(wall_now())
     )
     assert worker.run_once().dead == 1
+
+
+def test_an_outage_longer_than_the_whole_old_retry_schedule_loses_nothing(
+    sessions: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    """Slack answers 500 for two hours (the old schedule gave up after ~21 minutes): the card arrives once after."""
+    settings = make_settings(slack, backoff_max_seconds=900, charts=False)  # the old defaults: 8 attempts, 900 s cap
+    clock = SimulatedClock(wall_now())
+    event = new_event(sessions)
+    add(sessions, settings, detected(event), now=clock.now())
+    worker = DeliveryWorker(sessions, {"slack": slack_sink(slack, settings)}, settings=settings, clock=clock)
+    slack.outage(Fault.server_error(500))
+    for _ in range(2 * 60):  # a pass a minute for two simulated hours
+        report = worker.run_once()
+        assert (report.sent, report.dead) == (0, 0)
+        clock.advance(timedelta(minutes=1))
+    slack.recover()
+    sent = 0
+    for _ in range(16):  # the 900 s backoff cap: at most 15 passes a minute apart until the row is due
+        sent += worker.run_once().sent
+        clock.advance(timedelta(minutes=1))
+    assert sent == 1
+    assert slack.dedup_keys() == {f"event:{event}:g:all:detected": 1}
+    assert {row.status for row in deliveries(sessions).values()} == {"sent"}
+
+
+def test_a_recovered_sink_brings_its_backlog_forward_and_requeues_its_young_dead_deliveries(
+    sessions: sessionmaker[Session],
+) -> None:
+    settings = make_settings(max_age_hours=24)
+    clock = SimulatedClock(datetime(2019, 10, 8, 12, 0, tzinfo=UTC))
+    old, young, backlog, fresh = (new_event(sessions, f"2019-4000{n}") for n in range(4))
+    add(sessions, settings, detected(old), now=clock.now() - timedelta(hours=30))
+    add(sessions, settings, detected(young), now=clock.now() - timedelta(hours=3))
+    add(sessions, settings, detected(backlog), now=clock.now() - timedelta(minutes=30))
+    with sessions.begin() as session:  # dead (e.g. under the old attempt limit) and one backed off far ahead
+        for key, status, attempts, next_at in (
+            (f"event:{old}:g:all:detected", "dead", 8, clock.now()),
+            (f"event:{young}:g:all:detected", "dead", 8, clock.now()),
+            (f"event:{backlog}:g:all:detected", "pending", 5, clock.now() + timedelta(minutes=14)),
+        ):
+            alert_id = session.scalars(select(AlertRow.id).where(AlertRow.dedup_key == key)).one()
+            session.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.alert_id == alert_id)
+                .values(status=status, attempts=attempts, next_attempt_at=next_at, last_error="HTTP 500")
+            )
+    add(sessions, settings, detected(fresh), now=clock.now())
+    slack = FakeSink("slack")
+    worker = DeliveryWorker(sessions, {"slack": slack}, settings=settings, clock=clock)
+    assert worker.run_once().sent == 1  # the fresh card: the sink works again
+    report = worker.run_once()
+    assert report.sent == 2  # the backlog at once, and the young dead card, looked up first
+    sent = {item.dedup_key: item for item in slack.sent}
+    assert set(sent) == {f"event:{n}:g:all:detected" for n in (fresh, backlog, young)}
+    assert sent[f"event:{young}:g:all:detected"].maybe_delivered
+    rows = deliveries(sessions)
+    assert rows[f"event:{old}:g:all:detected@slack"].status == "dead"  # past the age limit: left to a human
+    assert worker.run_once().sent == 0
+
+
+def test_a_dead_delivery_is_requeued_by_recoveries_at_most_three_times(sqlite_sessions: sessionmaker[Session]) -> None:
+    settings = make_settings()
+    clock = SimulatedClock(wall_now())
+    bad = new_event(sqlite_sessions, "2019-50000")
+    add(sqlite_sessions, settings, detected(bad), now=clock.now())
+    refusing = DeliveryRejected("Slack refused chat.postMessage: invalid_blocks", sink="slack")
+
+    def refuse_bad(item: Outgoing) -> Receipt:
+        if item.dedup_key == f"event:{bad}:g:all:detected":
+            raise refusing
+        return Receipt(external_id=item.dedup_key)
+
+    sink = FakeSink("slack")
+    sink.deliver = lambda item, checkpoint: (sink.attempts.append(item), refuse_bad(item))[1]  # type: ignore[method-assign]
+    worker = DeliveryWorker(sqlite_sessions, {"slack": sink}, settings=settings, clock=clock)
+    assert worker.run_once().dead == 1
+    for number in range(6):  # each new card is a success after a failure: a recovery
+        add(sqlite_sessions, settings, detected(new_event(sqlite_sessions, f"2019-5100{number}")), now=clock.now())
+        worker.run_once()
+        worker.run_once()
+    tries = [item for item in sink.attempts if item.dedup_key == f"event:{bad}:g:all:detected"]
+    assert len(tries) == 4  # the first attempt and three re-drives
+    assert deliveries(sqlite_sessions)[f"event:{bad}:g:all:detected@slack"].status == "dead"
+
+
+def test_a_retry_after_rests_the_whole_sink(sqlite_sessions: sessionmaker[Session]) -> None:
+    settings = make_settings()
+    clock = SimulatedClock(wall_now())
+    for number in range(3):
+        add(sqlite_sessions, settings, detected(new_event(sqlite_sessions, f"2019-6000{number}")), now=clock.now())
+    sink = FakeSink("slack").fail(DeliveryFailed("Slack rate-limited", sink="slack", retry_after=120))
+    worker = DeliveryWorker(sqlite_sessions, {"slack": sink}, settings=settings, clock=clock)
+    assert (worker.run_once().retrying, len(sink.attempts)) == (1, 1)
+    clock.advance(timedelta(seconds=60))
+    assert (worker.run_once().skipped, len(sink.attempts)) == (2, 1)  # the others wait out the Retry-After too
+    clock.advance(timedelta(seconds=60))
+    assert worker.run_once().sent == 3
