@@ -5,12 +5,16 @@ time, and both must tell the truth about it. A feed fails readiness when it has 
 polls in a row, or when its last success (or the daemon's start, before a first success) is older than
 ``daemon.ready_stale_polls`` poll intervals. Ages are measured on the daemon's clock and converted to wall-clock
 seconds, so a replay at 3600× is judged by the same thresholds as a live run.
+
+Documents the pipeline has not finished (stored, but their pipeline step failed or was killed) are finished by the
+next poll or the periodic sweep; one still waiting after ``daemon.ready_stuck_document_seconds`` fails readiness,
+naming it, because a rule's card is missing until it is done.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from prometheus_client import Gauge
@@ -22,6 +26,7 @@ from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
 from monitor.db.engine import read_only_sessions
 from monitor.feeds.health import FeedHealth, read_feed_health
+from monitor.feeds.store import DueDocument, due_documents
 from monitor.metrics import REGISTRY, last_successful_poll
 from monitor.models import FeedName
 
@@ -29,6 +34,11 @@ feed_consecutive_failures = Gauge(
     "monitor_feed_consecutive_failures",
     "Polls of the feed that failed in a row (0 after a success).",
     ["feed"],
+    registry=REGISTRY,
+)
+documents_due = Gauge(
+    "monitor_pipeline_documents_due",
+    "Entity List documents stored but not yet finished by the pipeline (finished by the next poll or sweep).",
     registry=REGISTRY,
 )
 scheduler_heartbeat = Gauge(
@@ -74,6 +84,23 @@ def feed_check(
     if failures:  # still ready: one failed poll is a blip, retried at the next tick
         return Check(name, True, failing)
     return Check(name, True, seen if last is not None else "waiting for the first poll")
+
+
+def documents_check(due: Sequence[DueDocument], *, settings: Settings, now: datetime, speed: float = 1.0) -> Check:
+    """Pure: documents waiting for the pipeline are normal for a moment (the poll that stored one runs it next);
+    one waiting longer than ``daemon.ready_stuck_document_seconds`` is stuck, and its rule's card with it."""
+    limit = settings.daemon.ready_stuck_document_seconds
+    if not due:
+        return Check("documents", True, "none waiting for the pipeline")
+    stuck = [d for d in due if (now - d.due_since).total_seconds() / speed > limit]
+    oldest = min(d.due_since for d in due)
+    if not stuck:
+        return Check(
+            "documents", True, f"{len(due)} waiting for the pipeline, the oldest changed {_ago(now, oldest, speed)}"
+        )
+    named = ", ".join(f"{d.document_number} (changed {_ago(now, d.due_since, speed)})" for d in stuck[:5])
+    more = f" and {len(stuck) - 5} more" if len(stuck) > 5 else ""
+    return Check("documents", False, f"{len(stuck)} stuck in the pipeline for over {limit:g}s: {named}{more}")
 
 
 def _ago(now: datetime, when: datetime | None, speed: float) -> str:
@@ -135,6 +162,8 @@ class Probes:
         checks = [Check("scheduler", not self.stopping() and self.scheduler_alive(), self._scheduler_state())]
         try:
             states = read_feed_health(self.sessions)
+            with self.sessions() as session:
+                due = due_documents(session)
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             checks.append(Check("database", False, f"unreachable: {reason[0] if reason else type(exc).__name__}"))
@@ -153,6 +182,8 @@ class Probes:
                     speed=speed,
                 )
             )
+        documents_due.set(len(due))
+        checks.append(documents_check(due, settings=self.settings, now=now, speed=speed))
         return checks
 
     def _scheduler_state(self) -> str:

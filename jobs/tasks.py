@@ -122,15 +122,23 @@ class DaemonTasks:
         metrics.documents_new.labels(feed=feed.value).inc(sum(arrival.created for arrival in result.arrivals))
         with self._arrivals:
             outcomes = self.pipeline.handle(result.arrivals)
+            # Then every document still due: one whose step just failed, or that an earlier pass (here or on
+            # another replica) stored but never finished. Cheap when there is none.
+            caught_up = self.pipeline.catch_up(check_stop=self.check_stop)
         alerts = [key for outcome in outcomes for key in outcome.alerts]
-        if alerts:
+        if alerts or caught_up.alerts:
             self.wake(DELIVER)
         summary: dict[str, Any] = {"feed": feed.value, "requests": result.requests, "seen": result.seen}
         if result.arrivals:
             summary["arrivals"] = [arrival.document_number for arrival in result.arrivals]
             summary["events"] = [f"{o.document_number}->{o.event_id}" for o in outcomes]
             summary["alerts"] = alerts
-        return JobResult(summary, noteworthy=bool(result.arrivals))
+        if caught_up.processed or caught_up.failed:
+            summary["caught_up"] = list(caught_up.processed)
+            summary["caught_up_alerts"] = list(caught_up.alerts)
+        if caught_up.failed:
+            summary["still_due"] = list(caught_up.failed)
+        return JobResult(summary, noteworthy=bool(result.arrivals or caught_up.processed or caught_up.failed))
 
     def export_feed_state(self) -> None:
         try:
@@ -147,8 +155,10 @@ class DaemonTasks:
             done = self.pipeline.catch_up(recent=recent, recheck=self.recheck, check_stop=self.check_stop)
         if done.alerts:
             self.wake(DELIVER)
-        summary = {"documents": list(done.processed), "alerts": list(done.alerts)}
-        return JobResult(summary, noteworthy=bool(done.alerts or done.missing))
+        summary: dict[str, Any] = {"documents": list(done.processed), "alerts": list(done.alerts)}
+        if done.failed:
+            summary["still_due"] = list(done.failed)
+        return JobResult(summary, noteworthy=bool(done.alerts or done.missing or done.failed))
 
     # --- prices and studies ----------------------------------------------------------------------------------
 

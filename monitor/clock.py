@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -94,7 +95,14 @@ class ReplayClock:
     ``now = start + (time() - anchor) × speed``: two processes given the same start, speed and anchor (two
     replicas, or a daemon restarted after a crash) share one simulated timeline. Before the anchor the clock stands
     at ``start``, so a test can start the daemon, let it settle, and have time begin to run at a known instant.
+
+    ``anchor_file`` defers the anchor to an event rather than an instant: the clock stands at ``start`` until that
+    file exists and then reads the anchor from it. End-to-end tests start the daemons, file a rule, and write the
+    file only once the card is out, so how long a loaded machine takes to start a process never moves the
+    simulated timeline (at 43,200x, a second late is twelve simulated hours late).
     """
+
+    _ANCHOR_FILE_POLL_SECONDS = 0.05
 
     def __init__(
         self,
@@ -102,21 +110,51 @@ class ReplayClock:
         *,
         speed: float = 1.0,
         anchor: float | None = None,
+        anchor_file: Path | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"replay speed must be positive, got {speed}")
+        if anchor is not None and anchor_file is not None:
+            raise ValueError("give the replay an anchor or an anchor file, not both")
         self.start = ensure_utc(start, name="replay start")
         self.speed = float(speed)
         self._wall = wall
-        self.anchor = wall() if anchor is None else float(anchor)
+        self._anchor_file = anchor_file
+        self._next_look = 0.0
+        self.anchor: float | None = None if anchor_file is not None else (wall() if anchor is None else float(anchor))
 
     def now(self) -> datetime:
-        elapsed = max(0.0, self._wall() - self.anchor)
+        wall = self._wall()
+        anchor = self.anchor if self.anchor is not None else self._read_anchor(wall)
+        if anchor is None:
+            return self.start
+        elapsed = max(0.0, wall - anchor)
         return self.start + timedelta(seconds=elapsed * self.speed)
 
+    def _read_anchor(self, wall: float) -> float | None:
+        """The anchor once its file exists (looked for at most every 50 ms: ``now`` is called on hot paths)."""
+        if self._anchor_file is None or wall < self._next_look:
+            return None
+        self._next_look = wall + self._ANCHOR_FILE_POLL_SECONDS
+        try:
+            text = self._anchor_file.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise InputError(f"replay anchor file {self._anchor_file}: {exc.strerror or exc}") from None
+        if not text:  # created but not yet written: writers should rename into place, but a reader must not fail
+            return None
+        try:
+            anchor = float(text)
+        except ValueError:
+            raise InputError(f"replay anchor file {self._anchor_file}: expected Unix seconds, got {text!r}") from None
+        self.anchor = anchor
+        return anchor
+
     def __repr__(self) -> str:
-        return f"ReplayClock(start={self.start.isoformat()}, speed={self.speed:g}, anchor={self.anchor:.3f})"
+        anchor = f"{self.anchor:.3f}" if self.anchor is not None else f"file {self._anchor_file}"
+        return f"ReplayClock(start={self.start.isoformat()}, speed={self.speed:g}, anchor={anchor})"
 
 
 def clock_speed(clock: Clock) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -30,11 +31,13 @@ from pydantic_settings import (
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from monitor import __version__
 from monitor.errors import ConfigError
+from monitor.redaction import redact_web_url, url_secrets
 
 ENV_PREFIX = "MONITOR_"
 ENV_NESTED_DELIMITER = "__"
@@ -102,7 +105,7 @@ class HttpServerSettings(_Section):
             return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"expected host:port such as 127.0.0.1:9108, got {value!r}")
+            raise ValueError("expected host:port such as 127.0.0.1:9108")
         return value
 
 
@@ -132,7 +135,7 @@ class SlackSettings(_Section):
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
         if value is not None and value.startswith("#"):
-            raise ValueError(f"expected a channel ID such as C0123456789, not the name {value!r}")
+            raise ValueError("expected a channel ID such as C0123456789, not a #name")
         return value or None
 
     @property
@@ -146,11 +149,20 @@ class WebhookSettings(_Section):
 
 
 class PollSettings(_Section):
-    public_inspection_seconds: float = Field(60.0, gt=0, description="Public-inspection poll interval, seconds.")
+    """How often each feed is asked. Public inspection is checked every 10 s (one conditional ``current.json``
+    request, about 0.1 a second), every 2 s from 2 minutes before to 15 minutes after each posting time: a filing
+    reaches the monitor within seconds, and the API never sees more than one request a second from it."""
+
+    public_inspection_seconds: float = Field(10.0, gt=0, description="Public-inspection poll interval, seconds.")
     public_inspection_burst_seconds: float = Field(
-        15.0, gt=0, description="Interval in the minutes after each Federal Register posting time, seconds."
+        2.0, gt=0, description="Interval around each Federal Register posting time, seconds."
     )
-    burst_minutes: int = Field(10, ge=0, description="How long the burst lasts after each posting time, minutes.")
+    burst_minutes: int = Field(15, ge=0, description="How long the burst lasts after each posting time, minutes.")
+    burst_lead_minutes: int = Field(
+        2,
+        ge=0,
+        description="How long before each posting time the burst starts, minutes (a posting ahead of its slot).",
+    )
     documents_seconds: float = Field(300.0, gt=0, description="Federal Register documents poll interval, seconds.")
     csl_hours: float = Field(3.0, gt=0, description="Consolidated Screening List poll interval, hours.")
     outbox_seconds: float = Field(5.0, gt=0, description="Alert delivery interval, seconds.")
@@ -194,7 +206,7 @@ class PriceSettings(_Section):
     def _source(cls, value: str) -> str:
         if value == "yfinance" or (value.startswith("dir:") and len(value) > 4):
             return value
-        raise ValueError(f"expected 'yfinance' or 'dir:PATH', got {value!r}")
+        raise ValueError("expected 'yfinance' or 'dir:PATH'")
 
 
 class CalendarSettings(_Section):
@@ -252,7 +264,7 @@ class StudySettings(_Section):
     def _window(self) -> StudySettings:
         first, last = self.window
         if first > 0 or last < 0:
-            raise ValueError(f"window must contain day 0, got [{first}, {last}]")
+            raise ValueError("window must contain day 0")
         return self
 
 
@@ -304,7 +316,7 @@ class AlertSettings(_Section):
     def _known_sinks(cls, value: dict[str, AlertRoute]) -> dict[str, AlertRoute]:
         unknown = sorted(set(value) - set(ALERT_SINKS))
         if unknown:
-            raise ValueError(f"unknown sink(s) {unknown}; routes are per sink: {', '.join(ALERT_SINKS)}")
+            raise ValueError(f"unknown sink name; routes are per sink: {', '.join(ALERT_SINKS)}")
         return value
 
 
@@ -335,6 +347,12 @@ class DaemonSettings(_Section):
     )
     ready_stale_polls: float = Field(
         5.0, ge=1, description="A feed is stale in /readyz when its last success is this many poll intervals old."
+    )
+    ready_stuck_document_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A document stored but not finished by the pipeline for this long is reported (503) in /readyz,"
+        " seconds.",
     )
 
 
@@ -387,7 +405,7 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://", "file://")):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
+            raise ValueError("expected an http(s) URL")
         return value.rstrip("/")
 
     @field_validator("database_url")
@@ -404,7 +422,7 @@ class Settings(BaseSettings):
         except ArgumentError:
             raise ValueError("not a database URL; expected e.g. postgresql+psycopg://user@host:5432/db") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
+            raise ValueError("unsupported database; use sqlite or postgresql")
         return value
 
     @property
@@ -461,6 +479,8 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, config_path)) from None
+    except SettingsError as exc:  # a MONITOR_SECTION variable holding something other than JSON
+        raise ConfigError(_describe_settings_error(exc)) from None
     finally:
         _config_file.reset(token)
 
@@ -469,24 +489,27 @@ def env_var_name(path: tuple[str | int, ...]) -> str:
     return ENV_PREFIX + ENV_NESTED_DELIMITER.join(str(part).upper() for part in path)
 
 
+_FIELD_IN_SETTINGS_ERROR = re.compile(r'field "([^"]+)"')
+
+
+def _describe_settings_error(exc: SettingsError) -> str:
+    """pydantic-settings' parse error names the field and the source; the value (and its cause) stays out."""
+    match = _FIELD_IN_SETTINGS_ERROR.search(str(exc))
+    field = match.group(1) if match else "settings"
+    name = env_var_name((field,))
+    return f"{field} ({name} or {name}{ENV_NESTED_DELIMITER}…): a value given as JSON does not parse"
+
+
 def _describe_validation_error(exc: ValidationError, config_path: Path | None) -> str:
     error = exc.errors()[0]
     loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
     dotted = ".".join(str(part) for part in loc) or "settings"
     where = f"{dotted} ({env_var_name(loc)}" + (f" or {config_path}" if config_path else "") + ")"
-    value = error.get("input")
-    shown = "" if isinstance(value, dict) or value is None else f", got {_mask_if_secret(loc, value)!r}"
+    # Only where and what, never the rejected value: a token pasted into the wrong variable would be printed.
     message = str(error["msg"]).removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {message}{shown}{suffix}"
-
-
-def _mask_if_secret(loc: tuple[str | int, ...], value: object) -> object:
-    name = str(loc[-1]) if loc else ""
-    if name == "database_url" and isinstance(value, str):
-        return redact_url(value)
-    return "********" if any(word in name for word in ("token", "secret", "password")) else value
+    return f"{where}: {message}{suffix}"
 
 
 # --- explaining the effective settings -------------------------------------------------------------------------
@@ -516,6 +539,8 @@ def _display(value: Any) -> str:
         return "(not set)"
     if isinstance(value, tuple):
         return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+        return redact_web_url(value)  # a webhook URL can be a credential: user:password@, ?token=, Slack's path
     return str(value)
 
 
@@ -558,6 +583,9 @@ def secret_values(settings: Settings) -> list[str]:
     for _, value in _flatten(settings):
         if isinstance(value, SecretStr) and value.get_secret_value():
             values.append(value.get_secret_value())
+    for _, value in _flatten(settings):
+        if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+            values += url_secrets(value)
     if settings.database_url is not None:
         from sqlalchemy.engine import make_url
 

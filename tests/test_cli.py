@@ -63,6 +63,26 @@ def test_config_show_masks_secrets_and_names_sources(
     assert rows["poll.documents_seconds"]["source"] == "default"
 
 
+def test_config_show_masks_credentials_in_urls_and_errors_never_echo_values(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_WEBHOOK__URL", "https://ops:hunter2@hooks.slack.com/services/T01/B02/q1w2e3r4t5y6u7i8o9p0")
+    code, out, err = run(capsys, "config", "show", "--json")
+    assert code == 0, err
+    rows = {row["key"]: row["value"] for row in json.loads(out)}
+    assert rows["webhook.url"] == "https://********@hooks.slack.com/services/********/********/********"
+    code, out, err = run(capsys, "config", "show")
+    assert code == 0, err
+    for secret in ("hunter2", "q1w2e3r4t5y6u7i8o9p0", "T01/B02"):
+        assert secret not in out + err
+
+    monkeypatch.setenv("MONITOR_POLL__OUTBOX_SECONDS", "xoxb-77-wrong-variable")
+    code, out, err = run(capsys, "config", "show")
+    assert code == 2
+    assert err.strip().startswith("monitor: error: poll.outbox_seconds (MONITOR_POLL__OUTBOX_SECONDS)")
+    assert "xoxb" not in out + err
+
+
 def test_config_show_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "m.toml"
     config.write_text("[poll]\ncsl_hours = 6\n")

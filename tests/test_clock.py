@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -119,6 +120,47 @@ def test_default_anchor_is_now() -> None:
     clock = ReplayClock(START, speed=10, wall=wall)
     wall.now = 51.0
     assert clock.now() == START + timedelta(seconds=10)
+
+
+def test_an_anchor_file_holds_time_at_start_until_it_is_written(tmp_path: Path) -> None:
+    """End-to-end tests release simulated time when the card is out, however long the daemons took to start."""
+    wall = Wall(1000.0)
+    path = tmp_path / "anchor"
+    clock = ReplayClock(START, speed=3600, anchor_file=path, wall=wall)
+    wall.now = 5000.0
+    assert clock.now() == START
+    path.write_text("", encoding="ascii")  # created, not yet written
+    wall.now = 5001.0
+    assert clock.now() == START
+    path.write_text("5002.5\n", encoding="ascii")
+    wall.now = 5002.0  # read, but the anchor is still ahead
+    assert clock.now() == START
+    wall.now = 5004.5
+    assert clock.now() == START + timedelta(hours=2)
+    path.unlink()  # once read, the anchor stays
+    wall.now = 5005.5
+    assert clock.now() == START + timedelta(hours=3)
+
+
+def test_an_anchor_file_is_looked_for_at_most_every_50_ms(tmp_path: Path) -> None:
+    wall = Wall(0.0)
+    path = tmp_path / "anchor"
+    clock = ReplayClock(START, speed=60, anchor_file=path, wall=wall)
+    assert clock.now() == START
+    path.write_text("0", encoding="ascii")
+    wall.now = 0.04
+    assert clock.now() == START  # not looked at again yet
+    wall.now = 0.06
+    assert clock.now() == START + timedelta(seconds=0.06 * 60)
+
+
+def test_a_bad_anchor_file_names_itself(tmp_path: Path) -> None:
+    path = tmp_path / "anchor"
+    path.write_text("soon", encoding="ascii")
+    with pytest.raises(InputError, match=r"anchor file .*anchor.*'soon'"):
+        ReplayClock(START, speed=60, anchor_file=path).now()
+    with pytest.raises(ValueError, match="not both"):
+        ReplayClock(START, speed=60, anchor=1.0, anchor_file=path)
 
 
 def test_bad_input_is_refused() -> None:

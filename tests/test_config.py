@@ -22,7 +22,7 @@ def test_defaults_use_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
     assert settings.uses_embedded_database
     assert settings.federal_register_url == "https://www.federalregister.gov/api/v1"
-    assert settings.poll.public_inspection_seconds == 60
+    assert settings.poll.public_inspection_seconds == 10  # a filing is seen within seconds (issue 17)
     assert settings.slack.enabled is False
 
 
@@ -102,7 +102,7 @@ def test_secrets_are_masked_everywhere_they_are_shown(monkeypatch: pytest.Monkey
         ("MONITOR_POLL__DOCUMENTS_SECONDS", "abc", "poll.documents_seconds (MONITOR_POLL__DOCUMENTS_SECONDS)"),
         ("MONITOR_POLL__DOCUMENTS_SECONDS", "-5", "greater than 0"),
         ("MONITOR_PRICES__SOURCE", "bloomberg", "expected 'yfinance' or 'dir:PATH'"),
-        ("MONITOR_DATABASE_URL", "mysql://x", "unsupported database 'mysql'"),
+        ("MONITOR_DATABASE_URL", "mysql://x", "database_url (MONITOR_DATABASE_URL): unsupported database"),
         ("MONITOR_DATABASE_URL", "not a url", "database_url (MONITOR_DATABASE_URL): not a database URL"),
         ("MONITOR_HTTP__ADDRESS", "localhost", "expected host:port"),
         ("MONITOR_FEDERAL_REGISTER_URL", "ftp://x", "expected an http(s) URL"),
@@ -145,3 +145,50 @@ def test_review_threshold_cannot_exceed_auto(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("MONITOR_MATCHING__REVIEW_THRESHOLD", "0.99")
     with pytest.raises(ConfigError, match="review_threshold must not exceed auto_threshold"):
         load_settings()
+
+
+LEAK = "xoxb-2001-leaked-token"  # a Slack token pasted into the wrong variable
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("MONITOR_POLL__DOCUMENTS_SECONDS", LEAK, "poll.documents_seconds (MONITOR_POLL__DOCUMENTS_SECONDS)"),
+        ("MONITOR_SLACK__CHANNEL", f"#{LEAK}", "slack.channel (MONITOR_SLACK__CHANNEL): expected a channel ID"),
+        ("MONITOR_PRICES__SOURCE", LEAK, "prices.source (MONITOR_PRICES__SOURCE)"),
+        ("MONITOR_HTTP__ADDRESS", LEAK, "http.address (MONITOR_HTTP__ADDRESS): expected host:port"),
+        ("MONITOR_FEDERAL_REGISTER_URL", LEAK, "federal_register_url (MONITOR_FEDERAL_REGISTER_URL)"),
+        ("MONITOR_LOG__LEVEL", LEAK, "log.level (MONITOR_LOG__LEVEL)"),
+        ("MONITOR_DATABASE_URL", f"mysql://svc:{LEAK}@db/x", "database_url (MONITOR_DATABASE_URL)"),
+        ("MONITOR_STUDY__WINDOW", LEAK, "study (MONITOR_STUDY or MONITOR_STUDY__"),
+        ("MONITOR_DAEMON__FEEDS", f"[\"{LEAK}\"]", "daemon.feeds.0 (MONITOR_DAEMON__FEEDS__0)"),
+        ("MONITOR_ALERTS__ROUTES", f'{{"{LEAK}": {{}}}}', "alerts.routes (MONITOR_ALERTS__ROUTES): unknown sink"),
+    ],
+)
+def test_a_rejected_value_is_never_echoed(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert expected in message
+    assert "xoxb" not in message
+    assert "leaked" not in message
+    assert caught.value.__cause__ is None  # nor in a chained exception a traceback could print
+
+
+
+def test_web_url_credentials_are_masked_when_shown_and_given_to_the_log_redactor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hook = "https://hooks.slack.com/services/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"
+    monkeypatch.setenv("MONITOR_WEBHOOK__URL", hook)
+    monkeypatch.setenv("MONITOR_SLACK__BASE_URL", "https://relay:r3lay-pass@proxy.example:8443/slack/api/")
+    settings = load_settings()
+    shown = {key: value for key, value, _ in explain(settings)}
+    assert shown["webhook.url"] == "https://hooks.slack.com/services/********/********/********"
+    assert shown["slack.base_url"] == "https://********@proxy.example:8443/slack/api/"
+    assert shown["federal_register_url"] == "https://www.federalregister.gov/api/v1"  # a plain URL stays readable
+    secrets = set(secret_values(settings))
+    assert {"T0AB12CDE", "B0FG34HIJ", "q1w2e3r4t5y6u7i8o9p0a1s2", "relay", "r3lay-pass"} <= secrets

@@ -108,15 +108,17 @@ def emit(
                 out.print(f"  {column.name}: {cell}", soft_wrap=True)
             out.print()
         return
-    out.print(table)
+    out.print(table, soft_wrap=False)
     if dropped:
-        out.print(f"[dim](hidden at this width: {', '.join(dropped)}; widen the terminal or use --json)[/dim]")
+        hidden = ", ".join(dropped)
+        out.print(f"[dim](hidden at this width: {hidden}; widen the terminal or use --json)[/dim]", soft_wrap=False)
 
 
-def text_line(message: str) -> None:
-    """A line of prose around the tables; as plain text (``# ``-prefixed) when piped, so TSV readers skip it."""
+def text_line(message: str, *, wrap: bool = True) -> None:
+    """A line of prose around the tables, wrapped between words at the terminal's width (``wrap=False`` for a line
+    whose URL must stay one piece to be copied); as plain text (``# ``-prefixed) when piped, so TSV readers skip it."""
     out = _common.console
     if out.is_terminal:
-        out.print(message)
+        out.print(message, soft_wrap=not wrap)
     else:
         out.file.write(f"# {plain(message)}\n")

@@ -140,8 +140,13 @@ def daemon_parts(
     from monitor.models import FeedName
     from monitor.pipeline import Pipeline, PipelineOptions
 
+    keeper = LeaseKeeper(sessions, ttl=timedelta(seconds=settings.daemon.lease_ttl_seconds))
+    reclaim_local_leases(sessions, keeper.owner)
     price_source = make_source(settings.prices.source, settings=settings)
-    pipeline = Pipeline(sessions, settings, clock, calendars=calendars, price_source=price_source)
+    # Each document is processed under its own lease, so a replica's poll and another's sweep never both run it.
+    pipeline = Pipeline(
+        sessions, settings, clock, calendars=calendars, price_source=price_source, exclusive=keeper.hold
+    )
     recheck = Pipeline(
         sessions,
         settings,
@@ -153,8 +158,6 @@ def daemon_parts(
     clients = build_clients(settings, sleep=interruptible_sleep(stop), clock=SystemClock())
     poller = build_poller(settings, sessions, clock, clients)
     worker = delivery_worker(sessions, settings, clock)
-    keeper = LeaseKeeper(sessions, ttl=timedelta(seconds=settings.daemon.lease_ttl_seconds))
-    reclaim_local_leases(sessions, keeper.owner)
     runner = JobRunner(keeper, stop)
     waker = Waker(runner)
     tasks = DaemonTasks(

@@ -14,13 +14,17 @@ def show(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {key, value, source}."),
 ) -> None:
-    """Print every setting with secrets masked, and whether it came from a default, the file, env or a flag."""
+    """Print every setting with secrets masked, and whether it came from a default, the file, env or a flag; then
+    what the public-inspection schedule costs the Federal Register API (requests per hour and per day)."""
     from rich.table import Table
 
+    from jobs.triggers import public_inspection_cost
     from monitor.config import explain
 
     context = app_context(ctx)
     rows = explain(context.settings, context.config_path, context.cli_overrides)
+    poll = context.settings.poll
+    rows.append(("(public-inspection polling)", public_inspection_cost(poll).describe(poll), "derived"))
     if as_json:
         print_json([{"key": key, "value": value, "source": source} for key, value, source in rows])
         return

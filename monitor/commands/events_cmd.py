@@ -148,7 +148,7 @@ def _print_detail(detail: EventDetail) -> None:
     if detail.publication_date:
         text_line(f"published {detail.publication_date}")
     if detail.html_url:
-        text_line(f"rule: {detail.html_url}")
+        text_line(f"rule: {detail.html_url}", wrap=False)
     parse = f"parse: {line.parse_status}" + (f" ({detail.parse_error})" if detail.parse_error else "")
     text_line(parse + (" · backfilled" if detail.is_backfill else ""))
     emit(

@@ -8,11 +8,18 @@ given come from the shipped seed), which needs no database at all.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
+
+if TYPE_CHECKING:
+    from monitor.bootstrap import AppContext
+    from monitor.config import MatchingSettings
+    from monitor.matching.matcher import Matcher
+
+MAX_REPORTED_ERRORS = 1_000  # bad rows printed one per line by an import; the rest are counted
 
 universe_app = typer.Typer(
     help="Import, list and refresh the securities universe, links and exposures.",
@@ -41,27 +48,43 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
 ) -> None:
     """Match one entity name against the universe: ranked securities with relation, score and reason."""
-    from monitor.matching.csv_files import read_universe
-    from monitor.matching.index import MatchIndex
-    from monitor.matching.matcher import Matcher
-    from monitor.matching.store import stored_matcher
 
     day = _as_of_date(as_of)
     context = app_context(ctx)
     settings = context.settings.matching
     if universe is not None or exposures is not None or links is not None:
+        from monitor.matching.csv_files import read_universe
+        from monitor.matching.index import MatchIndex
+        from monitor.matching.matcher import Matcher
+
         universe_data, problems = read_universe(universe, exposures, links)
         for problem in problems:
             err_console.print(f"skipped {problem}")
         matcher = Matcher(MatchIndex.build(universe_data), settings)
     else:
-        with context.sessions().begin() as session:
-            matcher = stored_matcher(session, context.settings.data_dir / "cache", settings)
+        matcher = _stored_matcher(context, settings)
     results = matcher.match_name(name, alias, country.upper() if country else None, as_of=day)
     if as_json:
         print_json([_as_dict(result) for result in results])
         return
     _print_matches(name, results, settings.auto_threshold, settings.review_threshold)
+
+
+def _stored_matcher(context: AppContext, settings: MatchingSettings) -> Matcher:
+    """The matcher over the index file of the stored universe's version: opened straight away when it is written
+    (one plain query for the version, no ORM), else seeded and built through the storage layer first."""
+    from monitor.matching.matcher import Matcher
+    from monitor.matching.persisted import current_index
+
+    cache = context.settings.data_dir / "cache"
+    with context.engine().connect() as connection:
+        index = current_index(connection, cache)
+    if index is not None:
+        return Matcher(index, settings)
+    from monitor.matching.store import stored_matcher
+
+    with context.sessions().begin() as session:
+        return stored_matcher(session, cache, settings)
 
 
 def _as_of_date(text: str | None) -> Any:
@@ -130,36 +153,39 @@ def import_file(
     from monitor.matching import csv_files
     from monitor.matching.store import ensure_seed_universe, save_exposures, save_links, save_securities
 
-    text = csv_files.read_text(path)
     try:
-        file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_kind(text, str(path))
+        file_kind = csv_files.FileKind(kind) if kind else csv_files.detect_file_kind(path)
     except ValueError:
         raise InputError(f"--kind {kind!r}: expected securities, exposures or links") from None
     context = app_context(ctx)
-    with context.sessions().begin() as session:
+    errors: list[csv_files.RowError] = []
+    loaded = written = bad_rows = 0
+    with context.sessions().begin() as session:  # streamed a batch at a time, committed (or not) as a whole
         seeded = None if no_seed else ensure_seed_universe(session, market=context.settings.matching.market_universe)
-        errors: list[csv_files.RowError]
-        if file_kind is csv_files.FileKind.SECURITIES:
-            securities = csv_files.parse_securities(text, str(path))
-            written = save_securities(session, securities.records, source=f"import:{path.name}"[:64])
-            errors, loaded = securities.errors, len(securities.rows)
-        elif file_kind is csv_files.FileKind.LINKS:
-            parsed_links = csv_files.parse_links(text, str(path))
-            written, missing = save_links(session, parsed_links.rows)
-            errors, loaded = parsed_links.errors + missing, len(parsed_links.rows) - len(missing)
-        else:
-            parsed_exposures = csv_files.parse_exposures(text, str(path))
-            written, missing = save_exposures(session, parsed_exposures.rows)
-            errors, loaded = parsed_exposures.errors + missing, len(parsed_exposures.rows) - len(missing)
+        for rows, bad in csv_files.batches(path, file_kind):
+            missing: list[csv_files.RowError] = []
+            if file_kind is csv_files.FileKind.SECURITIES:
+                written += save_securities(session, [s for _, s in rows], source=f"import:{path.name}"[:64])
+            elif file_kind is csv_files.FileKind.LINKS:
+                count, missing = save_links(session, rows)
+                written += count
+            else:
+                count, missing = save_exposures(session, rows)
+                written += count
+            loaded += len(rows) - len(missing)
+            errors += (bad + missing)[: max(0, MAX_REPORTED_ERRORS - len(errors))]
+            bad_rows += len(bad) + len(missing)
     if seeded is not None:
         console.print(
             f"empty universe: loaded the shipped seed first ({seeded.securities} securities, "
             f"{seeded.links} links, {seeded.exposures} exposures, {seeded.market} market listings)"
         )
-    console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {len(errors)} bad row(s)")
+    console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {bad_rows} bad row(s)")
     for error in sorted(errors, key=lambda error: error.line):
-        err_console.print(f"{path}:{error.line}: {error.message}")
-    if errors:
+        err_console.print(f"{path}:{error.line}: {error.message}", markup=False, highlight=False)
+    if bad_rows > len(errors):
+        err_console.print(f"{path}: … and {bad_rows - len(errors)} more bad row(s)", markup=False, highlight=False)
+    if bad_rows:
         raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.commands._table import Column, emit, text_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +121,6 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print rows as JSON."),
 ) -> None:
     """Stored bars with trade-to-trade returns; halts (no bar or zero volume on an expected session) are flagged."""
-    from rich.table import Table
-
     from monitor.prices.exchanges import listing
     from monitor.prices.store import read_bars
 
@@ -152,31 +151,44 @@ def show(
         )
         return
     currency = bars.attrs.get("currency") or where.currency
-    console.print(
+    text_line(
         f"[bold]{where.symbol}[/]  {where.mic} (calendar {where.calendar})  currency {currency}"
-        f"  sync: {state.status if state else '?'}, last fetch {state.last_fetch_at if state else '?'}"
+        f"  sync: {state.status if state else '?'}, last fetch {_minute(state.last_fetch_at if state else None)}"
     )
     if state is not None and state.last_error:
-        console.print(f"[yellow]last error: {state.last_error}[/]")
-    columns = ["date", *(["open", "high", "low"] if ohlc else []), "close", "adj close", "volume", "return", "span"]
-    table = Table()
-    for column in [*columns, "status"]:
-        table.add_column(column, justify="left" if column == "date" else "right", no_wrap=True)
+        text_line(f"[yellow]last error: {state.last_error}[/]")
+    ohlc_keys = ["open", "high", "low"] if ohlc else []
+    columns = [
+        Column("date", identifier=True),
+        *(Column(key, identifier=True, justify="right", drop=1) for key in ohlc_keys),
+        Column("close", identifier=True, justify="right"),
+        Column("adj close", identifier=True, justify="right", drop=2),
+        Column("volume", identifier=True, justify="right", drop=3),
+        Column("return", identifier=True, justify="right"),
+        Column("span", identifier=True, justify="right", drop=4),
+        Column("status", identifier=True),
+    ]
+    rows = []
     for row in table_rows:
         status = row["status"]
         style = "red" if status == "halted" else ("dim" if status == "no_data" else "")
-        prices = [_num(row[key]) for key in (["open", "high", "low"] if ohlc else [])]
-        table.add_row(
-            row["date"],
-            *prices,
-            _num(row["close"]),
-            _num(row["adj_close"]),
-            _num(row["volume"], 0),
-            "" if row["return"] is None else f"{row['return']:+.2%}",
-            str(row["span"] or ""),
-            f"[{style}]{status}[/]" if style else status,
+        rows.append(
+            [
+                row["date"],
+                *(_num(row[key]) for key in ohlc_keys),
+                _num(row["close"]),
+                _num(row["adj_close"]),
+                _num(row["volume"], 0),
+                "" if row["return"] is None else f"{row['return']:+.2%}",
+                str(row["span"] or ""),
+                f"[{style}]{status}[/]" if style else status,
+            ]
         )
-    console.print(table)
+    emit(columns, rows)
+
+
+def _minute(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "?"
 
 
 def _num(value: float | None, digits: int = 4) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -37,6 +38,13 @@ def run(
         help="Testing/replay: Unix time at which simulated time starts to run (processes sharing it share one "
         "timeline); default now.",
     ),
+    replay_anchor_file: Path | None = typer.Option(
+        None,
+        "--replay-anchor-file",
+        hidden=True,
+        help="Testing/replay: simulated time stands at --replay-start until this file exists, then runs from the "
+        "Unix time written in it (end-to-end tests release time once the card is out).",
+    ),
 ) -> None:
     """Run the monitor: poll the feeds, alert, follow the market reaction; /healthz, /readyz and /metrics on
     http.address. Stops cleanly on SIGTERM or SIGINT."""
@@ -44,7 +52,7 @@ def run(
 
     context = app_context(ctx)
     settings = context.settings
-    clock = _clock(replay_start, replay_speed, replay_anchor)
+    clock = _clock(replay_start, replay_speed, replay_anchor, replay_anchor_file)
     json_logs = settings.log.format == "json"
     daemon = build_daemon(context, clock=clock, report=None if json_logs else _print_check)
     try:
@@ -55,12 +63,14 @@ def run(
     raise typer.Exit(code)
 
 
-def _clock(start: str | None, speed: float, anchor: float | None) -> Clock:
+def _clock(start: str | None, speed: float, anchor: float | None, anchor_file: Path | None) -> Clock:
     from monitor.clock import ReplayClock, SystemClock, parse_instant
 
     if start is None:
         return SystemClock()
-    return ReplayClock(parse_instant(start, "--replay-start"), speed=speed, anchor=anchor)
+    if anchor is not None and anchor_file is not None:
+        raise typer.BadParameter("give --replay-anchor or --replay-anchor-file, not both", param_hint="--replay-anchor")
+    return ReplayClock(parse_instant(start, "--replay-start"), speed=speed, anchor=anchor, anchor_file=anchor_file)
 
 
 def _print_check(check: StartupCheck) -> None:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.commands._common import app_context, err_console, print_json
+from monitor.commands._table import Column, emit, text_line
 from monitor.errors import InputError
 
 if TYPE_CHECKING:
@@ -243,64 +244,70 @@ def _car(window: WindowCar | None) -> str:
 
 
 def show(result: StudyRun) -> None:
-    from rich.table import Table
-
+    """The study as tables that fit the terminal (identifiers whole), or tab-separated when piped."""
     params = result.result.params
     first, last = params.window
-    console.print(
+    text_line(
         f"[bold]Event study[/bold] {result.when.label}: {params.model} model, estimation {params.estimation} "
         f"sessions, gap {params.gap}, window [{first:+d},{last:+d}]"
     )
-    model = Table(title="Normal-return model")
-    for name in ("symbol", "bench", "day 0", "status", "alpha", "beta", "sigma", "n"):
-        model.add_column(name, justify="left" if name in ("symbol", "bench", "status") else "right", no_wrap=True)
-    reaction = Table(title="Reaction: abnormal returns (t)")
-    for name in ("symbol", "day 0", "[0,+1]", "[-1,+1]", f"[{first:+d},{last:+d}]", "BHAR"):
-        reaction.add_column(name, justify="left" if name == "symbol" else "right")
+    securities = result.result.securities
+    emit(
+        [
+            Column("symbol", identifier=True),
+            Column("bench", identifier=True, drop=2),
+            Column("day 0", identifier=True),
+            Column("status"),
+            Column("alpha", justify="right", drop=1),
+            Column("beta", justify="right"),
+            Column("sigma", justify="right"),
+            Column("n", justify="right"),
+        ],
+        [
+            [
+                s.symbol, s.benchmark, s.day0.isoformat() if s.day0 else "—", s.status, _pct(s.alpha, 3),
+                _num(s.beta), _pct(s.sigma), str(s.n_estimation) if s.n_estimation is not None else "—",
+            ]
+            for s in securities
+        ],
+        title="Normal-return model",
+    )  # fmt: skip
     notes: list[str] = []
-    for s in result.result.securities:
-        model.add_row(
-            s.symbol,
-            s.benchmark,
-            s.day0.isoformat() if s.day0 else "—",
-            s.status,
-            _pct(s.alpha, 3),
-            _num(s.beta),
-            _pct(s.sigma),
-            str(s.n_estimation) if s.n_estimation is not None else "—",
-        )
+    rows = []
+    for s in securities:
         cells = [_car(s.sub_windows.get(label)) for label in ("[0,0]", "[0,1]", "[-1,1]")]
         whole = "—" if s.car is None else f"{_pct(s.car)} ({_num(s.car_t)})"
-        reaction.add_row(s.symbol, *cells, whole, _pct(s.bhar))
+        rows.append([s.symbol, *cells, whole, _pct(s.bhar)])
         if s.reason:
             notes.append(f"{s.symbol}: {s.reason}")
         if s.day0_halted and s.reaction_date:
             notes.append(f"{s.symbol}: halted on day 0; its day-0 reaction is the return to {s.reaction_date}")
-    console.print(model)
-    console.print(reaction)
-    if len(result.result.securities) <= 6:
+    emit(
+        [
+            Column("symbol", identifier=True),
+            *(Column(name, justify="right") for name in ("day 0", "[0,+1]", "[-1,+1]", f"[{first:+d},{last:+d}]")),
+            Column("BHAR", justify="right", drop=1),
+        ],
+        rows,
+        title="Reaction: abnormal returns (t)",
+    )
+    if len(securities) <= 6:
         _show_days(result)
     aggregate = result.result.aggregate
-    aar = Table(title=f"AAR (N = {aggregate.n})")
-    for name in ("day", "AAR", "n", "t", "BMP t"):
-        aar.add_column(name, justify="right")
-    for d in aggregate.aar:
-        aar.add_row(f"{d.rel_day:+d}", _pct(d.aar), str(d.n), _num(d.t), _num(d.bmp_t))
-    console.print(aar)
+    emit(
+        [Column(name, justify="right") for name in ("day", "AAR", "n", "t", "BMP t")],
+        [[f"{d.rel_day:+d}", _pct(d.aar), str(d.n), _num(d.t), _num(d.bmp_t)] for d in aggregate.aar],
+        title=f"AAR (N = {aggregate.n})",
+    )
     _show_tests(result)
     for note in notes:
-        console.print(f"[yellow]note[/yellow] {note}")
+        text_line(f"[yellow]note[/yellow] {note}")
 
 
 def _show_days(result: StudyRun) -> None:
-    from rich.table import Table
-
-    table = Table(title="Abnormal returns by event day (k = sessions a trade-to-trade return spans)")
-    table.add_column("day", justify="right")
     securities = [s for s in result.result.securities if s.days]
-    for s in securities:
-        table.add_column(s.symbol, justify="right")
     rels = sorted({d.rel_day for s in securities for d in s.days})
+    rows = []
     for rel in rels:
         cells = []
         for s in securities:
@@ -312,41 +319,46 @@ def _show_days(result: StudyRun) -> None:
             else:
                 span = f" k={day.sessions}" if day.sessions > 1 else ""
                 cells.append(f"{_pct(day.ar)} ({_num(day.ar_t)}){span}")
-        table.add_row(f"{rel:+d}", *cells)
-    console.print(table)
+        rows.append([f"{rel:+d}", *cells])
+    emit(
+        [Column("day", identifier=True, justify="right"), *(Column(s.symbol, justify="right") for s in securities)],
+        rows,
+        title="Abnormal returns by event day (k = sessions a trade-to-trade return spans)",
+    )
 
 
 def _show_tests(result: StudyRun) -> None:
-    from rich.table import Table
-
     aggregate = result.result.aggregate
     tests = aggregate.tests
     first, last = tests.window
-    title = f"Tests of CAAR [{first:+d},{last:+d}] = {_pct(aggregate.caar)}  (* robust to the shared date)"
-    table = Table(title=title)
-    for name in ("statistic", "value", "p-value"):
-        table.add_column(name, justify="left" if name == "statistic" else "right")
-    rows: list[tuple[str, Statistic]] = [(name, tests.statistic(name)) for name in HEADLINE]
-    rows += [("rank_z_day0", aggregate.rank_z_day0)]
-    rows += [(name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")]
-    for name, stat in rows:
+    rows: list[list[str]] = []
+    named: list[tuple[str, Statistic]] = [(name, tests.statistic(name)) for name in HEADLINE]
+    named += [("rank_z_day0", aggregate.rank_z_day0)]
+    named += [
+        (name, tests.statistic(name)) for name in ("bmp_t", "cross_sectional_t", "patell_z", "generalized_sign_z")
+    ]
+    for name, stat in named:
         mark = " *" if name in HEADLINE else ""
         if tests.n_too_small:  # a t on two or three securities is not a headline
-            table.add_row(TEST_NAMES[name] + mark, f"n too small (n = {tests.n})", "")
+            rows.append([TEST_NAMES[name] + mark, f"n too small (n = {tests.n})", ""])
             continue
-        table.add_row(TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value))
+        rows.append([TEST_NAMES[name] + mark, _num(stat.value), _p(stat.p_value)])
     placebo = aggregate.placebo
     if placebo is not None:
         shown = _p(placebo.p_value) if placebo.p_value is not None else (placebo.note or "—")
-        table.add_row(f"placebo dates ({placebo.draws})", "", shown)
-    console.print(table)
+        rows.append([f"placebo dates ({placebo.draws})", "", shown])
+    emit(
+        [Column("statistic"), Column("value", justify="right"), Column("p-value", justify="right")],
+        rows,
+        title=f"Tests of CAAR [{first:+d},{last:+d}] = {_pct(aggregate.caar)}  (* robust to the shared date)",
+    )
     for name, (first_day, last_day) in result.provisional.items():
-        console.print(
+        text_line(
             f"[yellow]note[/yellow] calendar {name} is provisional from {first_day} to {last_day} (the holidays "
             "package's exchange calendar, corrected by the index's bars)"
         )
     if tests.mean_residual_correlation is not None:
-        console.print(
+        text_line(
             f"mean residual correlation r̄ = {tests.mean_residual_correlation:.3f}, "
             f"Kolari–Pynnönen factor {_num(tests.kp_factor, 3)}"
         )

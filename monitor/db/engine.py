@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:  # the ORM is imported by the commands that use sessions, not by a plain connection
+    from sqlalchemy.orm import Session, sessionmaker
 
 CONNECT_TIMEOUT_SECONDS = 10
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -90,6 +92,8 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -98,6 +102,8 @@ def read_only_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]
 
     Writing in one is a bug the database reports (SQLite upgrades the lock or fails with "database is locked").
     """
+    from sqlalchemy.orm import sessionmaker
+
     bind = sessions.kw.get("bind")
     if not isinstance(bind, Engine):
         return sessions

@@ -4,13 +4,16 @@ Built on ``FeedHttp`` (retries, error mapping) and the base URL from settings. S
 ``next_page_url`` (its ``search_after_cursor`` survives past the 10,000-hit cap), re-based onto our configured
 base URL so proxies and local servers keep working; a page number above 50 is refused because the API would
 silently serve page 1 again. Every API request carries a cache-buster: the API sits behind a shared cache that
-ignores ``no-store`` and sends no ETag.
+ignores ``no-store`` and sends no ETag. The public-inspection check is conditional all the same: validators the
+server sends (ETag, Last-Modified) go back as If-None-Match / If-Modified-Since, and a 200 whose ``*_updated_at``
+stamps equal the stored ones is not parsed further (the issue's 100-odd records are validated only when it changed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,7 +21,7 @@ import httpx
 
 from monitor.errors import FeedUnavailable
 from monitor.feeds.http import FeedHttp, cache_buster
-from monitor.feeds.records import BIS_SLUG, FrDocumentRecord, FrSearchPage, PiIssue, parse_model
+from monitor.feeds.records import BIS_SLUG, FrDocumentRecord, FrSearchPage, PiIssue, PiStamps, parse_model
 from monitor.logs import get_logger
 
 log = get_logger(__name__)
@@ -31,6 +34,15 @@ SEARCH_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 
 Params = list[tuple[str, str]]
+VALIDATORS = (("etag", "ETag", "If-None-Match"), ("last_modified", "Last-Modified", "If-Modified-Since"))
+
+
+@dataclass(frozen=True)
+class PiCheck:
+    """One conditional look at ``current.json``: the issue when it changed (else None) and the cursor to store."""
+
+    issue: PiIssue | None
+    cursor: dict[str, str | None]
 
 
 class FederalRegisterClient:
@@ -98,6 +110,24 @@ class FederalRegisterClient:
         url = f"{self.base_url}/public-inspection-documents/current.json"
         return parse_model(PiIssue, self._get_json(url, []), what="public inspection (current)", url=url)
 
+    def public_inspection_check(self, cursor: Mapping[str, str | None], *, force: bool = False) -> PiCheck:
+        """``current.json`` when it changed since ``cursor`` (a stored ``PiCheck.cursor``); ``force`` parses it
+        whatever the stamps say. A 304 or unchanged stamps answer ``issue=None``."""
+        url = f"{self.base_url}/public-inspection-documents/current.json"
+        headers = {header: str(cursor[key]) for key, _, header in VALIDATORS if cursor.get(key) and not force}
+        response = self.http.get(
+            url, params=[("_", self._cache_buster())], headers=headers, ok_statuses=frozenset({200, 304})
+        )
+        if response.status_code == 304:
+            return PiCheck(None, dict(cursor))
+        validators = {key: response.headers[name] for key, name, _ in VALIDATORS if response.headers.get(name)}
+        payload = _json(response, url)
+        stamps = parse_model(PiStamps, payload, what="public inspection (current)", url=url)
+        if stamps.same_as(cursor) and not force:
+            return PiCheck(None, {**stamps.cursor, **validators})
+        issue = parse_model(PiIssue, payload, what="public inspection (current)", url=url)
+        return PiCheck(issue, {**issue.cursor, **validators})
+
     def public_inspection_day(self, day: date) -> PiIssue:
         url = f"{self.base_url}/public-inspection-documents.json"
         params = [("conditions[available_on]", day.isoformat())]
@@ -111,10 +141,14 @@ class FederalRegisterClient:
 
     def _get_json(self, url: str, params: Params) -> Any:
         response = self.http.get(url, params=[*params, ("_", self._cache_buster())])
-        try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise FeedUnavailable(f"{url} returned invalid JSON: {exc}", url=url) from None
+        return _json(response, url)
+
+
+def _json(response: httpx.Response, url: str) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FeedUnavailable(f"{url} returned invalid JSON: {exc}", url=url) from None
 
 
 def _rebased_params(next_page_url: str) -> Params:

@@ -7,8 +7,8 @@ document is written in its own transaction, so one bad document never costs the 
 ``feed_state`` whether the poll succeeds or fails.
 
 A quiet poll is one small request per feed: documents newest-first stop at the first already-published
-document; public inspection compares the issue's ``*_updated_at`` with the stored cursor; the CSL uses a
-conditional GET.
+document; public inspection sends a conditional GET and compares the issue's ``*_updated_at`` with the stored
+cursor before reading its records; the CSL uses a conditional GET.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ class FeedPoller:
                     outcome = ExtractionOutcome(
                         ParseStatus.FAILED, error=f"{outcome.error} (after {attempts} attempts)"
                     )
-                store.save_extraction(session, document_id, outcome)
+                if store.save_extraction(session, document_id, outcome):  # the pipeline's catch-up takes it on
+                    store.mark_pipeline_due(session, document_id, self.clock.now())
             log.info("extraction_retried", document=number, status=outcome.status.value, attempts=attempts)
 
     def _fetch_and_extract(
@@ -225,14 +226,12 @@ class FeedPoller:
                 while day <= today:
                     self._pi_records(self.fr.public_inspection_day(day).unique_results(), run)
                     day += timedelta(days=1)
-            issue = self.fr.public_inspection_current()
-            new_cursor = issue.cursor
-            unchanged = all(new_cursor.values()) and all(cursor.get(k) == v for k, v in new_cursor.items())
-            if unchanged and since is None:
+            check = self.fr.public_inspection_check(cursor, force=since is not None)
+            if check.issue is None:
                 run.notes.append("public inspection unchanged since the last poll")
             else:
-                self._pi_records(issue.unique_results(), run)
-            return dict(new_cursor)
+                self._pi_records(check.issue.unique_results(), run)
+            return dict(check.cursor)
 
         return self._run(FeedName.PUBLIC_INSPECTION, self.fr.http, body)
 
@@ -315,7 +314,7 @@ class FeedPoller:
                 if csl_store.covered_by_rule(session, record, names_since=names_since):
                     continue
                 saved = csl_store.save_csl_listing(session, record, now)
-                run.arrivals.append(_arrival(session, saved, FeedName.CSL))
+                run.arrivals.append(_arrival(session, saved, FeedName.CSL, now))
 
     # --- shared ----------------------------------------------------------------------------------------------------
 
@@ -337,7 +336,7 @@ class FeedPoller:
                 if outcome is not None and saved.is_entity_list:
                     changed = store.save_extraction(session, saved.id, outcome)
                 if saved.newly_on_feed or changed:
-                    run.arrivals.append(_arrival(session, saved, feed))
+                    run.arrivals.append(_arrival(session, saved, feed, self.clock.now()))
         except MonitorError as exc:  # never die on one bad document; the next poll sees it again
             log.error("document_store_failed", document=document.document_number, feed=feed.value, error=str(exc))
             run.notes.append(f"{document.document_number}: not stored: {exc}")
@@ -375,11 +374,15 @@ class FeedPoller:
         return result
 
 
-def _arrival(session: Session, saved: store.SavedDocument, feed: FeedName) -> Arrival:
+def _arrival(session: Session, saved: store.SavedDocument, feed: FeedName, now: datetime) -> Arrival:
+    """The arrival of a stored document; an Entity List one is marked due for the pipeline in the same transaction,
+    so it is finished later (a catch-up on any replica) if the pipeline step after this commit never completes."""
     from monitor.db.tables.documents import Document
 
     row = session.get(Document, saved.id, populate_existing=True)
     assert row is not None
+    if row.is_entity_list:
+        store.mark_pipeline_due(session, saved.id, now)
     return Arrival(
         document_id=saved.id,
         document_number=saved.document_number,

@@ -9,6 +9,7 @@ table-of-contents subjects; an agency unknown to the registry has only ``raw_nam
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -214,20 +215,11 @@ class PiDocumentRecord(_Record):
         )
 
 
-class PiIssue(_Record):
-    """``current.json`` or one day's issue: not paginated, and both ``*_updated_at`` may be null or absent."""
+class PiStamps(_Record):
+    """The two ``*_updated_at`` fields of a public-inspection issue: the cheap part that says whether it changed."""
 
-    count: int = 0
-    results: list[PiDocumentRecord] = Field(default_factory=list)
     special_filings_updated_at: datetime | None = None
     regular_filings_updated_at: datetime | None = None
-
-    def unique_results(self) -> list[PiDocumentRecord]:
-        """Deduplicated on document_number: a 16:15 special filing reappears in the next day's issue."""
-        seen: dict[str, PiDocumentRecord] = {}
-        for record in self.results:
-            seen.setdefault(record.document_number, record)
-        return list(seen.values())
 
     @property
     def cursor(self) -> dict[str, str | None]:
@@ -238,6 +230,25 @@ class PiIssue(_Record):
             "special_filings_updated_at": iso(self.special_filings_updated_at),
             "regular_filings_updated_at": iso(self.regular_filings_updated_at),
         }
+
+    def same_as(self, cursor: Mapping[str, Any]) -> bool:
+        """Both stamps present and equal to the stored ones (a null stamp never proves the issue unchanged)."""
+        mine = self.cursor
+        return all(mine.values()) and all(cursor.get(key) == value for key, value in mine.items())
+
+
+class PiIssue(PiStamps):
+    """``current.json`` or one day's issue: not paginated, and both ``*_updated_at`` may be null or absent."""
+
+    count: int = 0
+    results: list[PiDocumentRecord] = Field(default_factory=list)
+
+    def unique_results(self) -> list[PiDocumentRecord]:
+        """Deduplicated on document_number: a 16:15 special filing reappears in the next day's issue."""
+        seen: dict[str, PiDocumentRecord] = {}
+        for record in self.results:
+            seen.setdefault(record.document_number, record)
+        return list(seen.values())
 
 
 def parse_model(model: type[M], payload: Any, *, what: str, url: str | None = None) -> M:

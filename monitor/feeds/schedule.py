@@ -61,10 +61,36 @@ def last_posting_at_or_before(now: datetime) -> datetime | None:
     return None
 
 
-def in_burst(now: datetime, minutes: int) -> bool:
-    """True within ``minutes`` after a posting slot: when the daemon should poll public inspection fastest."""
+def in_burst(now: datetime, minutes: int, lead_minutes: int = 0) -> bool:
+    """True from ``lead_minutes`` before a posting slot to ``minutes`` after it: when the daemon should poll public
+    inspection fastest."""
     last = last_posting_at_or_before(now)
-    return last is not None and ensure_utc(now) - last < timedelta(minutes=minutes)
+    if last is not None and ensure_utc(now) - last < timedelta(minutes=minutes):
+        return True
+    if lead_minutes <= 0:
+        return False
+    try:
+        upcoming = next_posting_after(now)
+    except ValueError:
+        return False
+    return upcoming - ensure_utc(now) <= timedelta(minutes=lead_minutes)
+
+
+def burst_seconds_per_posting_day(minutes: int, lead_minutes: int) -> float:
+    """Seconds of a posting day inside a burst window (``lead_minutes`` before to ``minutes`` after each slot),
+    overlapping windows counted once: what the request cost of a business day is made of."""
+    windows = sorted(
+        (slot.hour * 60 + slot.minute - lead_minutes, slot.hour * 60 + slot.minute + minutes) for slot in POSTING_TIMES
+    )
+    total = 0
+    reached = -(10**6)
+    for start, stop in windows:
+        start = max(start, reached, 0)
+        stop = min(stop, 24 * 60)
+        if stop > start:
+            total += stop - start
+            reached = stop
+    return total * 60.0
 
 
 _FRDOC = re.compile(

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.db.tables.documents import Document, FeedState, ListingActionRow
+from monitor.db.tables.documents import Document, EventRow, FeedState, ListingActionRow
+from monitor.db.types import UTCDateTime
 from monitor.db.upsert import upsert, upsert_returning_id
 from monitor.feeds.classify import Classification
 from monitor.feeds.extraction import STATUS_RANK, ExtractionOutcome
@@ -246,6 +247,60 @@ def bump_extraction_attempts(session: Session, document_id: int) -> int:
     document.raw = raw
     session.flush()
     return attempts
+
+
+# --- durable pipeline work ----------------------------------------------------------------------------------------
+
+
+def mark_pipeline_due(session: Session, document_id: int, now: datetime) -> None:
+    """The document changed in a way the pipeline must see: bump its revision and make it due (since ``now``, unless
+    it already was). Written in the transaction that stores the change, so a crash right after the commit leaves
+    the document due rather than forgotten. The increment is done by the database, so two writers never both
+    claim the same revision."""
+    session.execute(
+        update(Document)
+        .where(Document.id == document_id)
+        .values(
+            pipeline_revision=Document.pipeline_revision + 1,
+            pipeline_due_since=func.coalesce(Document.pipeline_due_since, literal(now, UTCDateTime())),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish_pipeline(session: Session, document_id: int, revision: int) -> bool:
+    """The pipeline has processed ``revision`` of the document (in the transaction that writes its results): no
+    longer due, unless a newer change arrived meanwhile, which keeps it due for the next pass."""
+    done = session.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.pipeline_revision == revision)
+        .values(pipeline_due_since=None)
+        .returning(Document.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return done is not None
+
+
+@dataclass(frozen=True)
+class DueDocument:
+    id: int
+    document_number: str
+    due_since: datetime  # when the change the pipeline has not processed was stored
+
+
+def due_documents(session: Session) -> list[DueDocument]:
+    """Entity List documents the pipeline has not finished, oldest first: those marked due, and any stored without
+    an event (written before documents were marked, or by hand), due since they were first seen."""
+    since = func.coalesce(Document.pipeline_due_since, Document.first_seen_at)
+    rows = session.execute(
+        select(Document.id, Document.document_number, Document.pipeline_due_since, Document.first_seen_at)
+        .where(
+            Document.is_entity_list.is_(True),
+            or_(Document.pipeline_due_since.is_not(None), Document.id.not_in(select(EventRow.document_id))),
+        )
+        .order_by(since, Document.id)
+    ).all()
+    return [DueDocument(int(i), str(n), due or first) for i, n, due, first in rows]
 
 
 # --- feed state ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,11 @@
 A file with a wrong header or encoding is refused whole (``InputError``); a file with some bad rows yields the good
 rows plus one ``RowError`` per bad row, so an import can load what it can and say exactly what it could not.
 The shipped seed files live in ``monitor/matching/data`` and are read through ``importlib.resources``.
+
+Files are streamed with limits, since a user can hand us anything: only a regular file under ``MAX_FILE_BYTES`` is
+opened (``/dev/zero`` or a FIFO is refused before a byte is read), a line holds at most ``MAX_LINE_BYTES``, a
+quoted field spans at most ``MAX_ROW_LINES`` lines (so an unclosed quote spoils only its own line; the lines it
+took are read again as rows of their own), and ``batches`` hands an import ``BATCH_ROWS`` rows at a time.
 """
 
 from __future__ import annotations
@@ -10,17 +15,28 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
 from monitor.errors import InputError
+from monitor.matching.csv_lines import (
+    BATCH_ROWS,
+    MAX_FIELD_CHARS,
+    MAX_LINE_BYTES,
+    MAX_ROW_LINES,
+    check_file,
+    file_lines,
+    physical_lines,
+    split_line,
+)
 from monitor.matching.records import CorporateLinkRecord, CounterpartyRole, ExposureRecord, LinkRole, Universe
 from monitor.models import Security
 
@@ -77,39 +93,125 @@ class _RowProblem(ValueError):
     pass
 
 
-def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(first physical line of the row, row) pairs; blank rows are skipped but still counted as lines."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = [name.strip() for name in next(reader, [])]
+Lines = Iterable[tuple[int, str | None]]  # (line number, text without its ending, or None when over the limit)
+
+
+def _rows(lines: Lines, source: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str] | RowError]]:
+    """(line number, row or the line's error); blank lines are skipped but still counted."""
+    numbered = iter(lines)
+    first = next(numbered, None)
+    header_line = first[1] if first is not None else ""
+    if header_line is None:
+        raise InputError(f"{source}:1: the header is longer than {MAX_LINE_BYTES:,} bytes")
+    try:
+        header = [name.strip() for name in split_line(header_line.lstrip("\ufeff"))]
+    except csv.Error as exc:
+        raise InputError(f"{source}:1: the header is not CSV ({exc})") from None
     missing = [name for name in required if name not in header]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}; expected {','.join(required)}")
-    line = reader.line_num
-    for values in reader:
-        start, line = line + 1, reader.line_num
+    replay: deque[tuple[int, str | None]] = deque()  # lines to read again after an unclosed quote
+
+    def next_line() -> tuple[int, str | None] | None:
+        return replay.popleft() if replay else next(numbered, None)
+
+    while (item := next_line()) is not None:
+        number, line = item
+        if line is None:
+            yield number, RowError(number, f"line is longer than {MAX_LINE_BYTES:,} bytes")
+            continue
+        if not line.strip():
+            continue
+        values, taken, problem = _split_row(line, next_line)
+        if values is None:
+            yield number, RowError(number, problem)
+            replay.extendleft(reversed(taken))  # the lines an unclosed quote took are rows of their own
+            continue
         if not any(value.strip() for value in values):
             continue
+        if taken and _swallowed(values, len(header)):  # a stray quote further down closed this line's open one
+            yield number, RowError(number, f"unclosed quote (its field ran into line {taken[-1][0]})")
+            replay.extendleft(reversed(taken))
+            continue
         if len(values) > len(header):
-            yield start, {"__extra__": "1"}
+            yield number, RowError(number, "more fields than columns (unquoted comma?)")
+            continue
+        sizes = [(name, len(value)) for name, value in zip(header, values, strict=False)]
+        too_long = [(name, size) for name, size in sizes if size > MAX_FIELD_CHARS]
+        if too_long:
+            name, size = too_long[0]
+            yield number, RowError(number, f"{name} is {size:,} characters long; the limit is {MAX_FIELD_CHARS:,}")
             continue
         padded = [*values, *([""] * (len(header) - len(values)))]
-        yield start, {name: value.strip() for name, value in zip(header, padded, strict=True)}
+        yield number, {name: value.strip() for name, value in zip(header, padded, strict=True)}
 
 
-def _parse(text: str, source: str, kind: FileKind, build: Callable[[dict[str, str]], T]) -> Parsed[T]:
-    parsed: Parsed[T] = Parsed(source=source)
-    for line, row in _rows(text, source, COLUMNS[kind]):
-        if "__extra__" in row:
-            parsed.errors.append(RowError(line, "more fields than columns (unquoted comma?)"))
+def _split_row(
+    line: str, next_line: Callable[[], tuple[int, str | None] | None]
+) -> tuple[list[str] | None, list[tuple[int, str | None]], str]:
+    """``(fields, lines taken after line, "")`` of the row starting with ``line``: a quoted field may span up to
+    ``MAX_ROW_LINES`` lines (a spreadsheet cell with a line break). Otherwise ``(None, lines taken, problem)``:
+    an unclosed quote spoils its own line only, and the lines it took are handed back."""
+    text, taken = line, list[tuple[int, str | None]]()
+    while True:
+        try:
+            return split_line(text), taken, ""
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return None, taken, f"malformed quoting ({exc})"
+        following = next_line() if len(taken) + 1 < MAX_ROW_LINES else None
+        if following is None or following[1] is None:
+            if following is not None:
+                taken.append(following)
+            return None, taken, f"unclosed quote (a quoted field may span at most {MAX_ROW_LINES} lines)"
+        taken.append(following)
+        text += "\n" + following[1]
+
+
+def _swallowed(values: list[str], columns: int) -> bool:
+    """Whether a row read across lines took other rows into a quoted field rather than holding a cell with line
+    breaks: a real one still has one field per column, and its broken field holds no field separator."""
+    return len(values) != columns or any("\n" in value and "," in value for value in values)
+
+
+def _records(
+    lines: Lines, source: str, kind: FileKind, build: Callable[[dict[str, str]], T]
+) -> Iterator[tuple[int, T] | RowError]:
+    """Each row built into its record, or its error; securities also refuse a ticker given twice."""
+    first_line: dict[str, int] = {}
+    for line, row in _rows(lines, source, COLUMNS[kind]):
+        if isinstance(row, RowError):
+            yield row
             continue
         try:
-            parsed.rows.append((line, build(row)))
+            record = build(row)
         except _RowProblem as exc:
-            parsed.errors.append(RowError(line, str(exc)))
+            yield RowError(line, str(exc))
+            continue
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            parsed.errors.append(RowError(line, f"{where}: {first['msg']}"))
+            yield RowError(line, f"{where}: {first['msg']}")
+            continue
+        if isinstance(record, Security):
+            if record.symbol in first_line:
+                yield RowError(line, f"ticker {record.symbol} already given on line {first_line[record.symbol]}")
+                continue
+            first_line[record.symbol] = line
+        yield line, record
+
+
+def _parse(text: str, source: str, kind: FileKind, build: Callable[[dict[str, str]], T]) -> Parsed[T]:
+    return _collect(physical_lines(io.StringIO(text, newline="")), source, kind, build)
+
+
+def _collect(lines: Lines, source: str, kind: FileKind, build: Callable[[dict[str, str]], T]) -> Parsed[T]:
+    parsed: Parsed[T] = Parsed(source=source)
+    for item in _records(lines, source, kind, build):
+        if isinstance(item, RowError):
+            parsed.errors.append(item)
+        else:
+            parsed.rows.append(item)
     return parsed
 
 
@@ -226,20 +328,7 @@ def _link(row: dict[str, str]) -> CorporateLinkRecord:
 
 
 def parse_securities(text: str, source: str = "<text>") -> Parsed[Security]:
-    parsed = _parse(text, source, FileKind.SECURITIES, _security)
-    first_line: dict[str, int] = {}
-    unique: list[tuple[int, Security]] = []
-    for line, security in parsed.rows:
-        if security.symbol in first_line:
-            parsed.errors.append(
-                RowError(line, f"ticker {security.symbol} already given on line {first_line[security.symbol]}")
-            )
-            continue
-        first_line[security.symbol] = line
-        unique.append((line, security))
-    parsed.rows = unique
-    parsed.errors.sort(key=lambda error: error.line)
-    return parsed
+    return _parse(text, source, FileKind.SECURITIES, _security)
 
 
 def parse_exposures(text: str, source: str = "<text>") -> Parsed[ExposureRecord]:
@@ -250,11 +339,41 @@ def parse_links(text: str, source: str = "<text>") -> Parsed[CorporateLinkRecord
     return _parse(text, source, FileKind.LINKS, _link)
 
 
+_BUILDERS: dict[FileKind, Callable[[dict[str, str]], object]] = {
+    FileKind.SECURITIES: _security,
+    FileKind.EXPOSURES: _exposure,
+    FileKind.LINKS: _link,
+}
+
+
+def parse_file(path: Path, kind: FileKind) -> Parsed[Any]:
+    """A whole file of ``kind``, read within the limits (``match --universe`` and friends)."""
+    return _collect(file_lines(path), str(path), kind, _BUILDERS[kind])
+
+
+def batches(
+    path: Path, kind: FileKind, size: int = BATCH_ROWS
+) -> Iterator[tuple[list[tuple[int, Any]], list[RowError]]]:
+    """The file's good rows and errors ``size`` rows at a time, so an import of a million rows holds a batch,
+    not the file, in memory."""
+    rows: list[tuple[int, Any]] = []
+    errors: list[RowError] = []
+    for item in _records(file_lines(path), str(path), kind, _BUILDERS[kind]):
+        if isinstance(item, RowError):
+            errors.append(item)
+        else:
+            rows.append(item)
+        if len(rows) + len(errors) >= size:
+            yield rows, errors
+            rows, errors = [], []
+    if rows or errors:
+        yield rows, errors
+
+
 def read_text(path: Path) -> str:
+    check_file(path)
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from None
     except OSError as exc:
@@ -263,13 +382,28 @@ def read_text(path: Path) -> str:
 
 def detect_kind(text: str, source: str) -> FileKind:
     """Which of the three formats a file is in, from its header."""
-    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    first = next(physical_lines(io.StringIO(text, newline="")), (1, ""))[1] or ""
+    try:
+        header = split_line(first.lstrip("\ufeff"))
+    except csv.Error:
+        header = []
     names = {name.strip() for name in header}
     for kind in (FileKind.SECURITIES, FileKind.LINKS, FileKind.EXPOSURES):
         if set(COLUMNS[kind]) <= names:
             return kind
     formats = "; ".join(f"{kind.value}: {','.join(columns)}" for kind, columns in COLUMNS.items())
-    raise InputError(f"{source}: header {','.join(header) or '(empty)'} matches no known format ({formats})")
+    shown = ",".join(header)[:200] or "(empty)"
+    raise InputError(f"{source}: header {shown} matches no known format ({formats})")
+
+
+def detect_file_kind(path: Path) -> FileKind:
+    """``detect_kind`` on a file's first line only."""
+    lines = file_lines(path)
+    first = next(lines, (1, ""))[1]
+    lines.close()
+    if first is None:
+        raise InputError(f"{path}:1: the header is longer than {MAX_LINE_BYTES:,} bytes")
+    return detect_kind(first, str(path))
 
 
 def seed_text(kind: FileKind) -> str:
@@ -301,15 +435,15 @@ def read_universe(
     link_records = list(seed.links)
     exposure_records = list(seed.exposures)
     if securities is not None:
-        parsed_securities = parse_securities(read_text(securities), str(securities))
+        parsed_securities = parse_file(securities, FileKind.SECURITIES)
         problems += [f"{securities}: {error}" for error in parsed_securities.errors]
         security_records = parsed_securities.records
     if links is not None:
-        parsed_links = parse_links(read_text(links), str(links))
+        parsed_links = parse_file(links, FileKind.LINKS)
         problems += [f"{links}: {error}" for error in parsed_links.errors]
         link_records = parsed_links.records
     if exposures is not None:
-        parsed_exposures = parse_exposures(read_text(exposures), str(exposures))
+        parsed_exposures = parse_file(exposures, FileKind.EXPOSURES)
         problems += [f"{exposures}: {error}" for error in parsed_exposures.errors]
         exposure_records = parsed_exposures.records
     universe = Universe(tuple(security_records), tuple(link_records), tuple(exposure_records))

@@ -24,6 +24,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection, text
+
 from monitor.matching.index import MatchIndex, NameOrigin, Target, TargetKind, Variant, _one_deletions
 from monitor.matching.lexicon import GENERIC, ORG_TYPES
 from monitor.matching.normalize import NameForm, normalize_name
@@ -72,6 +74,52 @@ def code_digest() -> str:
 
 def index_path(cache_dir: Path, version: str) -> Path:
     return cache_dir / f"match-index-{code_digest()}-{version}.sqlite"
+
+
+# What a change of the universe touches: an insert moves a table's count and highest id, an update its latest
+# updated_at, a delete its count. Fixed statements (no ORM): the first thing a cold ``monitor match`` asks.
+_VERSION_QUERIES = (
+    "SELECT count(*), max(id), max(updated_at) FROM securities",
+    "SELECT count(*), max(id), max(updated_at) FROM corporate_links",
+    "SELECT count(*), max(id), max(updated_at) FROM exposures",
+    "SELECT count(*), max(id), max(updated_at) FROM lei_relationships",
+    "SELECT count(*), max(id), max(updated_at) FROM security_leis",
+    "SELECT count(*), max(updated_at) FROM lei_records",
+    "SELECT count(*), max(id) FROM security_aliases",
+)
+
+
+def _version_parts(connection: Connection) -> list[Any]:
+    parts: list[Any] = []
+    for query in _VERSION_QUERIES:
+        parts += connection.execute(text(query)).one()
+    return parts
+
+
+def universe_version(connection: Connection) -> str:
+    """A short digest that changes whenever a listing, alias, link, exposure or cached GLEIF record changes.
+
+    Plain SQL on a connection (no ORM, no table classes): a cold ``monitor match`` asks this before anything else,
+    and the answer alone tells it whether the index file on disk is current.
+    """
+    return _digest(_version_parts(connection))
+
+
+def _digest(parts: list[Any]) -> str:
+    joined = "|".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def current_index(connection: Connection, cache_dir: Path) -> StoredIndex | None:
+    """The index file of the stored universe's current version, opened; None when there is none to open yet.
+
+    None also for an empty universe, which must be seeded first (``store.stored_matcher`` does both).
+    """
+    parts = _version_parts(connection)
+    if not parts[0]:
+        return None
+    path = index_path(cache_dir, _digest(parts))
+    return StoredIndex(path) if path.exists() else None
 
 
 def write_index(index: MatchIndex, path: Path) -> Path:

@@ -12,7 +12,6 @@ Callers own the transaction: nothing here commits.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from monitor.config import MatchingSettings
@@ -220,15 +219,9 @@ def market_securities() -> tuple[Security, ...]:
 
 def universe_version(session: Session) -> str:
     """A short digest that changes whenever a listing, alias, link, exposure or cached GLEIF record changes."""
-    from monitor.db.tables import LeiRecord, LeiRelationship, SecurityLei
+    from monitor.matching.persisted import universe_version as version_of
 
-    parts: list[Any] = []
-    for model in (SecurityRow, CorporateLink, Exposure, LeiRelationship, SecurityLei):
-        parts += session.execute(select(func.count(), func.max(model.id), func.max(model.updated_at))).one()
-    parts += session.execute(select(func.count(), func.max(LeiRecord.updated_at))).one()
-    parts += session.execute(select(func.count(), func.max(SecurityAlias.id))).one()
-    text = "|".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return version_of(session.connection())
 
 
 def load_universe(session: Session) -> Universe:

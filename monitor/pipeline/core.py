@@ -10,23 +10,34 @@ offline demo. A backfilled event yields the same rows the daemon would have writ
 * ``refresh_prices`` brings the studied symbols' bars up to date after an exchange closes.
 * ``update_studies`` reruns each open event's study with only the bars final at the clock's ``now`` (no
   look-ahead) and enqueues the follow-up stages whose sessions have closed, again in one transaction.
+
+Durable work. The poll that stores a change the pipeline must see (a new filing, its published version, a better
+extraction) marks the document due in the same transaction; ``document_arrived`` clears the mark in the transaction
+that writes its results. A pipeline step that never completes (a database error, a SIGKILL, a replica dying) leaves
+the document due, and ``catch_up`` (after every poll and in the periodic study job, on any replica) finishes it.
+``handle`` and ``catch_up`` run each document under its own lease (``exclusive``), so two replicas do not both do
+the work; if they did, the idempotent writes and the outbox's dedup keys would still alert once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
+from monitor.db.engine import short_reason
 from monitor.db.tables import Document, EventRow, ListingActionRow
 from monitor.errors import MonitorError
+from monitor.feeds import store as document_store
 from monitor.feeds.poll import Arrival
 from monitor.feeds.spotting import NameSpotter
 from monitor.logs import get_logger
@@ -58,6 +69,16 @@ log = get_logger(__name__)
 OPEN_STUDY = event_rows.OPEN_STUDY
 RETRY_STUDY = event_rows.RETRY_STUDY
 
+# Holds a named lease while the pipeline works on one document: yields something (the lease) when this worker may go
+# ahead, ``None`` when another worker holds it (the daemon passes ``jobs.leasing.LeaseKeeper.hold``).
+Exclusive = Callable[[str], AbstractContextManager[object | None]]
+
+
+@contextmanager
+def _unshared(name: str) -> Iterator[object | None]:
+    """The default for a single process (the CLI, the backfill, the demo, tests): nothing to coordinate with."""
+    yield name
+
 
 @dataclass(frozen=True)
 class PipelineOptions:
@@ -88,7 +109,8 @@ class ArrivalOutcome:
 class CatchUp:
     processed: tuple[str, ...]  # document numbers run through the pipeline
     alerts: tuple[str, ...]  # dedup keys newly enqueued
-    missing: int  # documents that had no event
+    missing: int  # documents that were due (stored but not finished by the pipeline)
+    failed: tuple[str, ...] = ()  # document numbers whose pipeline step failed again (still due)
 
 
 @dataclass(frozen=True)
@@ -110,9 +132,11 @@ class Pipeline:
         price_source: PriceSource | None,
         options: PipelineOptions | None = None,
         bars: BarReader | None = None,
+        exclusive: Exclusive | None = None,
     ) -> None:
         """``bars`` replaces the price store as the studies' bar reader (the backfill's cache across events);
-        ``FinalBars`` still hides every bar not final at the clock's now."""
+        ``FinalBars`` still hides every bar not final at the clock's now. ``exclusive`` holds a document's lease
+        while ``handle`` or ``catch_up`` processes it (replicas sharing a database)."""
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
@@ -120,6 +144,7 @@ class Pipeline:
         self.price_source = price_source
         self.options = options or PipelineOptions()
         self.bars = bars
+        self.exclusive: Exclusive = exclusive or _unshared
         self.params = StudyParams.from_settings(settings.study)
         self.store = PriceStore.from_settings(sessions, settings, clock=clock, calendars=calendars)
         self._matcher: Matcher | None = None
@@ -135,15 +160,33 @@ class Pipeline:
             if arrival.is_entity_list:
                 latest[arrival.document_id] = arrival
         outcomes: list[ArrivalOutcome] = []
-        for document_id in latest:
-            try:
-                outcome = self.document_arrived(document_id)
-            except MonitorError as exc:  # one bad document never stops the others; the next poll retries it
-                log.error("document_pipeline_failed", document_id=document_id, error=str(exc))
-                continue
+        for document_id, arrival in latest.items():
+            _, outcome = self.process(document_id, arrival.document_number)
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes
+
+    def process(
+        self, document_id: int, number: str, *, via: Pipeline | None = None
+    ) -> tuple[str, ArrivalOutcome | None]:
+        """``document_arrived`` (through ``via``, by default this pipeline) under the document's lease, never
+        raising for one document: ``("done", outcome)``; ``("skipped", None)`` when another worker holds the
+        lease (it finishes the document); ``("failed", None)`` after a failure, logged. A document that failed
+        stays due, and the next catch-up (after the next poll, or the periodic study job) finishes it: one bad
+        document or a database blip never stops the others, and never loses a card."""
+        try:
+            with self.exclusive(f"document:{document_id}") as held:
+                if held is None:
+                    log.info("document_pipeline_skipped", document=number, reason="another worker holds it")
+                    return "skipped", None
+                return "done", (via or self).document_arrived(document_id)
+        except MonitorError as exc:
+            log.error("document_pipeline_failed", document=number, error=str(exc), error_type=type(exc).__name__)
+        except SQLAlchemyError as exc:  # the database blinked or failed over: the document stays due
+            log.error(
+                "document_pipeline_failed", document=number, error=short_reason(exc), error_type=type(exc).__name__
+            )
+        return "failed", None
 
     def document_arrived(self, document_id: int) -> ArrivalOutcome | None:
         """Date, match, open studies and alert for one stored document; None if it is not an Entity List action."""
@@ -153,6 +196,7 @@ class Pipeline:
             if document is None or not document.is_entity_list:
                 return None
             facts = EventFacts.from_document(document)
+            revision = document.pipeline_revision  # what this pass processes; a newer change keeps it due
             rows = session.scalars(
                 select(ListingActionRow)
                 .where(ListingActionRow.document_id == document_id)
@@ -226,6 +270,7 @@ class Pipeline:
                 )
                 if card is not None:
                     enqueued = event_rows.enqueue_card(session, card, settings=self.settings, now=now)
+            document_store.finish_pipeline(session, document_id, revision)
         confirmed = tuple(symbol for symbol, match in best.items() if match.confirmed)
         for match in best.values():
             metrics.matches.labels(relation=match.relation.value, confirmed=str(match.confirmed).lower()).inc()
@@ -260,29 +305,28 @@ class Pipeline:
         recheck: Pipeline | None = None,
         check_stop: Callable[[], None] = lambda: None,
     ) -> CatchUp:
-        """Run the pipeline on Entity List documents stored without an event (a crash between storing and
-        processing, another replica's failed pass, ``monitor poll``), and with ``recent`` re-check every one first
-        seen that recently (the daemon's start: a crash may have come between a rule's new version and its update
-        card). Re-processing is idempotent: nothing is alerted twice. Re-checks go through ``recheck`` (the daemon
-        passes one that fetches no quotes: the card they might add goes out without prices rather than holding the
-        start-up for the price source); ``check_stop`` raises to abandon the rest."""
+        """Finish the Entity List documents the pipeline has not (a pipeline step that failed or was killed after
+        the poll stored the document or its new version, another replica's failed pass, ``monitor poll``), and
+        with ``recent`` re-check every other one first seen that recently (the daemon's start). Re-processing is
+        idempotent: nothing is alerted twice. Re-checks go through ``recheck`` (the daemon passes one that fetches
+        no quotes: the card they might add goes out without prices rather than holding the start-up for the price
+        source); ``check_stop`` raises to abandon the rest."""
         since = self.clock.now() - recent if recent is not None else None
         with self.sessions() as session:
             missing, rechecks = event_rows.documents_to_catch_up(session, since)
         processed: list[str] = []
         alerts: list[str] = []
+        failed: list[str] = []
         for pipeline, rows in ((self, missing), (recheck or self, rechecks)):
             for document_id, number in rows:
                 check_stop()
-                try:
-                    outcome = pipeline.document_arrived(document_id)
-                except MonitorError as exc:
-                    log.error("catch_up_failed", document=number, error=str(exc))
-                    continue
+                state, outcome = self.process(document_id, number, via=pipeline)
+                if state == "failed":
+                    failed.append(number)
                 if outcome is not None:
                     processed.append(number)
                     alerts.extend(outcome.alerts)
-        return CatchUp(tuple(processed), tuple(alerts), len(missing))
+        return CatchUp(tuple(processed), tuple(alerts), len(missing), tuple(failed))
 
     def _live_alerts(self) -> bool:
         return self.options.alerts and not self.options.backfill
@@ -347,6 +391,11 @@ class Pipeline:
             except MonitorError as exc:
                 log.error("study_update_failed", event_id=event_id, error=str(exc))
                 failures.append(f"event {event_id}: {exc}")
+                continue
+            except SQLAlchemyError as exc:  # nothing of this event's update was committed: the next run redoes it
+                reason = short_reason(exc)
+                log.error("study_update_failed", event_id=event_id, error=reason, error_type=type(exc).__name__)
+                failures.append(f"event {event_id}: database error: {reason}")
                 continue
             studied += count
             follow_ups.extend(keys)

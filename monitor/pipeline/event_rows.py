@@ -18,6 +18,7 @@ from monitor.db.tables import AlertRow, Document, EventRow, SecurityRow, Study
 from monitor.db.tables.prices import DailyPrice
 from monitor.db.upsert import upsert
 from monitor.errors import MonitorError
+from monitor.feeds.store import due_documents
 from monitor.logs import get_logger
 from monitor.models import (
     OPEN_STUDY_STATUSES,
@@ -188,19 +189,24 @@ def replace_card(session: Session, key: str, card: DetectedAlert) -> None:
 def documents_to_catch_up(
     session: Session, since: datetime | None
 ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """``(missing, rechecks)``: Entity List documents stored without an event, and (with ``since``) those with one
-    first seen since then, each as ``(id, document number)``, oldest first."""
-    documents = select(Document.id, Document.document_number).where(Document.is_entity_list.is_(True))
-    with_event = select(EventRow.document_id)
-    order = (Document.first_seen_at, Document.id)
-    missing = [
-        (int(i), str(n)) for i, n in session.execute(documents.where(Document.id.not_in(with_event)).order_by(*order))
-    ]
+    """``(due, rechecks)``: Entity List documents the pipeline has not finished (``monitor.feeds.store.
+    due_documents``: marked due, or without an event), and (with ``since``) the others first seen since then, each
+    as ``(id, document number)``, oldest first."""
+    due = [(document.id, document.document_number) for document in due_documents(session)]
     rechecks: list[tuple[int, str]] = []
     if since is not None:
-        recently = documents.where(Document.id.in_(with_event), Document.first_seen_at >= since)
-        rechecks = [(int(i), str(n)) for i, n in session.execute(recently.order_by(*order))]
-    return missing, rechecks
+        recently = (
+            select(Document.id, Document.document_number)
+            .where(
+                Document.is_entity_list.is_(True),
+                Document.id.in_(select(EventRow.document_id)),
+                Document.first_seen_at >= since,
+            )
+            .order_by(Document.first_seen_at, Document.id)
+        )
+        done = {document_id for document_id, _ in due}
+        rechecks = [(int(i), str(n)) for i, n in session.execute(recently) if int(i) not in done]
+    return due, rechecks
 
 
 def open_calendars(session: Session, event_ids: Sequence[int]) -> set[str]:

@@ -58,3 +58,23 @@ def test_shared_database_is_never_migrated_implicitly(tmp_path: Path) -> None:
     with pytest.raises(DatabaseNotMigrated, match="run `monitor db upgrade`"):
         migrate.ensure_schema(engine, auto_upgrade=False)
     engine.dispose()
+
+
+def test_shipped_head_read_from_the_files_is_alembics_head() -> None:
+    """Every command checks the schema through ``shipped_head`` (no alembic import): it must agree with alembic."""
+    assert migrate.shipped_head() == migrate.head_revision()
+
+
+def test_current_schema_is_confirmed_without_alembic(engine: Engine) -> None:
+    state = migrate.ensure_schema(engine, auto_upgrade=False)  # the fixture upgraded it: the quick answer holds
+    assert (state.current, state.up_to_date) == (migrate.head_revision(), True)
+
+
+def test_a_stale_schema_still_takes_alembics_path(engine: Engine) -> None:
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "-1")
+    with pytest.raises(DatabaseNotMigrated, match="run `monitor db upgrade`"):
+        migrate.ensure_schema(engine, auto_upgrade=False)
+    assert migrate.ensure_schema(engine, auto_upgrade=True).up_to_date

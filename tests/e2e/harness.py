@@ -74,21 +74,42 @@ def file_the_2019_rule(server: FeedServer) -> None:
 
 @dataclass
 class Replay:
+    """Simulated time for ``monitor run``: from ``anchor`` (Unix seconds) on, or, held, from ``release()``.
+
+    A held replay stands at ``start`` until the test releases it (``--replay-anchor-file``): tests file the rule, wait
+    for the card, then let the sessions close at full speed, so a slow process start on a loaded machine never makes
+    the filing twelve simulated hours old before it is seen.
+    """
+
     start: datetime
     speed: float
-    anchor: float  # Unix time at which simulated time starts running
+    anchor: float | None  # Unix time at which simulated time starts running; None until a held replay is released
+    anchor_file: Path | None = None
+
+    @classmethod
+    def held(cls, start: datetime, speed: float, directory: Path) -> Replay:
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(start, speed, None, directory / "replay-anchor")
 
     def args(self) -> list[str]:
-        return [
-            "--replay-start",
-            self.start.isoformat(),
-            "--replay-speed",
-            str(self.speed),
-            "--replay-anchor",
-            f"{self.anchor:.3f}",
-        ]
+        timing = (
+            ["--replay-anchor-file", str(self.anchor_file)]
+            if self.anchor_file is not None
+            else ["--replay-anchor", f"{self.anchor:.3f}"]
+        )
+        return ["--replay-start", self.start.isoformat(), "--replay-speed", str(self.speed), *timing]
+
+    def release(self) -> float:
+        """Let simulated time run from now on, for every process sharing the anchor file."""
+        assert self.anchor_file is not None, "only a held replay is released"
+        self.anchor = time.time()
+        staging = self.anchor_file.with_suffix(".tmp")
+        staging.write_text(f"{self.anchor:.6f}", encoding="ascii")
+        staging.replace(self.anchor_file)
+        return self.anchor
 
     def at(self, wall: float) -> datetime:
+        assert self.anchor is not None, "simulated time has not been released yet"
         return self.start + timedelta(seconds=max(0.0, wall - self.anchor) * self.speed)
 
 
@@ -164,7 +185,7 @@ class DaemonProcess:
         except httpx.HTTPError:
             return None
 
-    def wait_started(self, timeout: float = 20) -> None:
+    def wait_started(self, timeout: float = 60) -> None:
         def up() -> bool:
             self.assert_running()
             response = self.get("/healthz")

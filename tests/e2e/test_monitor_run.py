@@ -52,9 +52,9 @@ CLOSES = {
 FAST = 43200.0  # twelve simulated hours per second: 10-07 evening to the 10-09 Shanghai close in three seconds
 
 
-def fast_replay(starts_in: float = 3.0) -> Replay:
-    """Simulated time stands at one minute after the filing until the daemon has had time to start."""
-    return Replay(FILED_AT + timedelta(minutes=1), FAST, time.time() + starts_in)
+def fast_replay(directory: Path) -> Replay:
+    """Simulated time stands at one minute after the filing until the test releases it, once the card is out."""
+    return Replay.held(FILED_AT + timedelta(minutes=1), FAST, directory)
 
 
 def stage(key: str) -> str:
@@ -86,7 +86,7 @@ def metric(daemon: DaemonProcess, name: str, **labels: str) -> float:
 def test_a_filed_rule_reaches_slack_within_a_poll_and_its_follow_ups_follow_the_closes(tmp_path: Path) -> None:
     with FeedServer(tmp_path / "feeds") as feeds, FakeSlack() as slack:
         quiet_feeds(feeds)
-        replay = fast_replay()
+        replay = fast_replay(tmp_path)
         daemon = DaemonProcess(daemon_env(tmp_path, feeds, slack), tmp_path / "daemon.log", args=replay.args())
         with running(daemon):
             daemon.wait_started()
@@ -98,6 +98,7 @@ def test_a_filed_rule_reaches_slack_within_a_poll_and_its_follow_ups_follow_the_
             assert all(symbol in shown for symbol in (*TARGETS, "AMBA")), root["text"]
             assert "Hikvision" in shown
 
+            replay.release()
             thread = wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=30)
             for name, close in CLOSES.items():
                 arrived = replay.at(float(thread[name]["ts"]))
@@ -132,7 +133,7 @@ class StallingSlack(FakeSlack):
 def test_sigkill_mid_cycle_then_restart_loses_and_repeats_nothing(tmp_path: Path) -> None:
     with FeedServer(tmp_path / "feeds") as feeds, StallingSlack(":g:all:detected") as slack:
         quiet_feeds(feeds)
-        replay = fast_replay()
+        replay = fast_replay(tmp_path)
         env = daemon_env(tmp_path, feeds, slack)
         first = DaemonProcess(env, tmp_path / "first.log", args=replay.args())
         second = DaemonProcess(env, tmp_path / "second.log", args=replay.args())
@@ -146,6 +147,7 @@ def test_sigkill_mid_cycle_then_restart_loses_and_repeats_nothing(tmp_path: Path
         assert card(slack) is not None
         with running(second):  # same replay anchor: it carries on in the same simulated week
             root = wait_for("the card", lambda: card(slack), timeout=5)
+            replay.release()
             wait_for("a first follow-up", lambda: replies(slack, root), timeout=20)
             second.kill()  # wherever it is: polling, studying or posting
         with running(third):
@@ -159,7 +161,7 @@ def test_sigkill_mid_cycle_then_restart_loses_and_repeats_nothing(tmp_path: Path
 def test_two_daemons_on_postgresql_send_one_message_per_alert(tmp_path: Path) -> None:
     with postgres_schema(migrated=True) as url, FeedServer(tmp_path / "feeds") as feeds, FakeSlack() as slack:
         quiet_feeds(feeds)
-        replay = fast_replay(starts_in=4.0)
+        replay = fast_replay(tmp_path)
         daemons = [
             DaemonProcess(
                 daemon_env(tmp_path / name, feeds, slack, database_url=url),
@@ -172,7 +174,8 @@ def test_two_daemons_on_postgresql_send_one_message_per_alert(tmp_path: Path) ->
             for daemon in daemons:
                 daemon.wait_started()
             file_the_2019_rule(feeds)
-            root = wait_for("the detected card", lambda: card(slack), timeout=POLL_SECONDS + 5 + 5)
+            root = wait_for("the detected card", lambda: card(slack), timeout=POLL_SECONDS + 5 + 25)
+            replay.release()
             wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=30)
             skipped = sum(metric(d, "monitor_job_runs_total", job="poll_pi", outcome="skipped") for d in daemons)
             polled = [metric(d, "monitor_job_runs_total", job="poll_pi", outcome="ok") for d in daemons]
@@ -230,8 +233,10 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
 
             feeds.recover()
             recovered = time.monotonic()
-            wait_for("the card after the outage", lambda: card(slack), timeout=POLL_SECONDS + 5 + 5)
-            assert time.monotonic() - recovered <= 0.5 + 5
+            wait_for("the card after the outage", lambda: card(slack), timeout=30)
+            # Caught up within a poll of the recovery plus the first filing's work; how fast that work is on an
+            # idle machine is benchmarks.daemon's business, not a bound to fail on a loaded CI box.
+            assert time.monotonic() - recovered <= 20
             ready = wait_for(
                 "ready again", lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200, timeout=10
             )
@@ -252,7 +257,7 @@ def test_sigterm_stops_within_ten_seconds_even_with_a_job_stuck_on_the_network(t
             MONITOR_NETWORK__TIMEOUT_SECONDS="25",
             MONITOR_DAEMON__SHUTDOWN_GRACE_SECONDS="2",
         )
-        daemon = DaemonProcess(env, tmp_path / "daemon.log", args=fast_replay(0).args())
+        daemon = DaemonProcess(env, tmp_path / "daemon.log", args=fast_replay(tmp_path).args())
         feeds.outage(("timeout",))
         with running(daemon):
             daemon.wait_started()

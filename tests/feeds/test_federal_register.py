@@ -160,3 +160,51 @@ def test_garbage_is_a_feed_failure_not_a_crash() -> None:
     fr = client_for(httpx.MockTransport(lambda request: httpx.Response(200, json={"results": [{"title": 1}]})))
     with pytest.raises(FeedUnavailable, match=r"unexpected response shape at results\.0\.document_number"):
         fr.public_inspection_current()
+
+
+def test_public_inspection_check_is_conditional_and_reads_records_only_when_the_stamps_moved() -> None:
+    """The live API sends no validators today; a server (or proxy) that does gets them back, and a 304 is
+    "unchanged". Unchanged stamps skip the records: a broken record is only an error once it must be read."""
+    payload = load_json(FEEDS / "fr_api_public_inspection_current_2026-10-02_trimmed.json")
+    stamps = {
+        "special_filings_updated_at": "2026-10-02T15:15:00+00:00",
+        "regular_filings_updated_at": "2026-10-02T12:45:00+00:00",
+    }
+    assert payload["regular_filings_updated_at"] == "2026-10-02T08:45:00.000-04:00"  # the stamps above, in UTC
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.headers.get("If-None-Match") == '"v1"':
+            return httpx.Response(304)
+        return httpx.Response(
+            200, json=payload, headers={"ETag": '"v1"', "Last-Modified": "Fri, 02 Oct 2026 15:15:00 GMT"}
+        )
+
+    fr = client_for(httpx.MockTransport(handler))
+    first = fr.public_inspection_check({})
+    assert first.issue is not None
+    assert len(first.issue.unique_results()) == 5
+    assert first.cursor == {**stamps, "etag": '"v1"', "last_modified": "Fri, 02 Oct 2026 15:15:00 GMT"}
+    again = fr.public_inspection_check(first.cursor)
+    assert (again.issue, again.cursor) == (None, first.cursor)
+    assert sent[1].headers["If-Modified-Since"] == "Fri, 02 Oct 2026 15:15:00 GMT"
+    assert "_" in sent[1].url.params  # still cache-busted: the shared cache ignores no-store
+
+    broken = {**payload, "results": [{"title": 1}]}
+    fr = client_for(httpx.MockTransport(lambda request: httpx.Response(200, json=broken)))
+    unchanged = fr.public_inspection_check(stamps)
+    assert (unchanged.issue, unchanged.cursor) == (None, stamps)
+    with pytest.raises(FeedUnavailable, match=r"results\.0\.document_number"):
+        fr.public_inspection_check({**stamps, "special_filings_updated_at": "2026-10-02T12:45:01+00:00"})
+    with pytest.raises(FeedUnavailable, match=r"results\.0\.document_number"):
+        fr.public_inspection_check(stamps, force=True)
+
+
+def test_public_inspection_check_never_trusts_null_stamps() -> None:
+    fr = client_for(httpx.MockTransport(lambda request: httpx.Response(200, json={"count": 0, "results": []})))
+    empty = {"special_filings_updated_at": None, "regular_filings_updated_at": None}
+    check = fr.public_inspection_check(empty)
+    assert check.issue is not None
+    assert check.issue.unique_results() == []
+    assert check.cursor == empty

@@ -9,6 +9,7 @@ import pytest
 from monitor.feeds.schedule import (
     REGULAR_POSTING_TIMES,
     SPECIAL_POSTING_TIMES,
+    burst_seconds_per_posting_day,
     in_burst,
     is_posting_day,
     last_posting_at_or_before,
@@ -41,6 +42,20 @@ def test_next_and_last_slot() -> None:
     assert last_posting_at_or_before(friday_evening) == at("2019-10-11T18:00:00-04:00")
     assert in_burst(at("2019-10-07T16:20:00-04:00"), minutes=10)
     assert not in_burst(at("2019-10-07T16:40:00-04:00"), minutes=10)
+
+
+def test_a_burst_can_start_before_its_slot() -> None:
+    assert not in_burst(at("2019-10-07T16:12:59-04:00"), minutes=10, lead_minutes=2)
+    assert in_burst(at("2019-10-07T16:13:00-04:00"), minutes=10, lead_minutes=2)
+    assert not in_burst(at("2019-10-05T08:44:00-04:00"), minutes=10, lead_minutes=2)  # Saturday: no slot ahead
+
+
+def test_burst_seconds_of_a_posting_day() -> None:
+    # five slots (08:45, 11:15, 14:00, 16:15, 18:00), 2 + 15 minutes each, apart from one another
+    assert burst_seconds_per_posting_day(15, 2) == 5 * 17 * 60
+    # three-hour windows overlap: one stretch from 08:45 to 21:00
+    assert burst_seconds_per_posting_day(180, 0) == (12 * 60 + 15) * 60
+    assert burst_seconds_per_posting_day(0, 0) == 0
 
 
 @pytest.mark.parametrize(

@@ -116,3 +116,51 @@ def test_liveness_follows_the_scheduler_and_its_heartbeat(sessions: sessionmaker
     dead = probes_for(sessions, SimulatedClock(NOW), alive=False)
     assert [c.name for c in dead.liveness() if not c.ok] == ["scheduler"]
     assert not next(c for c in dead.readiness() if c.name == "scheduler").ok
+
+
+def test_a_document_the_pipeline_has_not_finished_for_too_long_fails_readiness(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Stored by a poll whose pipeline step never completed: normal for a moment, stuck (503, named) after
+    ``daemon.ready_stuck_document_seconds`` on the daemon's clock; ready again once a catch-up finished it."""
+    from monitor.db.tables import Document, EventRow
+
+    clock = SimulatedClock(NOW)
+    settings = Settings(daemon={"ready_stuck_document_seconds": 600})
+    probes = Probes(sessions, settings, clock, feeds=[], scheduler_alive=lambda: True, stopping=lambda: False)
+    stored = NOW - timedelta(seconds=30)
+    with sessions.begin() as session:
+        document = Document(
+            document_number="2019-22210",
+            source="pi",
+            title="Addition of Certain Entities to the Entity List",
+            first_seen_at=stored,
+            is_entity_list=True,
+        )
+        session.add(document)
+        session.flush()
+        document_id = document.id
+        store.mark_pipeline_due(session, document_id, stored)
+    checks = {c.name: c for c in probes.readiness()}
+    assert (checks["documents"].ok, checks["documents"].detail) == (
+        True,
+        "1 waiting for the pipeline, the oldest changed 30s ago",
+    )
+    assert metrics.REGISTRY.get_sample_value("monitor_pipeline_documents_due", {}) == 1
+    clock.set(NOW + timedelta(minutes=10))  # 10.5 minutes after it was stored
+    checks = {c.name: c for c in probes.readiness()}
+    assert not checks["documents"].ok
+    assert checks["documents"].detail == ("1 stuck in the pipeline for over 600s: 2019-22210 (changed 10 min ago)")
+    with sessions.begin() as session:  # what the pipeline's write does: the event, and revision 1 processed
+        session.add(
+            EventRow(
+                document_id=document_id,
+                announced_at=NOW - timedelta(hours=1),
+                announced_source="pi_filed_at",
+                title="Addition of Certain Entities to the Entity List",
+                created_at=clock.now(),
+            )
+        )
+        assert store.finish_pipeline(session, document_id, 1)
+    checks = {c.name: c for c in probes.readiness()}
+    assert (checks["documents"].ok, checks["documents"].detail) == (True, "none waiting for the pipeline")

@@ -63,13 +63,13 @@ def test_every_job_in_pipeline_order_with_its_lease() -> None:
     assert cast(IntervalTrigger, by_name["poll_csl"].trigger).interval == timedelta(hours=3)
     assert all(p.first_run == NOW for p in jobs if p.spec.name != "poll_csl")
     assert NOW <= by_name["poll_csl"].first_run <= NOW + CSL_FIRST_RUN_WINDOW  # a random minute, not on the hour
-    assert "poll_pi (every 60s, every 15s for 10 min after each posting time)" in describe(jobs)
+    assert "poll_pi (every 10s, every 2s from 2 min before to 15 min after each posting time)" in describe(jobs)
 
 
 def test_polls_keep_their_lease_for_half_a_step() -> None:
     by_name = {p.spec.name: p.spec for p in planned(Settings())}
     assert by_name["poll_fr"].cooldown() == timedelta(seconds=150)
-    assert by_name["poll_pi"].cooldown() == timedelta(seconds=30)
+    assert by_name["poll_pi"].cooldown() == timedelta(seconds=5)  # half of the 10 s step (a Saturday: no burst)
     assert by_name["deliver_alerts"].cooldown is None
 
 

@@ -48,8 +48,16 @@ class Rig:
     """The daemon's parts as ``Daemon._build`` wires them, on saved responses."""
 
     def __init__(
-        self, sessions: Sessions, tmp_path: Path, *, transport: httpx.BaseTransport | None = None, retries: int = 4
+        self,
+        sessions: Sessions,
+        tmp_path: Path,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retries: int = 4,
+        pipeline_sessions: Sessions | None = None,
     ) -> None:
+        """``pipeline_sessions``: what the pipeline writes through (a database that fails on cue), by default the
+        same sessions as everything else."""
         saved = tmp_path / "saved"
         shutil.copytree(RULE_DIR, saved)
         shutil.copy(RULE_DIR / "public_inspection_2019-10-07.json", saved / "public_inspection_current.json")
@@ -74,7 +82,11 @@ class Rig:
         )
         self.poller = build_poller(self.settings, sessions, self.clock, clients)
         self.pipeline = Pipeline(
-            sessions, self.settings, self.clock, calendars=calendars, price_source=CsvDirectorySource(PRICES)
+            pipeline_sessions or sessions,
+            self.settings,
+            self.clock,
+            calendars=calendars,
+            price_source=CsvDirectorySource(PRICES),
         )
         self.tasks = DaemonTasks(
             sessions=sessions,

@@ -54,6 +54,11 @@ class Document(Base):
     parse_error: Mapped[str | None] = mapped_column(Text)
     pi_text: Mapped[str | None] = mapped_column(Text)  # the PI raw text (or its PDF's text), for name spotting
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # latest record per feed, as received
+    # Durable pipeline work: a stored change the pipeline has not finished yet. Every change that needs the pipeline
+    # bumps ``pipeline_revision`` and sets ``pipeline_due_since`` (if unset) in the transaction that stores it; the
+    # pipeline clears ``pipeline_due_since`` in its own write transaction, only if the revision it read is current.
+    pipeline_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pipeline_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
