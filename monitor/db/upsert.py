@@ -18,8 +18,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from monitor.db.tables._common import utcnow
 from monitor.errors import StorageError
 
-# Bound parameters per statement; below SQLite's 32,766 and PostgreSQL's 65,535.
-_MAX_PARAMETERS = 20_000
+# Rows handed to one executemany call (SQLAlchemy pages each call into INSERTs within the drivers' limits).
+_ROWS_PER_CALL = 5_000
 
 
 def upsert(
@@ -45,33 +45,49 @@ def upsert(
     unknown = [name for name in [*columns, *key] if name not in table.c]
     if unknown:
         raise ValueError(f"{table.name} has no column(s) {unknown}")
-    insert = _dialect_insert(session)
-    chunk = max(1, _MAX_PARAMETERS // max(1, len(columns)))
+    statement = _statement(
+        _dialect_insert(session), table, tuple(columns), key, insert_only, fill_nulls, prefer_new, do_nothing
+    )
+    # One statement for every batch size: executemany with RETURNING goes through SQLAlchemy's "insertmanyvalues",
+    # which pages the rows into multi-row INSERTs itself, so the statement compiles once per table and shape (and
+    # is cached) instead of once per chunk length. RETURNING counts the rows actually written on both databases (a
+    # bare rowcount is -1 under psycopg); a conflicting row skipped by DO NOTHING returns nothing.
     written = 0
-    for start in range(0, len(batch), chunk):
-        statement = insert(table).values(batch[start : start + chunk])
-        excluded = statement.excluded
-        assignments: dict[str, Any] = {}
-        if not do_nothing:
-            for name in columns:
-                if name in key or name in insert_only:
-                    continue
-                if name in fill_nulls:
-                    assignments[name] = func.coalesce(table.c[name], excluded[name])
-                elif name in prefer_new:
-                    assignments[name] = func.coalesce(excluded[name], table.c[name])
-                else:
-                    assignments[name] = excluded[name]
-            if assignments and "updated_at" in table.c and "updated_at" not in columns:
-                assignments["updated_at"] = utcnow()
-        if assignments:
-            statement = statement.on_conflict_do_update(index_elements=list(key), set_=assignments)
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=list(key))
-        # RETURNING counts the rows actually written on both databases (a bare rowcount is -1 under psycopg).
-        primary_key = list(table.primary_key.columns)
-        written += len(session.execute(statement.returning(*primary_key)).all())
+    for start in range(0, len(batch), _ROWS_PER_CALL):
+        written += len(session.execute(statement, batch[start : start + _ROWS_PER_CALL]).all())
     return written
+
+
+def _statement(
+    insert: Any,
+    table: Table,
+    columns: tuple[str, ...],
+    key: Sequence[str],
+    insert_only: Sequence[str],
+    fill_nulls: Sequence[str],
+    prefer_new: Sequence[str],
+    do_nothing: bool,
+) -> Any:
+    statement = insert(table)
+    excluded = statement.excluded
+    assignments: dict[str, Any] = {}
+    if not do_nothing:
+        for name in columns:
+            if name in key or name in insert_only:
+                continue
+            if name in fill_nulls:
+                assignments[name] = func.coalesce(table.c[name], excluded[name])
+            elif name in prefer_new:
+                assignments[name] = func.coalesce(excluded[name], table.c[name])
+            else:
+                assignments[name] = excluded[name]
+        if assignments and "updated_at" in table.c and "updated_at" not in columns:
+            assignments["updated_at"] = utcnow()
+    if assignments:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=assignments)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    return statement.returning(*table.primary_key.columns)
 
 
 def upsert_returning_id(

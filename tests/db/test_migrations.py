@@ -14,6 +14,9 @@ from monitor.db.engine import make_engine
 from monitor.db.tables import metadata
 from monitor.errors import DatabaseNotMigrated
 
+# Each test here migrates (or downgrades) a database of its own: the shared emptied one is what they vouch for.
+pytestmark = pytest.mark.fresh_database
+
 
 def test_schema_matches_table_definitions(engine: Engine) -> None:
     """A change to monitor/db/tables without a migration (or the reverse) fails here."""
