@@ -2,10 +2,12 @@
 
 Lifecycle. ``start`` checks the database, the universe, the calendars and Slack (one line each), takes the SQLite
 instance lock, clears leases a crashed predecessor on this host left behind, and runs the pipeline over documents
-it may not have finished. ``serve`` then runs the schedule until SIGTERM or SIGINT: no new job starts, running jobs
-get ``daemon.shutdown_grace_seconds`` to finish (their loops and retry pauses check the stop flag, so most stop
-within a second), and if one still runs (a slow HTTP call) the process exits anyway. That is safe by design: every
-write is transactional, and the outbox recovers a delivery interrupted between Slack's answer and our commit.
+it may not have finished. ``serve`` warms the pipelines in the background (match index, name spotter, calendars:
+the first filing's card must not pay for them) and runs the schedule until SIGTERM or SIGINT: no new job starts,
+running jobs get ``daemon.shutdown_grace_seconds`` to finish (their loops and retry pauses check the stop flag, so
+most stop within a second), and if one still runs (a slow HTTP call) the process exits anyway. That is safe by
+design: every write is transactional, and the outbox recovers a delivery interrupted between Slack's answer and our
+commit.
 A second signal exits at once. ``once`` runs every job a single time, in pipeline order, and exits with a code
 that says how it went (for cron and Kubernetes CronJobs).
 
@@ -143,6 +145,17 @@ class Daemon:
             raise RuntimeError("Daemon.start() first")
         return self._parts
 
+    def _warm_in_background(self) -> threading.Thread:
+        """The match index, spotter and calendars built beside the first polls rather than inside the first alert
+        (the pipeline's build lock makes an arrival that comes first wait for this build, never start another);
+        /healthz answers meanwhile."""
+        parts = self.parts
+        thread = threading.Thread(
+            target=parts.runner.run, args=(JobSpec("warm", parts.tasks.warm),), name="warm", daemon=True
+        )
+        thread.start()
+        return thread
+
     def catch_up(self) -> None:
         """The pipeline over documents a crash may have left half done (see ``DaemonTasks.catch_up``)."""
         from monitor.pipeline import PipelineOptions
@@ -166,6 +179,7 @@ class Daemon:
                 reason = exc.strerror or str(exc)
                 raise ConfigError(f"cannot listen on {address}: {reason}", setting="http.address") from None
             self._server = server.start()
+        self._warm_in_background()
         self.catch_up()
         planned = plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
         scheduler = build_scheduler(planned, parts.runner, self.settings)

@@ -146,6 +146,19 @@ class DaemonTasks:
         except SQLAlchemyError as exc:  # the gauges are refreshed next time; never hide the job's own outcome
             log.debug("feed_gauges_not_refreshed", error=str(exc).splitlines()[0])
 
+    # --- start-up ------------------------------------------------------------------------------------------------
+
+    def warm(self) -> JobResult:
+        """Both pipelines' match index, name spotter and calendars built before the first filing needs them."""
+        summary: dict[str, Any] = {}
+        for name, pipeline in (("pipeline", self.pipeline), ("recheck", self.recheck)):
+            if pipeline is None:
+                continue
+            self.check_stop()
+            warmed = pipeline.warm()
+            summary[name] = {"securities": warmed.securities, "seconds": round(warmed.seconds, 3)}
+        return JobResult(summary)
+
     # --- documents the pipeline has not seen -----------------------------------------------------------------
 
     def catch_up(self, *, recent: timedelta | None = None) -> JobResult:

@@ -21,6 +21,8 @@ the work; if they did, the idempotent writes and the outbox's dedup keys would s
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db.engine import short_reason
 from monitor.db.tables import Document, EventRow, ListingActionRow
-from monitor.errors import MonitorError
+from monitor.errors import CalendarOutOfRange, MonitorError
 from monitor.feeds import store as document_store
 from monitor.feeds.poll import Arrival
 from monitor.feeds.spotting import NameSpotter
@@ -114,6 +116,15 @@ class CatchUp:
 
 
 @dataclass(frozen=True)
+class Warmed:
+    """What ``Pipeline.warm`` built ahead of the first alert, and how long it took."""
+
+    securities: int
+    calendars: tuple[str, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
 class StudyUpdate:
     events: int
     securities: int
@@ -150,6 +161,8 @@ class Pipeline:
         self._matcher: Matcher | None = None
         self._spotter: NameSpotter[str] | None = None  # built with the matcher, once per universe version
         self._fingerprint: tuple[Any, ...] | None = None
+        self._matcher_lock = threading.Lock()  # one build at a time: a warm-up and the first arrival may race
+        self._builds = 0
 
     # --- arrivals ----------------------------------------------------------------------------------------------
 
@@ -333,12 +346,38 @@ class Pipeline:
 
     def _matcher_for(self, session: Session) -> Matcher:
         """The matcher, rebuilt only when the universe changed (an import from another process included)."""
-        current = fingerprint(session)
-        if self._matcher is None or current != self._fingerprint:
-            self._matcher = build_matcher(session, self.settings.matching)
-            self._spotter = build_spotter(self._matcher.index.securities.values())
-            self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
-        return self._matcher
+        builds_before = self._builds
+        with self._matcher_lock:
+            # A build that finished while we waited (a warm-up) started after us: it is as new as our snapshot.
+            stale = self._builds == builds_before and fingerprint(session) != self._fingerprint
+            if self._matcher is None or stale:
+                self._matcher = build_matcher(session, self.settings.matching)
+                self._spotter = build_spotter(self._matcher.index.securities.values())
+                self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
+                self._builds += 1
+            return self._matcher
+
+    def warm(self) -> Warmed:
+        """Build now what the first alert would otherwise wait for: the match index, the name spotter's automaton
+        and the exchange calendars of every listing in the universe (day 0 and the quotes' sessions). A daemon
+        calls this right after start-up, so a filing that arrives a minute later is matched in milliseconds."""
+        started = time.perf_counter()
+        with self.sessions.begin() as session:
+            matcher = self._matcher_for(session)
+        securities = matcher.index.securities
+        names = sorted({self.calendars.name_for(s.symbol, mic=s.exchange_mic) for s in securities.values()})
+        now = self.clock.now()
+        built: list[str] = []
+        for name in names:
+            try:
+                self.calendars.day0_on(name, now)
+            except (CalendarOutOfRange, KeyError, ValueError) as exc:  # reported where it matters: at day 0
+                log.debug("calendar_not_warmed", calendar=name, error=str(exc))
+                continue
+            built.append(name)
+        warmed = Warmed(len(securities), tuple(built), time.perf_counter() - started)
+        log.info("pipeline_warm", securities=warmed.securities, calendars=list(built), seconds=round(warmed.seconds, 3))
+        return warmed
 
     # --- prices and studies ------------------------------------------------------------------------------------
 

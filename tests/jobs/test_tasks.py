@@ -201,3 +201,13 @@ def test_retry_pauses_end_when_the_daemon_stops() -> None:
     with pytest.raises(StopRequested, match="retry pause"):
         sleep(30)
     assert time.monotonic() - begun < 5
+
+
+def test_warm_builds_what_the_first_card_needs_before_any_poll(sessions: Sessions, tmp_path: Path) -> None:
+    rig = Rig(sessions, tmp_path)
+    result = rig.tasks.warm()
+    assert result.summary["pipeline"]["securities"] > 0
+    assert "recheck" not in result.summary  # the rig wires no recheck pipeline
+    rig.stop.set()
+    with pytest.raises(StopRequested):
+        rig.tasks.warm()
