@@ -9,6 +9,11 @@ seconds, so a replay at 3600× is judged by the same thresholds as a live run.
 Documents the pipeline has not finished (stored, but their pipeline step failed or was killed) are finished by the
 next poll or the periodic sweep; one still waiting after ``daemon.ready_stuck_document_seconds`` fails readiness,
 naming it, because a rule's card is missing until it is done.
+
+Dead alert deliveries (refused by a sink, or still failing ``alerts.max_age_hours`` after they were due) fail
+readiness while their alerts are younger than that limit: an alert a trader never got needs a human, and the check
+names the sinks and the command that lists them. They clear when the sink recovers (which re-queues them) or a
+human retries them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from prometheus_client import Gauge
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,10 +31,11 @@ from jobs.http_server import Check
 from monitor.clock import Clock, clock_speed
 from monitor.config import Settings
 from monitor.db.engine import read_only_sessions
+from monitor.db.tables.outbox import AlertDelivery, AlertRow
 from monitor.feeds.health import FeedHealth, read_feed_health
 from monitor.feeds.store import DueDocument, due_documents
 from monitor.metrics import REGISTRY, last_successful_poll
-from monitor.models import FeedName
+from monitor.models import AlertStatus, FeedName
 
 feed_consecutive_failures = Gauge(
     "monitor_feed_consecutive_failures",
@@ -103,6 +110,31 @@ def documents_check(due: Sequence[DueDocument], *, settings: Settings, now: date
     return Check("documents", False, f"{len(stuck)} stuck in the pipeline for over {limit:g}s: {named}{more}")
 
 
+def dead_deliveries(session: Session, *, since: datetime) -> dict[str, int]:
+    """Dead deliveries per sink of alerts due after ``since``."""
+    query = (
+        select(AlertDelivery.sink, func.count())
+        .join(AlertRow, AlertRow.id == AlertDelivery.alert_id)
+        .where(AlertDelivery.status == AlertStatus.DEAD.value, AlertRow.due_at > since)
+        .group_by(AlertDelivery.sink)
+    )
+    return {str(sink): int(n) for sink, n in session.execute(query)}
+
+
+def alerts_check(dead: Mapping[str, int], *, settings: Settings) -> Check:
+    """Pure: not ready while alerts younger than ``alerts.max_age_hours`` have a dead delivery."""
+    total = sum(dead.values())
+    if not total:
+        return Check("alerts", True, "no dead deliveries")
+    per_sink = ", ".join(f"{sink}: {n}" for sink, n in sorted(dead.items()))
+    return Check(
+        "alerts",
+        False,
+        f"{total} dead deliver{'y' if total == 1 else 'ies'} of alerts from the last "
+        f"{settings.alerts.max_age_hours:g} h ({per_sink}): see `monitor alerts list --status dead`",
+    )
+
+
 def _ago(now: datetime, when: datetime | None, speed: float) -> str:
     if when is None:
         return "never"
@@ -160,17 +192,19 @@ class Probes:
 
     def readiness(self) -> list[Check]:
         checks = [Check("scheduler", not self.stopping() and self.scheduler_alive(), self._scheduler_state())]
+        now = self.clock.now()
         try:
             states = read_feed_health(self.sessions)
             with self.sessions() as session:
                 due = due_documents(session)
+                dead = dead_deliveries(session, since=now - timedelta(hours=self.settings.alerts.max_age_hours))
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             checks.append(Check("database", False, f"unreachable: {reason[0] if reason else type(exc).__name__}"))
             return checks
         checks.append(Check("database", True, "reachable"))
         export_feed_gauges(states)
-        now, speed = self.clock.now(), clock_speed(self.clock)
+        speed = clock_speed(self.clock)
         for feed in self.feeds:
             checks.append(
                 feed_check(
@@ -184,6 +218,7 @@ class Probes:
             )
         documents_due.set(len(due))
         checks.append(documents_check(due, settings=self.settings, now=now, speed=speed))
+        checks.append(alerts_check(dead, settings=self.settings))
         return checks
 
     def _scheduler_state(self) -> str:

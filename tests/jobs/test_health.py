@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.health import Probes, feed_check
@@ -13,9 +14,12 @@ from monitor import metrics
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
 from monitor.db.engine import make_engine, session_factory
+from monitor.db.tables.outbox import AlertDelivery
 from monitor.feeds import store
 from monitor.feeds.health import FeedHealth
 from monitor.models import FeedName
+from monitor.outbox import enqueue
+from tests.fakes.alert_samples import detected, make_event
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 SETTINGS = Settings(poll={"public_inspection_seconds": 60}, daemon={"ready_max_failures": 3, "ready_stale_polls": 5})
@@ -164,3 +168,29 @@ def test_a_document_the_pipeline_has_not_finished_for_too_long_fails_readiness(
         assert store.finish_pipeline(session, document_id, 1)
     checks = {c.name: c for c in probes.readiness()}
     assert (checks["documents"].ok, checks["documents"].detail) == (True, "none waiting for the pipeline")
+
+
+def test_dead_deliveries_of_recent_alerts_make_it_not_ready(sessions: sessionmaker[Session]) -> None:
+    settings = Settings(slack={"bot_token": "xoxb-unused", "channel": "C0UNUSED"}, alerts={"max_age_hours": 24})
+    with sessions.begin() as session:
+        for number, due, status in (
+            ("2019-22210", NOW - timedelta(hours=2), "dead"),
+            ("2019-22211", NOW - timedelta(hours=30), "dead"),  # older than the age limit: history
+            ("2019-22212", NOW - timedelta(hours=1), "sent"),
+        ):
+            event = make_event(session, number)
+            queued = enqueue(session, detected(event), settings=settings, now=due)
+            session.execute(
+                update(AlertDelivery).where(AlertDelivery.alert_id == queued.alert_id).values(status=status)
+            )
+    probes = probes_for(sessions, SimulatedClock(NOW))
+    probes.settings = settings
+    [alerts] = [c for c in probes.readiness() if c.name == "alerts"]
+    assert not alerts.ok
+    assert alerts.detail == (
+        "1 dead delivery of alerts from the last 24 h (slack: 1): see `monitor alerts list --status dead`"
+    )
+    with sessions.begin() as session:
+        session.execute(update(AlertDelivery).values(status="sent"))
+    [alerts] = [c for c in probes.readiness() if c.name == "alerts"]
+    assert (alerts.ok, alerts.detail) == (True, "no dead deliveries")
