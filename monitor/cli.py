@@ -104,13 +104,63 @@ def root(
     ctx.call_on_close(context.close)
 
 
+# The root's options, with whether each takes a value: accepted after the subcommand too (`monitor config show
+# --config F`) by moving them in front of it, since click only reads a group's options before its subcommand.
+GLOBAL_OPTIONS: dict[str, bool] = {
+    "--config": True,
+    "-c": True,
+    "--data-dir": True,
+    "--database-url": True,
+    "--log-level": True,
+    "--log-json": False,
+}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """``argv`` with every global option found after the subcommand moved before it, values and all (``--opt V``
+    or ``--opt=V``); nothing after ``--`` is touched, and no subcommand defines an option of the same name
+    (tests/test_cli.py checks that)."""
+    front: list[str] = []
+    index = 0
+    while index < len(argv):  # the options before the subcommand stay where they are
+        arg = argv[index]
+        if not arg.startswith("-") or arg == "--":
+            break
+        takes_value = GLOBAL_OPTIONS.get(arg, False)
+        front.append(arg)
+        if takes_value and index + 1 < len(argv):
+            front.append(argv[index + 1])
+            index += 1
+        index += 1
+    moved: list[str] = []
+    rest: list[str] = []
+    tail = argv[index:]
+    position = 0
+    while position < len(tail):
+        arg = tail[position]
+        if arg == "--":
+            rest.extend(tail[position:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            moved.append(arg)
+            if GLOBAL_OPTIONS[name] and "=" not in arg and position + 1 < len(tail):
+                moved.append(tail[position + 1])
+                position += 1
+        else:
+            rest.append(arg)
+        position += 1
+    return [*front, *moved, *rest]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m monitor``; returns the exit code.
 
     Nothing heavy is imported before a command runs (the root callback builds the context and logging), so
     ``monitor --help`` costs little more than typer itself."""
     try:
-        app(args=argv, prog_name="monitor")  # standalone mode: usage errors print and raise SystemExit(2)
+        args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
+        app(args=args, prog_name="monitor")  # standalone mode: usage errors print and raise SystemExit(2)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MonitorError as exc:

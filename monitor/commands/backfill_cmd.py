@@ -147,7 +147,9 @@ def backfill(
     context = app_context(ctx)
     settings = context.settings
     known = load_overrides(overrides, shipped=shipped_overrides)
-    price_source = make_source(prices or settings.prices.source, settings=settings)
+    price_source = make_source(
+        prices or settings.prices.source, settings=settings, option="--prices" if prices else "prices.source"
+    )
     sessions = context.sessions()
     clock = SystemClock()
     clients = build_clients(settings, source=_source(source), clock=clock)

@@ -43,21 +43,22 @@ if TYPE_CHECKING:
     from monitor.prices.sources import PriceSource
 
 
-def make_source(spec: str, *, settings: Settings | None = None) -> PriceSource:
-    """The source named by ``settings.prices.source`` or ``--source``: ``yfinance`` or ``dir:PATH``."""
+def make_source(spec: str, *, settings: Settings | None = None, option: str = "prices.source") -> PriceSource:
+    """The source named by ``settings.prices.source`` or a flag: ``yfinance`` or ``dir:PATH``; ``option`` is the
+    flag (``--source``, ``--prices``) or setting that gave ``spec``, and errors name it."""
     from monitor.errors import ConfigError
 
     if spec.startswith("dir:") and len(spec) > 4:
         from monitor.prices.sources import CsvDirectorySource
 
-        return CsvDirectorySource(spec[4:])
+        return CsvDirectorySource(spec[4:], option=option)
     if spec == "yfinance":
         from monitor.config import Settings
         from monitor.prices.yfinance_source import YFinanceSource
 
         resolved = settings if settings is not None else Settings()
         return YFinanceSource.from_settings(resolved)
-    raise ConfigError(f"expected 'yfinance' or 'dir:PATH', got {spec!r}", setting="prices.source")
+    raise ConfigError(f"expected 'yfinance' or 'dir:PATH', got {spec!r}", setting=option)
 
 
 def build_sink(

@@ -50,7 +50,7 @@ def poll(
     context = app_context(ctx)
     settings = context.settings
     sessions = context.sessions()
-    clients = build_clients(settings, source=f"dir:{from_dir}" if from_dir else None)
+    clients = build_clients(settings, source=f"dir:{from_dir}" if from_dir else None, option="--from-dir")
     results: list[PollResult] = []
     failures: list[MonitorError] = []
     try:
@@ -127,7 +127,7 @@ def _extract_document(ctx: typer.Context, number: str, from_dir: Path | None) ->
     from monitor.feeds.wiring import build_clients
 
     settings = app_context(ctx).settings
-    clients = build_clients(settings, source=f"dir:{from_dir}" if from_dir else None)
+    clients = build_clients(settings, source=f"dir:{from_dir}" if from_dir else None, option="--from-dir")
     try:
         record = clients.federal_register.document(number)
         fetched: dict[str, bytes | None] = {}

@@ -52,7 +52,9 @@ def fetch(
 
     context = app_context(ctx)
     settings = context.settings
-    source = make_source(source_spec or settings.prices.source, settings=settings)
+    source = make_source(
+        source_spec or settings.prices.source, settings=settings, option="--source" if source_spec else "prices.source"
+    )
     store = PriceStore.from_settings(context.sessions(), settings, clock=SystemClock())
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -42,9 +42,11 @@ def parse_window(text: str) -> tuple[int, int]:
 def parse_subjects(symbols: str, benchmark: str | None) -> list[Subject]:
     """``--symbols A,B`` with ``--benchmark ^GSPC`` (all) or ``--benchmark A=^GSPC,B=000300.SS`` (per symbol)."""
     from monitor.pipeline.studies import Subject
-    from monitor.prices.exchanges import normalise_symbol
+    from monitor.prices.exchanges import normalise_symbol, refuse_unknown_suffix
 
     names = [normalise_symbol(s) for s in symbols.split(",") if s.strip()]
+    for name in names:
+        refuse_unknown_suffix(name)
     if not names:
         raise InputError("--symbols: give at least one symbol, e.g. AMBA,002415.SZ")
     common: str | None = None
@@ -202,7 +204,7 @@ def _bars(ctx: typer.Context, prices_dir: Path | None, count: int) -> BarReader:
     if prices_dir is not None:
         from monitor.prices.sources import CsvDirectorySource
 
-        return SourceBars(CsvDirectorySource(prices_dir))
+        return SourceBars(CsvDirectorySource(prices_dir, option="--prices-dir"))
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from monitor.clock import SystemClock

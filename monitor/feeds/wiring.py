@@ -34,13 +34,14 @@ class FeedClients:
         self.http.close()
 
 
-def transport_for(source: str | None) -> httpx.BaseTransport | None:
-    """``None``/``"live"`` → the network; ``"dir:PATH"`` (or a bare directory path) → saved responses."""
+def transport_for(source: str | None, *, option: str = "--source") -> httpx.BaseTransport | None:
+    """``None``/``"live"`` → the network; ``"dir:PATH"`` (or a bare directory path) → saved responses. ``option``
+    is what the user typed to name the directory (``--source``, ``--from-dir``): the error names it."""
     if source is None or source in ("", "live"):
         return None
     path = Path(source.removeprefix("dir:")).expanduser()
     if not path.is_dir():
-        raise ConfigError(f"saved responses directory {path} does not exist", setting="--source")
+        raise ConfigError(f"saved responses directory {path} does not exist", setting=option)
     return SavedResponsesTransport(path)
 
 
@@ -51,9 +52,10 @@ def build_clients(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Clock | None = None,
+    option: str = "--source",
 ) -> FeedClients:
     """One shared ``httpx.Client``; a ``FeedHttp`` per feed so requests are counted per feed."""
-    client = build_http_client(settings, transport if transport is not None else transport_for(source))
+    client = build_http_client(settings, transport if transport is not None else transport_for(source, option=option))
     fr_http = FeedHttp(client, settings.network, feed="federal_register", sleep=sleep, clock=clock)
     csl_http = FeedHttp(client, settings.network, feed="csl", sleep=sleep, clock=clock)
     return FeedClients(

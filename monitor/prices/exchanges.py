@@ -127,6 +127,23 @@ def suffix_of(symbol: str) -> str:
     return ""
 
 
+def known_suffixes() -> str:
+    """``.SS (XSHG), .SZ (XSHE), …``: what an error about a suffix lists."""
+    return ", ".join(f"{e.suffix} ({e.mic})" for e in EXCHANGES if e.suffix)
+
+
+def refuse_unknown_suffix(symbol: str) -> None:
+    """A suffix of two or more letters that the table lacks (``7203.TYO``, ``VOD.L`` is one letter and stays a US
+    class share like ``BRK.B``) is an error naming the known ones: read as New York, its day 0 and benchmark would
+    be silently wrong."""
+    head, dot, tail = symbol.rpartition(".")
+    if dot and head and len(tail) >= 2 and "." + tail not in _BY_SUFFIX and symbol not in SUFFIXED_INDICES:
+        raise InputError(
+            f"symbol {symbol}: unknown exchange suffix .{tail}; known suffixes: {known_suffixes()}, "
+            "and none for a US listing (extend EXCHANGES in monitor/prices/exchanges.py)"
+        )
+
+
 def is_index(symbol: str) -> bool:
     symbol = normalise_symbol(symbol)
     return symbol.startswith("^") or symbol in SUFFIXED_INDICES
@@ -157,6 +174,8 @@ def listing(symbol: str, *, mic: str | None = None, benchmark: str | None = None
         calendar = calendar_for_mic(venue)
         default = _BY_MIC.get(venue) or _BY_MIC[calendar]
         return Listing(symbol, venue, calendar, benchmark or symbol, default.currency, True)
+    if mic is None:
+        refuse_unknown_suffix(symbol)
     exchange = _BY_SUFFIX[suffix_of(symbol)]
     venue = (mic or exchange.mic).upper()
     calendar = calendar_for_mic(venue)

@@ -153,10 +153,11 @@ class CsvDirectorySource:
     ``preclose`` (used to derive an empty ``adj_close``). A suspended row keeps its date with volume 0: a halt.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, option: str = "--source") -> None:
+        """``option``: the flag or setting that named the directory, so the error names what the user typed."""
         self._path = Path(path).expanduser()
         if not self._path.is_dir():
-            raise ConfigError(f"price directory {self._path} does not exist or is not a directory", setting="--source")
+            raise ConfigError(f"price directory {self._path} does not exist or is not a directory", setting=option)
 
     @property
     def name(self) -> str:
