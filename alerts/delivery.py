@@ -16,9 +16,11 @@ still within the age limit are queued again, each looked up before any resend: n
 Crash safety. The claim (status ``sending``, a fresh claim token, ``attempts + 1``) is committed before anything is
 sent, and every step a sink completes is committed under that token (``checkpoint``). If the process dies between
 the sink's answer and our commit, the row stays ``sending``; once ``alerts.claim_timeout_seconds`` have passed any
-worker re-claims it as a possibly-delivered attempt, and the sink looks for the earlier copy (Slack: message
-metadata carrying the dedup key) before sending again. Every write is a compare-and-set on the claim token, so two
-workers never both settle a row. Follow-ups for threading sinks wait until their root message has been delivered.
+worker re-claims it as a possibly-delivered attempt (at once when the claim's owner, recorded with it, is provably
+dead: a killed process of this host, as ``monitor.db.leases`` decides for leases, so a restart resends at once), and
+the sink looks for the earlier copy (Slack: message metadata carrying the dedup key) before sending again. Every write
+is a compare-and-set on the claim token, so two workers never both settle a row. Follow-ups for threading sinks wait
+until their root message has been delivered.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from alerts.text import clip
 from monitor import metrics
 from monitor.clock import Clock
 from monitor.config import Settings
+from monitor.db import leases
 from monitor.db.tables.outbox import AlertDelivery, AlertRow
 from monitor.errors import ClaimLost, DeliveryFailed, DeliveryRejected
 from monitor.logs import get_logger
@@ -94,13 +97,16 @@ class DeliveryWorker:
         *,
         settings: Settings,
         clock: Clock,
+        owner: str | None = None,
     ) -> None:
+        """``owner`` is recorded with each claim (by default this process's owner id, shared by its workers)."""
         self.sessions = sessions
         self.sinks = dict(sinks)
         self.settings = settings
         self.clock = clock
         self._resting: dict[str, datetime] = {}  # sink -> not before (its Retry-After)
         self._recovering: set[str] = set(self.sinks)  # sinks whose next success re-drives their backlog
+        self.owner = owner or leases.process_owner()
 
     def run_once(self, *, limit: int | None = None) -> DeliveryReport:
         report = DeliveryReport()
@@ -154,7 +160,10 @@ class DeliveryWorker:
     def _due(self, now: datetime, limit: int) -> list[tuple[int, str]]:
         stale = now - timedelta(seconds=self.settings.alerts.claim_timeout_seconds)
         pending = and_(AlertDelivery.status == AlertStatus.PENDING.value, AlertDelivery.next_attempt_at <= now)
-        crashed = and_(AlertDelivery.status == AlertStatus.SENDING.value, AlertDelivery.claimed_at < stale)
+        crashed = and_(
+            AlertDelivery.status == AlertStatus.SENDING.value,
+            or_(AlertDelivery.claimed_at < stale, AlertDelivery.claim_owner.in_(self._dead_owners())),
+        )
         query = (
             select(AlertDelivery.id, AlertDelivery.sink)
             .join(AlertRow, AlertRow.id == AlertDelivery.alert_id)
@@ -176,11 +185,11 @@ class DeliveryWorker:
             alert_row = session.get(AlertRow, delivery.alert_id)
             assert alert_row is not None
             is_due = delivery.status == AlertStatus.PENDING.value and delivery.next_attempt_at <= now
-            is_stale = (
-                delivery.status == AlertStatus.SENDING.value
-                and delivery.claimed_at is not None
-                and delivery.claimed_at < stale
+            is_stale = delivery.status == AlertStatus.SENDING.value and (
+                (delivery.claimed_at is not None and delivery.claimed_at < stale)
+                or self._owner_dead(delivery.claim_owner)
             )
+            previous_owner = delivery.claim_owner
             if not (is_due or is_stale):
                 return "lost", False
             sink = self.sinks[delivery.sink]
@@ -195,7 +204,14 @@ class DeliveryWorker:
             snapshot = (alert_row.id, alert_row.dedup_key, alert_row.payload, alert_row.created_at)
             routing, progress = Routing.from_json(delivery.routing), dict(delivery.receipt)
         if claim.recovered:
-            log.warning("alert_claim_recovered", delivery_id=delivery_id, sink=claim.sink, dedup_key=snapshot[1])
+            log.warning(
+                "alert_claim_recovered",
+                delivery_id=delivery_id,
+                sink=claim.sink,
+                dedup_key=snapshot[1],
+                previous_owner=previous_owner,
+                owner_dead=self._owner_dead(previous_owner),
+            )
         alert_id, key, payload, created_at = snapshot
         try:
             alert = apply_routing(parse_alert(payload), routing)
@@ -245,6 +261,7 @@ class DeliveryWorker:
             .values(
                 status=AlertStatus.SENDING.value,
                 claim_token=token,
+                claim_owner=self.owner,
                 claimed_at=now,
                 attempts=AlertDelivery.attempts + 1,
             )
@@ -256,6 +273,22 @@ class DeliveryWorker:
             return None
         delivery.attempts = int(attempts)
         return _Claim(delivery.id, token, int(attempts), delivery.sink, recovered, due_at)
+
+    def _owner_dead(self, owner: str | None) -> bool:
+        return owner is not None and leases.owner_is_dead(owner, self.owner)
+
+    def _dead_owners(self) -> list[str]:
+        """Owners of claims still ``sending`` that are provably dead (a killed predecessor on this host): their
+        claims are taken over at once, not after ``alerts.claim_timeout_seconds``. A claim by an owner we cannot
+        prove dead (another host, a live process) still waits out the timeout."""
+        query = (
+            select(AlertDelivery.claim_owner)
+            .where(AlertDelivery.status == AlertStatus.SENDING.value, AlertDelivery.claim_owner.is_not(None))
+            .distinct()
+        )
+        with self.sessions() as session:
+            owners = [str(owner) for owner in session.scalars(query)]
+        return [owner for owner in owners if self._owner_dead(owner)]
 
     def _root(self, session: Session, alert_row: AlertRow, sink: str) -> tuple[str, RootMessage | None]:
         """("wait", None) while the follow-up's root is undelivered on ``sink``; else ("ok", root or None)."""

@@ -80,19 +80,38 @@ def release(sessions: sessionmaker[Session], lease: Lease) -> bool:
     return deleted is not None
 
 
+_process_owner: tuple[int, str] | None = None
+
+
+def process_owner() -> str:
+    """One owner id for this whole process (made again after a fork): what the outbox's claims record, so two
+    workers of one process never take each other for a dead predecessor."""
+    global _process_owner
+    if _process_owner is None or _process_owner[0] != os.getpid():
+        _process_owner = (os.getpid(), make_owner())
+    return _process_owner[1]
+
+
+def owner_is_dead(owner: str, me: str) -> bool:
+    """Whether ``owner`` is provably a dead process, as seen by the live owner ``me``: a process of this host that
+    no longer runs (a crash, a SIGKILL), or one whose PID is ours under another owner id (in a container the new
+    process often has the dead one's PID, 1). An owner of another host, or one we cannot read, is never presumed
+    dead: its work waits out its time to live."""
+    host, pid = _host_pid(me)
+    other_host, other_pid = _host_pid(owner)
+    if other_host != host or owner == me or other_pid is None:
+        return False
+    return other_pid == pid or not _alive(other_pid)
+
+
 def reclaim_local_leases(sessions: sessionmaker[Session], owner: str) -> list[str]:
-    """Delete leases left by dead processes of this host (a crash, a SIGKILL), so a restart need not wait out
-    their time to live. A lease of a live process, or of another host, is never touched. In a container the new
-    process often has the dead one's PID (1); a lease with our own host and PID but not our owner id is therefore
-    a predecessor's."""
-    host, pid = _host_pid(owner)
+    """Delete leases left by dead processes of this host (``owner_is_dead``), so a restart need not wait out their
+    time to live. A lease of a live process, or of another host, is never touched."""
+    host, _ = _host_pid(owner)
     reclaimed: list[str] = []
     with sessions.begin() as session:
         for row in session.scalars(select(LeaseRow)):
-            other_host, other_pid = _host_pid(row.owner)
-            if other_host != host or row.owner == owner or other_pid is None:
-                continue
-            if other_pid == pid or not _alive(other_pid):
+            if owner_is_dead(row.owner, owner):
                 session.execute(delete(LeaseRow).where(LeaseRow.name == row.name, LeaseRow.owner == row.owner))
                 reclaimed.append(row.name)
     if reclaimed:

@@ -117,3 +117,21 @@ def test_killed_at_each_step_of_a_rule_and_its_follow_up(
     run_and_kill(engine, slack, kill_after, keys[target])
     recover_and_check(sessions, slack, settings, keys)
     engine.dispose()
+
+
+def test_a_restart_takes_over_a_killed_workers_claim_at_once(engine: Engine, slack: FakeSlack) -> None:
+    """Killed right after Slack took the card and before our commit: a worker started at once (no time has passed,
+    far inside ``alerts.claim_timeout_seconds``) sees that the claim's owner is dead, takes the claim over on its
+    first pass, finds the card Slack already has instead of posting it again, and sends the follow-up: each once."""
+    settings = Settings(slack=slack.settings())
+    sessions = session_factory(engine)
+    keys = queue_rule(sessions, settings)
+    run_and_kill(engine, slack, "chat.postMessage", keys[0])
+    sink = SlackSink.from_settings(settings, interval=FixedValueRetryIntervalCalculator(0.01), retry_pause=0.01)
+    worker = DeliveryWorker(sessions, {"slack": sink}, settings=settings, clock=SimulatedClock(datetime.now(UTC)))
+    report = worker.run_once()
+    assert (report.recovered, report.sent) == (1, 2)
+    assert slack.dedup_keys() == {keys[0]: 1, keys[1]: 1}
+    assert slack.count("chat.postMessage") == 2  # the card before the kill, the follow-up after it
+    with sessions() as session:
+        assert {d.status for d in session.scalars(select(AlertDelivery))} == {"sent"}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -339,6 +343,48 @@ def test_a_crashed_claim_is_recovered_and_the_message_slack_already_has_is_adopt
     assert slack.count("chat.postMessage") == 1
     row_after = deliveries(sessions)[f"event:{event}:g:all:detected@slack"]
     assert (row_after.status, row_after.external_id, row_after.attempts) == ("sent", posted.external_id, 2)
+
+
+def test_a_claim_is_taken_over_at_once_only_when_its_owner_is_provably_dead(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A claim records its owner (host, PID, suffix). A live process of this host, or any owner on another host,
+    may still be sending: its claim waits out the timeout. A process of this host that no longer runs cannot: its
+    claim is taken over on the next pass, as a possibly-delivered attempt (the sink looks before it sends)."""
+    settings = make_settings()
+    host = socket.gethostname()
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    owners = {
+        "live": f"{host}:{os.getppid()}:0a1b2c3d",  # the process that started these tests
+        "elsewhere": f"another-{host}:{finished.pid}:0a1b2c3d",  # another host: its PIDs are not ours to check
+        "dead": f"{host}:{finished.pid}:0a1b2c3d",
+    }
+    numbers = {"live": "2019-22210", "elsewhere": "2019-13245", "dead": "2020-10869"}
+    ids = {name: add(sessions, settings, detected(new_event(sessions, numbers[name])))[0] for name in owners}
+    assert len(set(ids.values())) == 3
+    with sessions.begin() as session:
+        for name, owner in owners.items():
+            session.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.alert_id == ids[name])
+                .values(status="sending", claim_token=f"{name}-token", claim_owner=owner, claimed_at=wall_now())
+                .values(attempts=1)
+            )
+    sink = FakeSink("slack")
+    worker = DeliveryWorker(sessions, {"slack": sink}, settings=settings, clock=SimulatedClock(wall_now()))
+    report = worker.run_once()
+    assert (report.sent, report.recovered) == (1, 1)
+    [item] = sink.sent
+    assert item.alert_id == ids["dead"]
+    assert item.maybe_delivered  # it may have reached the sink before the owner died
+    assert item.attempt == 2
+    with sessions() as session:
+        rows = {d.alert_id: d for d in session.scalars(select(AlertDelivery))}
+    assert rows[ids["dead"]].status == "sent"
+    assert {rows[ids[name]].status for name in ("live", "elsewhere")} == {"sending"}
+    later = SimulatedClock(wall_now() + timedelta(seconds=settings.alerts.claim_timeout_seconds + 1))
+    assert DeliveryWorker(sessions, {"slack": sink}, settings=settings, clock=later).run_once().recovered == 2
 
 
 def test_a_worker_whose_claim_was_taken_over_does_not_settle_the_row(sessions: sessionmaker[Session]) -> None:

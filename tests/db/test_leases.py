@@ -62,3 +62,23 @@ def test_racing_owners_get_exactly_one_lease(sessions: sessionmaker[Session]) ->
         thread.join()
     assert len(winners) == 1
     assert len(set(owners)) == len(owners)
+
+
+def test_an_owner_is_dead_only_when_this_host_proves_it() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from monitor.db.leases import owner_is_dead
+
+    host = socket.gethostname()
+    me = f"{host}:{os.getpid()}:aaaa0000"
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert owner_is_dead(f"{host}:{finished.pid}:bbbb1111", me)  # killed or exited: no such process any more
+    assert owner_is_dead(f"{host}:{os.getpid()}:bbbb1111", me)  # our PID, not our id: a container restarted
+    assert not owner_is_dead(me, me)
+    assert not owner_is_dead(f"{host}:{os.getppid()}:bbbb1111", me)  # alive
+    assert not owner_is_dead(f"elsewhere:{finished.pid}:bbbb1111", me)  # another host's PIDs are not ours
+    assert not owner_is_dead("hand-written owner", me)

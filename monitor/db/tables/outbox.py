@@ -43,6 +43,9 @@ class AlertDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(64))
+    # Who holds the claim (``monitor.db.leases`` owner id: host, PID, random suffix), so a restarted worker can take
+    # over at once the claims of a predecessor that provably died instead of waiting out the claim timeout.
+    claim_owner: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String(64))  # e.g. the Slack message ts
