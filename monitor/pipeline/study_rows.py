@@ -95,6 +95,7 @@ def save(session: Session, event_id: int, run: StudyRun, *, computed_at: datetim
             "car": d.car,
             "sessions": d.sessions,
             "halted": d.halted,
+            "status": d.status,
         }
         for s in securities
         for d in s.days
@@ -149,6 +150,7 @@ def load(session: Session, event_id: int) -> dict[str, Any] | None:
                 "car": day.car,
                 "sessions": day.sessions,
                 "halted": day.halted,
+                "status": day.status,
             }
         )
     stats = session.execute(select(EventStatistic).where(EventStatistic.event_id == event_id)).scalars().all()

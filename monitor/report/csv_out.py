@@ -15,7 +15,7 @@ from monitor.safe_text import csv_cell
 FIXED = (
     "event_id", "document_number", "title", "announced_at", "announced_source", "symbol", "issuer", "exchange_mic",
     "relation", "benchmark", "status", "reason", "day0", "day0_halted", "reaction_date", "through_date",
-    "ar_day0", "ar_day0_t", "reaction_ar", "reaction_ar_t",
+    "flagged_days", "ar_day0", "ar_day0_t", "reaction_ar", "reaction_ar_t",
 )  # fmt: skip
 TRAILING = ("bhar", "alpha", "beta", "sigma", "n_estimation")
 
@@ -59,6 +59,7 @@ def study_row(event: EventRecord, study: StudyRecord, windows: Sequence[str]) ->
         "day0_halted": study.day0_halted,
         "reaction_date": study.reaction_date,
         "through_date": study.through_date,
+        "flagged_days": study.flagged_days,  # "day +1 halted; day +2 suspect": per-day statuses, as stored
         "ar_day0": day0.ar if day0 else None,
         "ar_day0_t": day0.ar_t if day0 else None,
         "reaction_ar": reaction.ar if reaction else None,

@@ -31,6 +31,7 @@ class DayPoint:
     car: float | None
     sessions: int
     halted: bool
+    status: str = "traded"  # monitor.models.DayStatus: traded, halted, bad_price, suspect, benchmark_gap, no_data
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class StudyRecord:
 
     def day(self, rel_day: int) -> DayPoint | None:
         return next((d for d in self.days if d.rel_day == rel_day), None)
+
+    @property
+    def flagged_days(self) -> str:
+        """The window's sessions that did not simply trade, e.g. ``day +1 halted; day +2 suspect`` (empty: none)."""
+        return "; ".join(f"day {d.rel_day:+d} {d.status.replace('_', ' ')}" for d in self.days if d.status != "traded")
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ STUDY_COLUMNS = (
 )  # fmt: skip
 DAY_COLUMNS = (
     StudyDay.study_id, StudyDay.rel_day, StudyDay.date, StudyDay.ret, StudyDay.ar, StudyDay.ar_t, StudyDay.car,
-    StudyDay.sessions, StudyDay.halted,
+    StudyDay.sessions, StudyDay.halted, StudyDay.status,
 )  # fmt: skip
 
 
@@ -166,10 +172,10 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
     study_ids = [found.id for rows in studies_by_event.values() for found in rows]
     days: dict[int, list[DayPoint]] = {}
     for chunk in _chunks(study_ids, 5000):
-        for study_id, rel_day, day, ret, ar, ar_t, car, sessions, halted in connection.execute(
+        for study_id, rel_day, day, ret, ar, ar_t, car, sessions, halted, status in connection.execute(
             select(*DAY_COLUMNS).where(StudyDay.study_id.in_(chunk)).order_by(StudyDay.study_id, StudyDay.rel_day)
         ):
-            point = DayPoint(int(rel_day), day, ret, ar, ar_t, car, int(sessions), bool(halted))
+            point = DayPoint(int(rel_day), day, ret, ar, ar_t, car, int(sessions), bool(halted), str(status))
             days.setdefault(int(study_id), []).append(point)
     groups: dict[int, dict[str, GroupStats]] = {}
     parameters: dict[int, dict[str, Any]] = {}

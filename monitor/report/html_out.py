@@ -155,7 +155,8 @@ def _security_rows(event: EventRecord, windows: Sequence[str]) -> list[list[str]
                 cells.append('<span class="muted">—</span>')
             else:
                 cells.append(f"{pct(window.car)} <span class='muted'>({num(window.t)})</span>")
-        cells.append(escape(halt or study.reason or ""))
+        note = "; ".join(part for part in (halt or study.reason or "", study.flagged_days) if part)
+        cells.append(escape(note))
         rows.append(cells)
     return rows
 

@@ -81,3 +81,41 @@ def test_a_stale_schema_still_takes_alembics_path(engine: Engine) -> None:
     with pytest.raises(DatabaseNotMigrated, match="run `monitor db upgrade`"):
         migrate.ensure_schema(engine, auto_upgrade=False)
     assert migrate.ensure_schema(engine, auto_upgrade=True).up_to_date
+
+
+def test_study_day_statuses_of_older_rows_come_from_the_halted_flag(engine: Engine) -> None:
+    """0008 adds ``study_days.status``; rows stored before it keep what was known: halted, else traded."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import MetaData, insert, select
+    from sqlalchemy.orm import Session
+
+    from monitor.db.tables import Document, EventRow, Study
+
+    moment = datetime(2019, 10, 7, 20, 30, tzinfo=UTC)
+    with Session(engine) as session, session.begin():  # the parents, on today's schema
+        document = Document(document_number="2019-22210", source="fr", title="x", first_seen_at=moment)
+        session.add(document)
+        session.flush()
+        event = EventRow(document_id=document.id, announced_at=moment, announced_source="published", title="x")
+        session.add(event)
+        session.flush()
+        study = Study(event_id=event.id, symbol="002415.SZ", benchmark="399001.SZ", model="market", estimation=250,
+                      gap=10, window_start=-5, window_end=5)  # fmt: skip
+        session.add(study)
+        session.flush()
+        study_id = study.id
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0007_delivery_claim_owner")
+    old = MetaData()
+    old.reflect(engine, only=["study_days"])
+    with engine.begin() as connection:  # day rows as a build before 0008 stored them
+        for rel, halted in ((-1, False), (0, True)):
+            day = {"study_id": study_id, "rel_day": rel, "date": date(2019, 10, 8 + rel), "sessions": 1}
+            connection.execute(insert(old.tables["study_days"]).values(**day, halted=halted))
+    migrate.upgrade(engine)
+    days = metadata.tables["study_days"]
+    with engine.connect() as connection:
+        rows = connection.execute(select(days.c.rel_day, days.c.status).order_by(days.c.rel_day)).all()
+    assert [tuple(row) for row in rows] == [(-1, "traded"), (0, "halted")]

@@ -325,3 +325,39 @@ def test_study_meta_gives_each_subject_its_earlier_events_day0s(sessions: sessio
     by = {s.symbol: s for s in subjects}
     assert by["AMBA"].earlier_day0s == (date(2019, 5, 16), date(2019, 8, 14))
     assert by["NVDA"].earlier_day0s == ()
+
+
+def test_day_statuses_survive_storage_into_json_csv_and_html(sessions: sessionmaker[Session]) -> None:
+    """Before: only ``halted`` was stored, so a suspect return read back from the database looked traded. Inputs:
+    the real AMBA file with a 4:1 split on 2019-10-09 it does not adjust for (day +1: a −75% return beyond any
+    bound, suspect), and Hikvision's real halt over day 0 and +1 (2019-10-08/09)."""
+    from monitor.report.csv_out import study_row
+    from monitor.report.data import load_events
+    from monitor.report.html_out import _security_rows
+
+    raw = CsvDirectorySource(PRICES).history("AMBA").copy()
+    raw.loc[:"2019-10-08", ["close", "adj_close"]] *= 4
+    source = StaticSource({"AMBA": raw, **{s: CsvDirectorySource(PRICES).history(s) for s in
+                                          ("^GSPC", "002415.SZ", "399001.SZ", "000300.SS")}})  # fmt: skip
+    computed = run([Subject("AMBA"), Subject("002415.SZ")], AFTER_CLOSE, PARAMS, SourceBars(source),
+                   shared_calendars())  # fmt: skip
+    with sessions.begin() as session:
+        event_id = _event(session)
+        save(session, event_id, computed, computed_at=datetime(2019, 10, 16, tzinfo=UTC))
+    with sessions() as session:
+        stored = load(session, event_id)
+        [event] = load_events(session, [event_id])
+    for ours, theirs in zip(stored["securities"], computed.to_dict()["securities"], strict=True):
+        assert [d["status"] for d in ours["days"]] == [d["status"] for d in theirs["days"] if d["date"] is not None]
+    amba, hik = stored["securities"]
+    assert amba["status"] == "bad_price"
+    assert {d["rel_day"]: d["status"] for d in amba["days"]}[1] == "suspect"
+    assert [d["status"] for d in hik["days"] if d["rel_day"] in (0, 1)] == ["halted", "halted"]
+    by = {s.symbol: s for s in event.studies}
+    assert "day +1 suspect" in by["AMBA"].flagged_days
+    assert "day +0 halted; day +1 halted" in by["002415.SZ"].flagged_days
+    rows = {row["symbol"]: row for row in (study_row(event, s, ["[0,0]"]) for s in event.studies)}
+    assert rows["AMBA"]["flagged_days"] == by["AMBA"].flagged_days
+    html = {cells[0]: cells[-1] for cells in _security_rows(event, ["[0,0]"])}
+    assert "day +1 suspect" in html["<b>AMBA</b>"]
+    assert "day +1 halted" in html["<b>002415.SZ</b>"]

@@ -61,6 +61,8 @@ class StudyDay(Base):
     car: Mapped[float | None] = mapped_column(Float)
     sessions: Mapped[int] = mapped_column(Integer, default=1)  # sessions the return spans (halts, holidays)
     halted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What happened that session (monitor.models.DayStatus): traded, halted, bad_price, suspect, benchmark_gap …
+    status: Mapped[str] = mapped_column(String(16), default="traded", server_default="traded")
 
 
 class EventStatistic(Base):
