@@ -31,6 +31,19 @@ def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
+@cache
+def _longest_word() -> int:
+    return max(len(word) for word in (*HAN_GLOSSARY, *HAN_PLACE_PINYIN))
+
+
+@lru_cache(maxsize=65536)
+def _brand_syllables(text: str) -> tuple[str, ...]:
+    """pypinyin's reading of a brand's characters; brands recur across a universe's names (海康威视, its legal name)."""
+    from pypinyin import Style, lazy_pinyin  # import here: ~0.5 s of dictionaries, needed only at index build
+
+    return tuple(syllable for syllable in lazy_pinyin(text, style=Style.NORMAL) if syllable.isalpha())
+
+
 def _segments(han: str) -> list[tuple[str, str]]:
     """(kind, text) pieces of a Chinese name: place, word (a trade word with its English) or brand characters.
 
@@ -38,13 +51,14 @@ def _segments(han: str) -> list[tuple[str, str]]:
     programming), so 中国广核电力 reads 中国 | 广核 | 电力 ("China Guanghe Power"), not 中国 | 广 | 核电 | 力.
     """
     size = len(han)
-    longest = max(len(word) for word in (*HAN_GLOSSARY, *HAN_PLACE_PINYIN))
-
-    @cache
-    def best(start: int, in_brand: bool) -> tuple[tuple[int, int], tuple[tuple[str, str], ...]]:
-        if start >= size:
-            return (0, 0), ()
-        options: list[tuple[tuple[int, int], tuple[tuple[str, str], ...]]] = []
+    longest = _longest_word()
+    # cost[start][in_brand]: (brand characters, pieces) of the best reading of han[start:], and its first step
+    # (kind, text, next start, next in_brand). Filled from the end; options are tried longest word first, the
+    # brand character last, and the first of equal cost wins.
+    cost: list[tuple[tuple[int, int], tuple[int, int]]] = [((0, 0), (0, 0))] * (size + 1)
+    step: list[tuple[tuple[str, str, int, bool], tuple[str, str, int, bool]]] = [(("", "", 0, False),) * 2] * (size + 1)
+    for start in range(size - 1, -1, -1):
+        words: list[tuple[tuple[int, int], tuple[str, str, int, bool]]] = []
         for width in range(min(longest, size - start), 1, -1):
             chunk = han[start : start + width]
             kind = "place" if chunk in HAN_PLACE_PINYIN else "word" if chunk in HAN_GLOSSARY else ""
@@ -53,14 +67,23 @@ def _segments(han: str) -> list[tuple[str, str]]:
             end = start + width
             if kind == "place" and end < size and han[end] in HAN_PLACE_SUFFIXES:
                 end += 1  # 深圳市: the administrative suffix is not spelt
-            (brand, pieces), rest = best(end, False)
-            options.append(((brand, pieces + 1), ((kind, chunk), *rest)))
-        (brand, pieces), rest = best(start + 1, True)
-        options.append(((brand + 1, pieces + (0 if in_brand else 1)), (("brand", han[start]), *rest)))
-        return min(options, key=lambda option: option[0])
+            brand, pieces = cost[end][0]
+            words.append(((brand, pieces + 1), (kind, chunk, end, False)))
+        brand, pieces = cost[start + 1][1]
+        chosen = []
+        for in_brand in (False, True):
+            options = [*words, ((brand + 1, pieces + (0 if in_brand else 1)), ("brand", han[start], start + 1, True))]
+            chosen.append(min(options, key=lambda option: option[0]))
+        cost[start] = (chosen[0][0], chosen[1][0])
+        step[start] = (chosen[0][1], chosen[1][1])
+    pieces_read: list[tuple[str, str]] = []
+    position, in_brand = 0, False
+    while position < size:
+        kind, text, position, in_brand = step[position][in_brand]
+        pieces_read.append((kind, text))
 
     merged: list[tuple[str, str]] = []
-    for kind, text in best(0, False)[1]:
+    for kind, text in pieces_read:
         if kind == "brand" and merged and merged[-1][0] == "brand":
             merged[-1] = ("brand", merged[-1][1] + text)
         else:
@@ -86,8 +109,6 @@ def pinyin_names(name: str) -> tuple[str, ...]:
     form = normalize_name(name)
     if not form.han:
         return ()
-    from pypinyin import Style, lazy_pinyin  # import here: ~0.5 s of dictionaries, needed only at index build
-
     grouped: list[str] = []
     joined: list[str] = []
     for kind, text in _segments(form.han):
@@ -98,7 +119,7 @@ def pinyin_names(name: str) -> tuple[str, ...]:
             grouped.append(HAN_GLOSSARY[text])
             joined.append(HAN_GLOSSARY[text])
         else:
-            syllables = [syllable for syllable in lazy_pinyin(text, style=Style.NORMAL) if syllable.isalpha()]
+            syllables = list(_brand_syllables(text))
             grouped += _pairs(syllables)
             joined.append("".join(syllables))
     names = [" ".join(word.title() for word in words) for words in (grouped, joined) if words]
