@@ -1,7 +1,8 @@
 """Start-up checks of ``monitor run``: one clear line each, and a refusal only where running would be wrong.
 
-- database: reachable and migrated (the embedded SQLite file is upgraded; PostgreSQL must be upgraded by the
-  operator with ``monitor db upgrade``, and the daemon refuses to start on a stale schema);
+- database: reachable, migrated (the embedded SQLite file is upgraded; PostgreSQL must be upgraded by the
+  operator with ``monitor db upgrade``, and the daemon refuses to start on a stale schema) and writable (a
+  read-only file, data directory or replica is refused in one line, exit 3);
 - universe: seeded (the shipped seed is loaded into an empty universe);
 - calendars: cover the next ``calendars.warn_days`` days; a calendar running out is a warning, not a refusal
   (studies on it stay pending until its holidays are added);
@@ -60,6 +61,7 @@ def database_check(engine: Callable[[], Engine]) -> StartupCheck:
     try:
         built = engine()
         state = migrate.status(built)
+        migrate.check_writable(built)
     except MonitorError as exc:
         return StartupCheck("database", "fail", str(exc), exc)
     return StartupCheck("database", "ok", f"{state.url} reachable, schema at revision {state.current} (current)")

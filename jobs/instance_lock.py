@@ -15,7 +15,7 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
-from monitor.errors import DatabaseInUse
+from monitor.errors import DatabaseInUse, StorageError
 
 
 class InstanceLock:
@@ -36,8 +36,11 @@ class InstanceLock:
         return cls(path.with_name(path.name + ".run.lock"))
 
     def acquire(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the process lifetime)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the process lifetime)
+        except OSError as exc:  # a read-only data directory: the daemon could not write its database either
+            raise StorageError(f"cannot create the instance lock {self.path}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

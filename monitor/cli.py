@@ -169,7 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("monitor: interrupted\n")
         return 130
+    except OSError as exc:  # a path the system refused where no command expected it: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"monitor: error: {where}{exc.strerror or exc}\n")
+        return 1
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        from monitor.db.engine import short_reason
+        from monitor.errors import StorageError
+
+        sys.stderr.write(f"monitor: error: database: {short_reason(exc)}\n")  # a read-only file mid-command, …
+        return StorageError.exit_code
     return 0
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """SQLAlchemy's errors, recognised without importing it (``--help`` stays fast)."""
+    sqlalchemy = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy is not None and isinstance(exc, sqlalchemy.SQLAlchemyError)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import typer
 
 from monitor.clock import NEW_YORK
 from monitor.commands._common import app_context, console
+from monitor.errors import InputError
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -40,10 +41,14 @@ def demo(
     """
     base = app_context(ctx).settings
     out = out.expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:  # an unusable --out is the user's to fix: one line, before anything runs
+        out.mkdir(parents=True, exist_ok=True)
+        log = (out / "demo.log").open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     workdir = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
     try:
-        with (out / "demo.log").open("w", encoding="utf-8") as log, logs_to(log, base):  # the terminal tells the story
+        with log, logs_to(log, base):  # the terminal tells the story
             replay(base, out, workdir)
         console.print(f"log: {out / 'demo.log'}")
         if keep_database:

@@ -38,7 +38,13 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            directory = Path(database).expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # /proc/x, a read-only mount, a file where the directory should be
+                raise StorageError(
+                    f"cannot create the data directory {directory}: {exc.strerror or exc} (set MONITOR_DATA_DIR)"
+                ) from None
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     elif backend == "postgresql":
         kwargs["pool_pre_ping"] = True

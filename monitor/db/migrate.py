@@ -114,6 +114,22 @@ def status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(redacted(engine), engine.dialect.name, current, head_revision())
 
 
+def check_writable(engine: Engine) -> None:
+    """Refuse a database the monitor cannot write (a read-only SQLite file or data directory, a read-only
+    PostgreSQL replica) with one line, before a daemon starts jobs that would each fail on their first write. The
+    probe deletes nothing (no lease has its name) and is rolled back."""
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(text("DELETE FROM leases WHERE name = :name"), {"name": "(write probe)"})
+            transaction.rollback()
+    except (DBAPIError, SQLAlchemyError) as exc:
+        raise StorageError(
+            f"cannot write to {redacted(engine)}: {short_reason(exc)} (is the database or its directory read-only?)"
+        ) from None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Apply pending migrations; returns (revision before, revision after). A second run is a no-op."""
     from alembic import command
