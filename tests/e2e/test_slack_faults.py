@@ -1,7 +1,9 @@
 """``monitor run`` against a Slack in trouble (issue 16, items 2 and 3): every card arrives exactly once.
 
 Slack slow in an incident: each ``chat.postMessage`` lands 3 s after it was sent while the client gives up after 2 s,
-so the daemon never sees an answer and must find the message rather than post it again.
+so the daemon never sees an answer and must find the message rather than post it again. Slack down: every call
+answers 500 for longer than the old retry schedule (which dead-lettered the card); the card must arrive once within
+30 s of recovery, the operator must hear in the log meanwhile, and /readyz must show no dead delivery afterwards.
 
 Inputs: the shipped 2019-10-07 public-inspection issue (REAL) and the reconstructed 2019 rule as its raw text; the
 Slack faults are SYNTHETIC. Robust on a loaded machine: the filing is served only once the daemon answers /healthz,
@@ -68,3 +70,46 @@ def test_slack_landing_every_post_after_the_client_timeout_gets_exactly_one_card
         assert_each_alert_once(slack)
         assert slack.count("chat.postMessage") == len(slack.dedup_keys())
         assert "slack_post_unanswered" in daemon.logs()
+
+
+def test_an_outage_longer_than_the_whole_retry_schedule_delivers_each_card_once_soon_after_recovery(
+    tmp_path: Path,
+) -> None:
+    """Slack answers 500 to everything for longer than the old schedule (3 attempts, 1 s doubling) and long enough
+    for the backoff to reach its cap (20 s, the default); after recovery every card arrives once within 30 s."""
+    with FeedServer(tmp_path / "feeds") as feeds, FakeSlack() as slack:
+        quiet_feeds(feeds)
+        slack.outage(Fault.server_error(500))
+        env = daemon_env(
+            tmp_path,
+            feeds,
+            slack,
+            MONITOR_ALERTS__MAX_ATTEMPTS="3",
+            MONITOR_ALERTS__BACKOFF_BASE_SECONDS="1",
+        )
+        daemon = DaemonProcess(env, tmp_path / "daemon.log", args=real_speed().args())
+        with running(daemon):
+            daemon.wait_started(timeout=90)
+            file_the_2019_rule(feeds)
+            wait_for("posts failing", lambda: slack.count("chat.postMessage") >= 1, timeout=60)
+            began = time.monotonic()
+            wait_for(  # attempts at about 0, 1, 3, 7, 15, 31 s (plus the look-ups' own retries), then every 20 s
+                "the outage to outlast the schedule",
+                lambda: daemon.logs().count("event='alert_retry'") >= 6 and time.monotonic() - began >= 45,
+                timeout=180,
+            )
+            assert "operator_alert" in daemon.logs()  # Slack is the only sink: the operator hears in the log
+            assert "alert_dead" not in daemon.logs()
+            slack.recover()
+            recovered = time.monotonic()
+            wait_for("the card after recovery", lambda: card(slack), timeout=60)
+            assert time.monotonic() - recovered <= 30, daemon.logs()
+            wait_for("both alerts", lambda: len(slack.dedup_keys()) >= 2, timeout=30)
+            time.sleep(3)  # room for a duplicate to show up
+            ready = daemon.get("/readyz")
+            assert ready is not None
+            alerts = next(c for c in ready.json()["checks"] if c["name"] == "alerts")
+            assert alerts["ok"], alerts
+            code, _ = daemon.terminate()
+        assert code == 0, daemon.logs()
+        assert_each_alert_once(slack)
