@@ -176,19 +176,41 @@ def backfill(
     if report is not None and summary.events:
         from monitor.report import write_report
 
-        written = write_report(sessions, report, [e.event_id for e in summary.events], now=clock.now())
+        skipped = not_studied(summary)
+        if len(skipped) < len(summary.events):
+            written = write_report(
+                sessions, report, [e.event_id for e in summary.events], now=clock.now(), not_studied=skipped
+            )
+        else:
+            err_console.print("[yellow]no report: none of the rules could be studied (see the failures below)[/]")
     if as_json:
         body = summary.to_dict()
         body["report"] = str(written.html) if written else None
+        body["report_not_studied"] = [{"event": label, "reason": why} for label, why in not_studied(summary).values()]
         print_json(body)
     else:
         show(summary)
         if written is not None:
             console.print(f"report: {written.html} and {written.csv}")
+            for label, why in written.not_studied:
+                console.print(f"[yellow]not in the report[/]: {label}: {why}")
     if summary.interrupted:
         raise typer.Exit(130)
     if not summary.ok:
         raise typer.Exit(1)
+
+
+def not_studied(summary: BackfillSummary) -> dict[int, tuple[str, str]]:
+    """The events with no study to report, each with why: its rule's failure (a parse error) when there is one,
+    else that no listed security matched it."""
+    out: dict[int, tuple[str, str]] = {}
+    for line in summary.events:
+        if sum(line.studies.values()):
+            continue
+        reasons = [f.reason for f in summary.failures if f.item == line.document_number]
+        why = "; ".join(reasons) if reasons else "no listed security matched its entities"
+        out[line.event_id] = (f"event {line.event_id} ({line.document_number})", why)
+    return out
 
 
 def _deliver(ctx: typer.Context) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from monitor.commands._common import app_context, console, err_console, print_json
 from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def report(
@@ -31,6 +35,8 @@ def report(
     if (event_id is None) == (not every):
         raise InputError("give an EVENT_ID or --all (not both)")
     sessions = app_context(ctx).sessions()
+    if event_id is not None:
+        _check_event(sessions, event_id)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("drawing charts", total=None)
@@ -47,3 +53,25 @@ def report(
     console.print(f"{written.events} event(s), {written.rows} security rows")
     console.print(f"report: {written.html}")
     console.print(f"csv:    {written.csv}")
+
+
+def _check_event(sessions: sessionmaker[Session], event_id: int) -> None:
+    """An event that does not exist, or has nothing studied, is named as such (not "no stored study")."""
+    from monitor.commands.events_cmd import no_such_event
+    from monitor.report.events import event_ids, show_event
+
+    with sessions() as session:
+        detail = show_event(session, event_id)
+        known = event_ids(session) if detail is None else []
+    if detail is None:
+        raise InputError(no_such_event(event_id, known))
+    if detail.studies:
+        return
+    line = detail.summary
+    if detail.parse_error or line.parse_status in ("failed", "pending"):
+        why = f"its rule could not be parsed ({detail.parse_error or line.parse_status})"
+    elif not detail.matches:
+        why = "no listed security matched its entities"
+    else:
+        why = "its studies are not computed yet (the daemon or `monitor backfill` computes them)"
+    raise InputError(f"event {event_id} ({line.document_number}) has nothing to report: {why}")

@@ -127,18 +127,36 @@ def study(
         exclude_dates=parse_dates(exclude_dates) if exclude_dates else None,
     )
     result = run(subjects, when, params, _bars(ctx, prices_dir, len(subjects)), calendars_from_settings(settings))
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        show(result)
     from monitor.models import MEASURED_STUDY_STATUSES  # here, not at import: `monitor --help` stays light
 
     measured = {status.value for status in MEASURED_STUDY_STATUSES}
     missing = [s for s in result.result.securities if s.status not in measured]
+    if as_json:
+        print_json(result.to_dict())
+    elif len(missing) < len(result.result.securities):
+        show(result)
+    else:  # tables of dashes help nobody: say what is missing and how to get it
+        err_console.print(f"nothing to study: no security has the prices the {result.when.label} event needs")
     for s in missing:
         err_console.print(f"not studied: {s.symbol}: {s.status.replace('_', ' ')}: {s.reason or ''}".rstrip(": "))
+    if missing and not as_json:
+        err_console.print(_hint(prices_dir, [s.symbol for s in missing]))
     if missing:
         raise typer.Exit(1)
+
+
+def _hint(prices_dir: Path | None, symbols: list[str]) -> str:
+    """Where the prices of ``symbols`` would come from, and the command that gets them."""
+    if prices_dir is not None:
+        example = prices_dir / f"{symbols[0]}.csv"
+        return (
+            f"hint: --prices-dir reads one SYMBOL.csv per symbol (here {example}) with a date,open,high,low,close"
+            ",adj_close,volume header; check the symbol's spelling (Yahoo style: AMBA, 002415.SZ, 0981.HK)"
+        )
+    return (
+        f"hint: `monitor prices fetch {' '.join(symbols)}` loads them into the price store from prices.source "
+        "(or pass --prices-dir DIR of SYMBOL.csv files); check the symbol's spelling (Yahoo style: AMBA, 002415.SZ)"
+    )
 
 
 def from_database(context: AppContext, subjects: list[Subject], when: EventTime) -> list[Subject]:

@@ -8,7 +8,7 @@ by relation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ class ReportFiles:
     csv: Path
     events: int
     rows: int  # (event, security) rows in the CSV
+    not_studied: tuple[tuple[str, str], ...] = ()  # (event, why) left out of the report
 
 
 def write_report(
@@ -40,8 +41,13 @@ def write_report(
     *,
     now: datetime,
     on_event: Callable[[int], None] | None = None,
+    not_studied: Mapping[int, tuple[str, str]] | None = None,
 ) -> ReportFiles:
-    """Write the report of ``event_ids`` (every studied event when None); ``InputError`` when there is nothing."""
+    """Write the report of ``event_ids`` (every studied event when None); ``InputError`` when there is nothing.
+
+    ``not_studied`` (event id -> (label, why)): events asked for that may have no stored study; the report covers
+    the others and lists these with their reasons instead of refusing (what a backfill with a failed rule needs).
+    An asked-for event that has no study and is not in it is an error naming it."""
     from monitor.report.charts import cross_event_chart, draw_all
     from monitor.report.csv_out import write_csv
     from monitor.report.data import load_events
@@ -50,11 +56,20 @@ def write_report(
 
     with sessions() as session:
         events = load_events(session, event_ids)
+    skipped: list[tuple[str, str]] = []
     if event_ids is not None:
         missing = sorted(set(event_ids) - {event.event_id for event in events})
-        if missing:
-            raise InputError(f"no stored study for event(s) {', '.join(map(str, missing))} (see the events table)")
+        explained = not_studied or {}
+        unexplained = [event_id for event_id in missing if event_id not in explained]
+        if unexplained:
+            raise InputError(
+                f"no stored study for event(s) {', '.join(map(str, unexplained))} (`monitor events show N` says why)"
+            )
+        skipped = [explained[event_id] for event_id in missing]
     if not events:
+        if skipped:
+            raise InputError("no report: none of the events could be studied (" + "; ".join(
+                f"{label}: {why}" for label, why in skipped) + ")")  # fmt: skip
         raise InputError("no studied events in the database yet: run `monitor backfill` or let the daemon run")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -74,6 +89,7 @@ def write_report(
         generated_at=now,
         parameters=[event.parameters for event in events],
         panels=panels,
+        not_studied=skipped,
     )
     html_path, csv_path = out_dir / HTML_NAME, out_dir / CSV_NAME
     try:
@@ -82,7 +98,7 @@ def write_report(
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot write the report: {exc.strerror or exc}") from None
     log.info("report_written", html=str(html_path), csv=str(csv_path), events=len(events), rows=rows)
-    return ReportFiles(html_path, csv_path, len(events), rows)
+    return ReportFiles(html_path, csv_path, len(events), rows, tuple(skipped))
 
 
 __all__ = ["CSV_NAME", "HTML_NAME", "ReportFiles", "write_report"]

@@ -217,6 +217,14 @@ def event_section(event: EventRecord, charts: Mapping[str, bytes | None]) -> str
     )
 
 
+def _not_studied(rows: Sequence[tuple[str, str]]) -> str:
+    """The rules asked for that have no study to show, each with why, so the report says what it leaves out."""
+    if not rows:
+        return ""
+    items = "".join(f"<li>{escape(label)}: {escape(reason)}</li>" for label, reason in rows)
+    return f"<section id='not-studied'><h2>Not studied</h2><ul>{items}</ul></section>"
+
+
 def render(
     events: Sequence[EventRecord],
     summary: Sequence[SummaryRow],
@@ -226,6 +234,7 @@ def render(
     generated_at: datetime,
     parameters: Sequence[Mapping[str, Any]],
     panels: bool = True,
+    not_studied: Sequence[tuple[str, str]] = (),
 ) -> str:
     toc = "".join(
         f"<li><a href='#event-{e.event_id}'>{escape(e.document_number)}</a> {escape(e.title)} · "
@@ -241,6 +250,7 @@ def render(
         f"{generated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by entity-list-monitor · fractions in the "
         "CSV beside this file</p>"
         f"<nav><h2>Events</h2><ol>{toc}</ol></nav>"
+        + _not_studied(not_studied)
         + color_key(panels)
         + summary_section(summary, events, summary_chart)
         + sections

@@ -116,7 +116,7 @@ def test_nothing_to_report_is_one_clear_line(capsys: pytest.CaptureFixture[str],
     assert "no studied events" in err
     code, _, err = run(capsys, "report", "7", "--out", str(tmp_path / "out"))
     assert code != 0
-    assert "no stored study for event(s) 7" in err
+    assert "no event 7: no events are stored yet" in err  # issue 18: not "no stored study"
     code, _, err = run(capsys, "report", "--out", str(tmp_path / "out"))
     assert code != 0
     assert "EVENT_ID or --all" in err
