@@ -157,7 +157,7 @@ class DaemonTasks:
             self.check_stop()
             warmed = pipeline.warm()
             summary[name] = {"securities": warmed.securities, "seconds": round(warmed.seconds, 3)}
-        return JobResult(summary)
+        return JobResult(summary, noteworthy=True)  # once per start: the log says when the daemon is warm
 
     # --- documents the pipeline has not seen -----------------------------------------------------------------
 

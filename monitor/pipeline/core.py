@@ -54,7 +54,7 @@ from monitor.pipeline.detected import detected_card
 from monitor.pipeline.facts import EventFacts, best_by_symbol, fingerprint, study_meta
 from monitor.pipeline.followups import due_follow_ups
 from monitor.pipeline.quotes import fetch_quotes
-from monitor.pipeline.spots import build_spotter, spotted_matches
+from monitor.pipeline.spots import spotted_matches, spotter_for
 from monitor.pipeline.studies import run as run_study
 from monitor.pipeline.study_rows import save as save_study
 from monitor.prices.calendars import Calendars
@@ -352,7 +352,7 @@ class Pipeline:
             stale = self._builds == builds_before and fingerprint(session) != self._fingerprint
             if self._matcher is None or stale:
                 self._matcher = build_matcher(session, self.settings.matching)
-                self._spotter = build_spotter(self._matcher.index.securities.values())
+                self._spotter = spotter_for(self._matcher.index)
                 self._fingerprint = fingerprint(session)  # seeding may have just filled an empty universe
                 self._builds += 1
             return self._matcher

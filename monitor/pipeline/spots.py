@@ -8,7 +8,9 @@ match with relation "named in the text", ranked below every confirmed match, its
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from monitor.feeds.spotting import NameSpotter
 from monitor.models import Match, Relation, Security
@@ -24,6 +26,23 @@ def build_spotter(securities: Iterable[Security]) -> NameSpotter[str]:
         entries.append((security.issuer_name, security.symbol))
         entries.extend((alias, security.symbol) for alias in security.aliases)
     return NameSpotter.build(entries)
+
+
+_SPOTTERS: dict[int, tuple[Any, NameSpotter[str]]] = {}  # id(index) -> (the index, kept alive; its spotter)
+_SPOTTERS_LOCK = threading.Lock()
+
+
+def spotter_for(index: Any) -> NameSpotter[str]:
+    """``build_spotter`` over ``index.securities``, shared by every pipeline of the process holding that very index
+    (``MatchIndex.cached`` hands the same one to all): the daemon's two pipelines build the automaton once."""
+    with _SPOTTERS_LOCK:
+        cached = _SPOTTERS.get(id(index))
+        if cached is not None and cached[0] is index:
+            return cached[1]
+        spotter = build_spotter(index.securities.values())
+        _SPOTTERS.clear()  # one kept, as for the index: an older universe's automaton is garbage
+        _SPOTTERS[id(index)] = (index, spotter)
+        return spotter
 
 
 def spotted_matches(

@@ -31,6 +31,7 @@ class Served:
     path: str
     status: int  # 0: the connection was held past the client's timeout
     fault: str | None
+    at: float = 0.0  # time.monotonic() once the answer was decided (for a file: after it was read)
 
 
 class FeedServer:
@@ -111,6 +112,12 @@ class FeedServer:
         with self._lock:
             return sum(1 for s in self.served if s.path.endswith(path_suffix))
 
+    def first_served(self, path_suffix: str, *, after: float) -> float | None:
+        """When ``path_suffix`` was first answered from what was on disk after ``after`` (``time.monotonic()``):
+        call with the moment a ``publish`` returned to learn when a client first saw the new content."""
+        with self._lock:
+            return next((s.at for s in self.served if s.path.endswith(path_suffix) and s.at > after), None)
+
     # --- answering ---------------------------------------------------------------------------------------------
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -144,7 +151,7 @@ class FeedServer:
 
     def _record(self, path: str, status: int, fault: str | None) -> None:
         with self._lock:
-            self.served.append(Served(path.split("?", 1)[0], status, fault))
+            self.served.append(Served(path.split("?", 1)[0], status, fault, time.monotonic()))
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from monitor.models import Match, Relation, Security
 from monitor.pipeline.facts import best_by_symbol
-from monitor.pipeline.spots import build_spotter, spotted_matches
+from monitor.pipeline.spots import build_spotter, spotted_matches, spotter_for
 
 
 def security(symbol: str, issuer: str, *aliases: str) -> Security:
@@ -51,3 +51,21 @@ def test_a_spot_no_parsed_entity_explains_is_named_in_the_text_with_its_sentence
 
 def test_no_text_no_spots() -> None:
     assert spotted_matches(build_spotter(UNIVERSE.values()), None, {}, UNIVERSE) == []
+
+
+class Index:
+    """What ``spotter_for`` reads of a ``MatchIndex``: its securities."""
+
+    def __init__(self, securities: dict[str, Security]) -> None:
+        self.securities = securities
+
+
+def test_pipelines_holding_one_index_share_one_spotter_and_a_new_index_gets_its_own() -> None:
+    index = Index(UNIVERSE)
+    first = spotter_for(index)
+    assert spotter_for(index) is first  # the daemon's second pipeline: no second automaton
+    assert {spot.payload for spot in first.spot(TEXT)} == {"0981.HK", "0020.HK"}
+    grown = Index({**UNIVERSE, "9988.HK": security("9988.HK", "Alibaba Group Holding Limited", "Alibaba")})
+    second = spotter_for(grown)
+    assert second is not first
+    assert {spot.payload for spot in second.spot(TEXT + " Alibaba replied.")} == {"0981.HK", "0020.HK", "9988.HK"}
