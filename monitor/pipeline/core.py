@@ -407,12 +407,13 @@ class Pipeline:
         return self.store.refresh_many(list(wanted), self.price_source, mics=mics)
 
     def calendars_in_use(self) -> set[str]:
-        """The exchange calendars of the open events' pending and partial studies."""
+        """The exchange calendars of the open events' studies a price refresh would fetch: open ones (pending,
+        partial, halted) and those retried for want of usable data within ``retry_days``."""
         events = self.open_events()
         if not events:
             return set()
         with self.sessions() as session:
-            return event_rows.open_calendars(session, events)
+            return event_rows.open_calendars(session, events, self._open_window())
 
     def latest_open_bar(self) -> date | None:
         """The newest stored bar of a security still being studied (the price-freshness gauge)."""

@@ -209,12 +209,16 @@ def documents_to_catch_up(
     return due, rechecks
 
 
-def open_calendars(session: Session, event_ids: Sequence[int]) -> set[str]:
-    """The exchange calendars of the open studies of ``event_ids`` (a listing no exchange knows is logged, skipped)."""
+def open_calendars(session: Session, event_ids: Sequence[int], window: OpenWindow) -> set[str]:
+    """The exchange calendars of the studies of ``event_ids`` still worth computing: open ones and those retried
+    within ``retry_days`` (a benchmark gap, a bad price, missing data), the very studies ``studied_listings`` hands
+    the price refresh, so each of their exchanges' closes triggers one (a listing no exchange knows is logged,
+    skipped)."""
     rows = session.execute(
         select(Study.symbol, SecurityRow.exchange_mic)
         .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
-        .where(Study.event_id.in_(list(event_ids)), Study.status.in_(OPEN_STUDY))
+        .join(EventRow, EventRow.id == Study.event_id)
+        .where(Study.event_id.in_(list(event_ids)), window.studies())
     ).all()
     names: set[str] = set()
     for symbol, mic in rows:
