@@ -149,7 +149,9 @@ class DaemonTasks:
     # --- start-up ------------------------------------------------------------------------------------------------
 
     def warm(self) -> JobResult:
-        """Both pipelines' match index, name spotter and calendars built before the first filing needs them."""
+        """Both pipelines' match index, name spotter and calendars built, and a PDF reader process started, before
+        the first filing needs them."""
+        self.poller.warm()
         summary: dict[str, Any] = {}
         for name, pipeline in (("pipeline", self.pipeline), ("recheck", self.recheck)):
             if pipeline is None:

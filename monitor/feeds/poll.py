@@ -89,6 +89,13 @@ class FeedPoller:
         self.clock = clock
         self.settings = settings
 
+    def warm(self) -> None:
+        """A PDF reader process started ahead (``pdf_text.keep_reader_ready``): a filing with only a PDF is read
+        without first waiting for an interpreter and pdfplumber's imports."""
+        from monitor.feeds.pdf_text import keep_reader_ready
+
+        keep_reader_ready()
+
     def poll(self, feed: FeedName, *, since: date | None = None, until: date | None = None) -> PollResult:
         if feed is FeedName.DOCUMENTS:
             return self.poll_documents(since=since, until=until)

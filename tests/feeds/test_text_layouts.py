@@ -172,3 +172,24 @@ def _as_item(action: Any) -> dict[str, Any]:
         "action": action.action.value,
         "country_iso": action.country_iso,
     }
+
+
+def test_a_reader_started_ahead_reads_the_pdf_and_the_next_one_starts(pi_pdf: bytes) -> None:
+    """The daemon's PDF reader: a child waiting with its imports done; used once, replaced, the same limits."""
+    from monitor.feeds.pdf_text import keep_reader_ready, ready_reader, stop_reader
+    from tests.e2e.harness import wait_for
+
+    cold = pdf_to_text(pi_pdf, document_number="2019-22210")
+    assert ready_reader() is None  # nothing kept ready unless asked
+    keep_reader_ready()
+    try:
+        first = ready_reader()
+        assert first is not None
+        assert pdf_to_text(pi_pdf, document_number="2019-22210") == cold
+        second = wait_for("the next reader", lambda: (pid := ready_reader()) not in (None, first) and pid, timeout=30)
+        with pytest.raises(FeedParseError, match="took over"):
+            pdf_to_text(pi_pdf, limits=PdfLimits(timeout_seconds=0.05))
+        wait_for("a reader after the refusal", lambda: ready_reader() not in (None, second), timeout=30)
+    finally:
+        stop_reader()
+    assert ready_reader() is None

@@ -206,8 +206,14 @@ def test_retry_pauses_end_when_the_daemon_stops() -> None:
 
 
 def test_warm_builds_what_the_first_card_needs_before_any_poll(sessions: Sessions, tmp_path: Path) -> None:
+    from monitor.feeds.pdf_text import ready_reader, stop_reader
+
     rig = Rig(sessions, tmp_path)
-    result = rig.tasks.warm()
+    try:
+        result = rig.tasks.warm()
+        assert ready_reader() is not None  # a PDF-only filing will not wait for an interpreter
+    finally:
+        stop_reader()
     assert result.summary["pipeline"]["securities"] > 0
     assert "recheck" not in result.summary  # the rig wires no recheck pipeline
     rig.stop.set()
