@@ -20,7 +20,8 @@ worker re-claims it as a possibly-delivered attempt (at once when the claim's ow
 dead: a killed process of this host, as ``monitor.db.leases`` decides for leases, so a restart resends at once), and
 the sink looks for the earlier copy (Slack: message metadata carrying the dedup key) before sending again. Every write
 is a compare-and-set on the claim token, so two workers never both settle a row. Follow-ups for threading sinks wait
-until their root message has been delivered.
+until their root message has been delivered, and on every sink nothing about an event (an update card, a reconcile
+reply, a follow-up) goes out while a card of that event enqueued before it is still undelivered there.
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ class DeliveryWorker:
                 return "lost", False
             sink = self.sinks[delivery.sink]
             root_state, root = self._root(session, alert_row, delivery.sink)
-            if root_state == "wait" and sink.threads:
+            if self._earlier_card_pending(session, alert_row, delivery.sink):
+                root_state = "wait_any_sink"
+            if root_state == "wait_any_sink" or (root_state == "wait" and sink.threads):
                 log.info("alert_waiting_for_root", delivery_id=delivery_id, dedup_key=alert_row.dedup_key)
                 return "waiting", False
             claim = self._claim(session, delivery, recovered=is_stale, now=now, due_at=alert_row.due_at)
@@ -289,6 +292,27 @@ class DeliveryWorker:
         with self.sessions() as session:
             owners = [str(owner) for owner in session.scalars(query)]
         return [owner for owner in owners if self._owner_dead(owner)]
+
+    def _earlier_card_pending(self, session: Session, alert_row: AlertRow, sink: str) -> bool:
+        """Whether a card of the same event enqueued before this alert is still undelivered on ``sink``. Everything
+        about an event (an update card, the reconcile reply, a follow-up) reaches every sink after the cards before
+        it, so a card backing off after a failure never arrives after its own update; a card that died is no
+        longer waited for."""
+        if alert_row.event_id is None:
+            return False
+        earlier = (
+            select(AlertDelivery.id)
+            .join(AlertRow, AlertRow.id == AlertDelivery.alert_id)
+            .where(
+                AlertRow.event_id == alert_row.event_id,
+                AlertRow.stage == AlertStage.DETECTED.value,
+                AlertRow.id < alert_row.id,
+                AlertDelivery.sink == sink,
+                AlertDelivery.status.in_([AlertStatus.PENDING.value, AlertStatus.SENDING.value]),
+            )
+            .limit(1)
+        )
+        return session.execute(earlier).first() is not None
 
     def _root(self, session: Session, alert_row: AlertRow, sink: str) -> tuple[str, RootMessage | None]:
         """("wait", None) while the follow-up's root is undelivered on ``sink``; else ("ok", root or None)."""

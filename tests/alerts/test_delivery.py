@@ -583,3 +583,43 @@ def test_a_retry_after_rests_the_whole_sink(sqlite_sessions: sessionmaker[Sessio
     assert (worker.run_once().skipped, len(sink.attempts)) == (2, 1)  # the others wait out the Retry-After too
     clock.advance(timedelta(seconds=60))
     assert worker.run_once().sent == 3
+
+
+@pytest.mark.parametrize("threads", [True, False], ids=["threading", "flat"])
+def test_a_delayed_card_never_arrives_after_its_own_update(
+    sqlite_sessions: sessionmaker[Session], threads: bool
+) -> None:
+    """An update card (a later arrival named a new security) and the reconcile reply come after the card they
+    update on every sink, even when the card's first attempt failed and it is backing off (issue 16, item 8)."""
+    settings = make_settings(routes={"console": {}})
+    clock = SimulatedClock(wall_now())
+    event = new_event(sqlite_sessions)
+    card = detected(event)
+    update = detected(event, group="update-1")
+    add(sqlite_sessions, settings, card, sinks=("console",))
+    add(sqlite_sessions, settings, update, sinks=("console",))
+    sink = FakeSink("console", threads=threads).fail(DeliveryFailed("HTTP 503", sink="console"))
+    worker = DeliveryWorker(sqlite_sessions, {"console": sink}, settings=settings, clock=clock)
+    report = worker.run_once()
+    assert (report.sent, report.retrying) == (0, 1)
+    clock.advance(timedelta(seconds=1))  # the next pass: the card backs off for 5 s, its update is due
+    report = worker.run_once()
+    assert (report.sent, report.waiting) == (0, 1)
+    assert sink.keys() == []
+    clock.advance(timedelta(seconds=5))
+    report = worker.run_once()
+    assert (report.sent, report.waiting) == (2, 0)  # the card, then at once its waiting update
+    assert sink.keys() == [card.dedup_key, update.dedup_key]
+
+
+def test_an_update_does_not_wait_for_a_card_that_died(sqlite_sessions: sessionmaker[Session]) -> None:
+    settings = make_settings(routes={"console": {}})
+    clock = SimulatedClock(wall_now())
+    event = new_event(sqlite_sessions)
+    card, update = detected(event), detected(event, group="update-1")
+    add(sqlite_sessions, settings, card, update, sinks=("console",))
+    sink = FakeSink("console").fail(DeliveryRejected("refused", sink="console"))
+    worker = DeliveryWorker(sqlite_sessions, {"console": sink}, settings=settings, clock=clock)
+    report = worker.run_once()
+    assert (report.dead, report.sent, report.waiting) == (1, 1, 0)  # dead at once, so the update stands alone
+    assert sink.keys() == [update.dedup_key]
