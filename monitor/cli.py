@@ -33,7 +33,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     # Plain help and usage errors: typer's rich formatter alone (rich.markdown and friends) costs more than the
     # rest of a cold `monitor --help`; every command group sets the same.
     rich_markup_mode=None,

@@ -50,7 +50,8 @@ def _build(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
     for index, column in enumerate(columns):
         if column.identifier:
-            longest = max([len(plain(row[index])) for row in rows] + [len(column.name)])
+            # the header may wrap between its words; the values never do
+            longest = max([len(plain(row[index])) for row in rows] + [len(w) for w in column.name.split()])
             table.add_column(column.name, justify=column.justify, no_wrap=True, min_width=longest)
         else:  # wraps between words; only a word longer than WORD is folded
             words = [len(word) for row in rows for word in plain(row[index]).split()] + [len(column.name)]

@@ -228,36 +228,49 @@ def _deliver(ctx: typer.Context) -> None:
 
 
 def show(summary: BackfillSummary) -> None:
-    from rich.table import Table
+    """The summary line, the events and the failures, as tables that fit the terminal (TSV when piped)."""
+    from monitor.commands._table import Column, emit, text_line
 
     span = f"{summary.since} to {summary.until or 'today'}"
     state = "[yellow]interrupted[/]" if summary.interrupted else "[green]done[/]"
-    console.print(
+    text_line(
         f"[bold]Backfill {span}[/bold]: {state} in {summary.elapsed_seconds:.1f} s · {summary.rules} rules, "
         f"{summary.entities} entities, {summary.confirmed} matched securities ({summary.review} for review), "
         f"studies {', '.join(f'{k} {v}' for k, v in summary.studies.items()) or 'none'}"
     )
     if summary.events:
-        table = Table(title="Events")
-        for name in ("event", "document", "announced (New York)", "dated by", "entities", "matched", "studies"):
-            table.add_column(name, justify="right" if name in ("event", "entities", "matched") else "left")
+        rows = []
         for line in summary.events:
             studies = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in line.studies.items()) or "—"
             matched = f"{line.confirmed}" + (f" (+{line.review}?)" if line.review else "")
-            table.add_row(
-                str(line.event_id),
-                line.document_number,
-                f"{line.announced_at.astimezone(NEW_YORK):%Y-%m-%d %H:%M}",
-                line.announced_source.replace("_", " "),
-                str(line.entities),
-                matched,
-                studies,
+            rows.append(
+                [
+                    str(line.event_id),
+                    line.document_number,
+                    f"{line.announced_at.astimezone(NEW_YORK):%Y-%m-%d %H:%M}",
+                    line.announced_source.replace("_", " "),
+                    str(line.entities),
+                    matched,
+                    studies,
+                ]
             )
-        console.print(table)
+        emit(
+            [
+                Column("event", identifier=True, justify="right"),
+                Column("document", identifier=True),
+                Column("announced (New York)", identifier=True),
+                Column("dated by", drop=2),
+                Column("entities", justify="right", drop=1),
+                Column("matched", justify="right"),
+                Column("studies"),
+            ],
+            rows,
+            title="Events (`monitor events show N` for one in full)",
+        )
     if summary.failures:
-        table = Table(title="Failures and gaps (retry: a rerun may fix it)")
-        for name in ("stage", "item", "reason", "retry"):
-            table.add_column(name, overflow="fold")
-        for failure in summary.failures:
-            table.add_row(failure.stage, failure.item, failure.reason, "yes" if failure.retryable else "")
-        console.print(table)
+        retryable = any(f.retryable for f in summary.failures)
+        emit(
+            [Column("stage", identifier=True), Column("item", identifier=True), Column("reason"), Column("retry")],
+            [[f.stage, f.item, f.reason, "yes" if f.retryable else ""] for f in summary.failures],
+            title="Failures and gaps" + (" (retry yes: a rerun may fix it)" if retryable else " (data gaps)"),
+        )
