@@ -37,11 +37,22 @@ def _longest_word() -> int:
 
 
 @lru_cache(maxsize=65536)
-def _brand_syllables(text: str) -> tuple[str, ...]:
-    """pypinyin's reading of a brand's characters; brands recur across a universe's names (海康威视, its legal name)."""
+def _word_syllables(word: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin  # import here: ~0.5 s of dictionaries, needed only at index build
 
-    return tuple(syllable for syllable in lazy_pinyin(text, style=Style.NORMAL) if syllable.isalpha())
+    return tuple(lazy_pinyin(word, style=Style.NORMAL))
+
+
+def _brand_syllables(text: str) -> tuple[str, ...]:
+    """pypinyin's reading of a brand's characters, word by word of pypinyin's own segmentation.
+
+    ``lazy_pinyin`` cuts a text into dictionary phrases and single characters and reads each piece on its own, so
+    reading the same pieces one by one gives the same syllables; the pieces recur across a universe's names (a few
+    thousand characters and phrases), and a cached piece costs a lookup instead of pypinyin's conversion.
+    """
+    from pypinyin.seg.simpleseg import seg
+
+    return tuple(syllable for word in seg(text) for syllable in _word_syllables(word) if syllable.isalpha())
 
 
 def _segments(han: str) -> list[tuple[str, str]]:

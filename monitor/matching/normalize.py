@@ -48,9 +48,12 @@ _BOILERPLATE = re.compile(
     r"[,;]?\s*\b(?:and|including|or)\s+(?:any|all|its)\s+(?:successors?|sub-?units?|subsidiar(?:y|ies)|affiliates?)\b.*$",
     re.IGNORECASE | re.DOTALL,
 )
+_BOILERPLATE_WORDS = ("successor", "subunit", "sub-unit", "subsidiar", "affiliate")  # one is in every match
 _PARENTHETICAL = re.compile(r"\s*[(（\[]([^()（）\[\]]*)[)）\]]")
 _MAX_LEGAL = max(len(form) for form in LEGAL_FORMS)
 _LEGAL = frozenset(LEGAL_FORMS)
+_LEGAL_FIRST = frozenset(form[0] for form in LEGAL_FORMS)  # a legal form can only start at one of these words
+_PLACE_PHRASE_FIRST = frozenset(phrase[0] for phrase in PLACE_PHRASES if len(phrase) == 2)
 _CASEFOLD = 4  # rigour.text.normalize.Normalize.CASEFOLD: the flags rigour's alias table is built with
 _NOOP = 0  # rigour.text.normalize.Cleanup.Noop
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -85,12 +88,13 @@ class NameForm:
         return not (self.key or self.han)
 
 
+@lru_cache(maxsize=65536)
 def fold_token(token: str) -> str:
     """Plural and abbreviation folding, applied identically to both sides of every comparison."""
     folded = TOKEN_FOLDS.get(token)
     if folded is not None:
         return folded
-    ordinal = _ORDINAL.match(token)
+    ordinal = _ORDINAL.match(token) if token[:1].isdigit() else None
     if ordinal:
         return ordinal.group(1)
     if len(token) > 5 and token.isalpha():
@@ -126,11 +130,28 @@ def fold_han(text: str) -> str:
     return _traditional_to_simplified()(text) if _HAN.search(text) else text
 
 
+def _strip_boilerplate(name: str) -> str:
+    """``name`` without "and any successors"-style boilerplate.
+
+    The pattern is costly to try at every position, so an ASCII name (for which a plain lower-case search finds
+    everything the case-insensitive pattern could) is first searched for the words every match contains.
+    """
+    if name.isascii():
+        lowered = name.lower()
+        if not any(word in lowered for word in _BOILERPLATE_WORDS):
+            return name
+    return _BOILERPLATE.sub("", name)
+
+
 def _strip_legal(tokens: list[str]) -> tuple[list[str], list[str]]:
     kept: list[str] = []
     found: list[str] = []
     index = 0
     while index < len(tokens):
+        if tokens[index] not in _LEGAL_FIRST:
+            kept.append(tokens[index])
+            index += 1
+            continue
         for size in range(min(_MAX_LEGAL, len(tokens) - index), 0, -1):
             window = tuple(tokens[index : index + size])
             if window in _LEGAL:
@@ -144,6 +165,8 @@ def _strip_legal(tokens: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _join_place_phrases(tokens: list[str]) -> list[str]:
+    if not _PLACE_PHRASE_FIRST.intersection(tokens):
+        return tokens
     joined: list[str] = []
     index = 0
     while index < len(tokens):
@@ -192,7 +215,7 @@ def entity_names(name: str) -> list[str]:
     """
     names = [name]
     stripped = _PARENTHETICAL.sub(
-        lambda found: found.group(0) if normalize_name(found.group(1)).places else " ", _BOILERPLATE.sub("", name)
+        lambda found: found.group(0) if normalize_name(found.group(1)).places else " ", _strip_boilerplate(name)
     )
     stripped = " ".join(stripped.split())
     if stripped and stripped != name:
@@ -203,7 +226,7 @@ def entity_names(name: str) -> list[str]:
 @lru_cache(maxsize=262144)
 def normalize_name(name: str) -> NameForm:
     """Normalize one company or entity name; cached, since universes repeat names across listings."""
-    text = fold_han(unicodedata.normalize("NFKC", _BOILERPLATE.sub("", name)).casefold())
+    text = fold_han(unicodedata.normalize("NFKC", _strip_boilerplate(name)).casefold())
     text = _APOSTROPHES.sub("", text).replace("&", " and ").replace("+", " plus ")
     rigour_legal = [" ".join(found.split()) for found, _ in extract_org_types(text, _CASEFOLD, _NOOP, False)]
     if rigour_legal:

@@ -116,6 +116,20 @@ def test_entity_names_drop_asides_but_keep_place_qualifiers() -> None:
     assert normalize_name("Dahua Technology and all subsidiaries").key == "dahuatechnology"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DAHUA TECHNOLOGY AND ITS SUBSIDIARIES",  # ASCII: found by the quick word search first
+        "Dahua Technology, including any Affiliates",
+        "Dahua Technology and all sub-units",
+        "Dahua Technology (大华) and its subsidiaries",  # not ASCII: the case-insensitive pattern alone
+        "Dahua Technology and any ſuccessors",  # a long s, which only the pattern reads as an s
+    ],
+)
+def test_boilerplate_is_dropped_in_any_case_and_script(name: str) -> None:
+    assert normalize_name(name).key == "dahuatechnology"
+
+
 def test_legal_forms_in_many_languages_come_from_rigour() -> None:
     assert normalize_name("Romashka OOO").key == normalize_name("Romashka").key
     assert normalize_name("Siemens Aktiengesellschaft").key == normalize_name("Siemens AG").key
