@@ -31,6 +31,7 @@ from tests.paths import SHARED as SHARED
 from tests.paths import SHARED_DATA as SHARED_DATA
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
+E2E_DIRECTORY = Path(__file__).resolve().parent / "e2e"
 # Most tests match against the curated seed (93 listings) so a fresh database per test stays cheap; the shipped
 # market universe (5,200 listings) has its own tests, which turn it back on or call the store directly. Set here too
 # (not only per test) so module- and session-scoped fixtures build their databases the same way.
@@ -45,9 +46,13 @@ DATABASE_FIXTURES = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test using a database (or local server) fixture ``integration``, so ``pytest -m "not
     integration"`` leaves the pure unit tests: a loop of seconds. Subprocess and HTTP-server tests that build their
-    own carry ``pytestmark = pytest.mark.integration``."""
+    own carry ``pytestmark = pytest.mark.integration``. Everything under tests/e2e is also ``e2e``: daemons whose
+    promised latencies are asserted, so the README runs them alone, after the parallel rest."""
     for item in items:
         if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        if E2E_DIRECTORY in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.integration)
 
 

@@ -49,6 +49,9 @@ CLOSES = {
     "g:XNYS:day0": datetime.fromisoformat("2019-10-08T20:00:00+00:00"),
     "g:XSHG:day1": datetime.fromisoformat("2019-10-09T07:00:00+00:00"),
 }
+# How long to wait for what must come before failing: generous, a loaded 2-core machine is slow; the only wall-clock
+# bounds asserted are the ones the product promises (filing to card, SIGTERM to exit).
+HARD_TIMEOUT = 90.0
 FAST = 43200.0  # twelve simulated hours per second: 10-07 evening to the 10-09 Shanghai close in three seconds
 
 
@@ -90,16 +93,21 @@ def test_a_filed_rule_reaches_slack_within_a_poll_and_its_follow_ups_follow_the_
         daemon = DaemonProcess(daemon_env(tmp_path, feeds, slack), tmp_path / "daemon.log", args=replay.args())
         with running(daemon):
             daemon.wait_started()
+            # Filed once the start-up warm-up is done, as a filing reaches a daemon that has been running: the bound
+            # is the detection path's, not the first seconds of a process's life (benchmarks.daemon measures both).
+            wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
             filed = time.monotonic()
             file_the_2019_rule(feeds)
-            root = wait_for("the detected card", lambda: card(slack), timeout=POLL_SECONDS + 5 + 10)
+            root = wait_for("the detected card", lambda: card(slack), timeout=HARD_TIMEOUT)
             assert time.monotonic() - filed <= POLL_SECONDS + 5, daemon.logs()
             shown = json.dumps(root)
             assert all(symbol in shown for symbol in (*TARGETS, "AMBA")), root["text"]
             assert "Hikvision" in shown
 
             replay.release()
-            thread = wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=30)
+            thread = wait_for(
+                "the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=HARD_TIMEOUT
+            )
             for name, close in CLOSES.items():
                 arrived = replay.at(float(thread[name]["ts"]))
                 assert arrived >= close + MARGIN, f"{name} arrived at simulated {arrived}, before {close + MARGIN}"
@@ -141,17 +149,19 @@ def test_sigkill_mid_cycle_then_restart_loses_and_repeats_nothing(tmp_path: Path
         with running(first):
             first.wait_started()
             file_the_2019_rule(feeds)
-            assert slack.stalled.wait(15), first.logs()
+            assert slack.stalled.wait(HARD_TIMEOUT), first.logs()
             first.kill()  # the card is in the channel; the outbox still says "sending"
         slack.release.set()
         assert card(slack) is not None
         with running(second):  # same replay anchor: it carries on in the same simulated week
             root = wait_for("the card", lambda: card(slack), timeout=5)
             replay.release()
-            wait_for("a first follow-up", lambda: replies(slack, root), timeout=20)
+            wait_for("a first follow-up", lambda: replies(slack, root), timeout=HARD_TIMEOUT)
             second.kill()  # wherever it is: polling, studying or posting
         with running(third):
-            thread = wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=30)
+            thread = wait_for(
+                "the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=HARD_TIMEOUT
+            )
             third.terminate()
         assert "slack_message_found" in second.logs() + third.logs()  # the card was adopted, not posted again
         assert set(CLOSES) <= set(thread)
@@ -174,9 +184,9 @@ def test_two_daemons_on_postgresql_send_one_message_per_alert(tmp_path: Path) ->
             for daemon in daemons:
                 daemon.wait_started()
             file_the_2019_rule(feeds)
-            root = wait_for("the detected card", lambda: card(slack), timeout=POLL_SECONDS + 5 + 25)
+            root = wait_for("the detected card", lambda: card(slack), timeout=HARD_TIMEOUT)
             replay.release()
-            wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=30)
+            wait_for("the follow-ups", lambda: follow_ups_arrived(slack, root, set(CLOSES)), timeout=HARD_TIMEOUT)
             skipped = sum(metric(d, "monitor_job_runs_total", job="poll_pi", outcome="skipped") for d in daemons)
             polled = [metric(d, "monitor_job_runs_total", job="poll_pi", outcome="ok") for d in daemons]
             for daemon in daemons:
@@ -203,7 +213,10 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
         daemon = DaemonProcess(env, tmp_path / "daemon.log", args=replay.args())
         with running(daemon):
             daemon.wait_started()
-            wait_for("ready", lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200, timeout=10)
+            wait_for(
+                "ready", lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200, timeout=HARD_TIMEOUT
+            )
+            wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
             feeds.outage()
             outage_began = time.time()
             file_the_2019_rule(feeds)
@@ -215,7 +228,7 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
                 failing = {c["name"]: c["detail"] for c in response.json()["checks"] if not c["ok"]}
                 return failing if "feed:pi" in failing else None
 
-            failing = wait_for("/readyz to report the feed", reported, timeout=15)
+            failing = wait_for("/readyz to report the feed", reported, timeout=HARD_TIMEOUT)
             assert "failed polls in a row" in failing["feed:pi"]
             live = daemon.get("/healthz")
             assert live is not None
@@ -233,12 +246,14 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
 
             feeds.recover()
             recovered = time.monotonic()
-            wait_for("the card after the outage", lambda: card(slack), timeout=30)
+            wait_for("the card after the outage", lambda: card(slack), timeout=HARD_TIMEOUT)
             # Caught up within a poll of the recovery plus the first filing's work; how fast that work is on an
             # idle machine is benchmarks.daemon's business, not a bound to fail on a loaded CI box.
             assert time.monotonic() - recovered <= 20
             ready = wait_for(
-                "ready again", lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200, timeout=10
+                "ready again",
+                lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200,
+                timeout=HARD_TIMEOUT,
             )
             assert ready
             assert metric(daemon, "monitor_feed_consecutive_failures", feed="pi") == 0
@@ -261,7 +276,7 @@ def test_sigterm_stops_within_ten_seconds_even_with_a_job_stuck_on_the_network(t
         feeds.outage(("timeout",))
         with running(daemon):
             daemon.wait_started()
-            wait_for("a poll hanging on the network", lambda: feeds.count("current.json") >= 1, timeout=10)
+            wait_for("a poll hanging on the network", lambda: feeds.count("current.json") >= 1, timeout=HARD_TIMEOUT)
             code, seconds = daemon.terminate()
         assert code == 0
         assert seconds < 10
