@@ -17,7 +17,6 @@ def send_test(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {sink, ok, answer}."),
 ) -> None:
     """Send a test message to each configured sink now and report what each answered (exit 1 if any failed)."""
-    from rich.table import Table
 
     from monitor import __version__
     from monitor.clock import SystemClock
@@ -40,12 +39,13 @@ def send_test(
     if as_json:
         print_json(results)
     else:
-        table = Table(title="Alert sinks")
-        for column in ("sink", "result", "answer"):
-            table.add_column(column, overflow="fold")
-        for row in results:
-            table.add_row(str(row["sink"]), "ok" if row["ok"] else "[red]failed[/red]", str(row["answer"]))
-        console.print(table)
+        from monitor.commands._table import Column, emit
+
+        emit(
+            [Column("sink", identifier=True), Column("result", identifier=True), Column("answer")],
+            [[str(r["sink"]), "ok" if r["ok"] else "[red]failed[/red]", str(r["answer"])] for r in results],
+            title="Alert sinks",
+        )
     if not all(row["ok"] for row in results):
         raise typer.Exit(1)
 
@@ -67,7 +67,6 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Alert deliveries, one row per alert and sink: status, attempts, next attempt, last error."""
-    from rich.table import Table
 
     from alerts.admin import list_deliveries
     from monitor.models import AlertStatus
@@ -77,21 +76,31 @@ def list_(
     if as_json:
         print_json([row.as_json() for row in rows])
         return
-    table = Table(title=f"Alert deliveries ({status.value if status else 'all'})")
-    for column in ("id", "alert", "sink", "status", "tries", "next try / sent (UTC)", "last error"):
-        table.add_column(column, overflow="fold")
+    from monitor.commands._table import Column, emit, text_line
+
+    if not rows:
+        text_line("no alert deliveries" + (f" with status {status.value}" if status else ""))
+        return
+    cells = []
     for row in rows:
         moment = row.sent_at if row.sent_at is not None else row.next_attempt_at
-        table.add_row(
-            str(row.id),
-            row.dedup_key,
-            row.sink,
-            row.status,
-            str(row.attempts),
-            f"{moment:%Y-%m-%d %H:%M:%S}",
-            row.last_error or "",
-        )
-    console.print(table if rows else "no alert deliveries" + (f" with status {status.value}" if status else ""))
+        cells.append(
+            [str(row.id), row.dedup_key, row.sink, row.status, str(row.attempts), f"{moment:%Y-%m-%d %H:%M:%S}",
+             row.last_error or ""]
+        )  # fmt: skip
+    emit(
+        [
+            Column("id", identifier=True, justify="right"),
+            Column("alert", identifier=True),
+            Column("sink", identifier=True),
+            Column("status", identifier=True),
+            Column("tries", justify="right", drop=1),
+            Column("next try / sent (UTC)", identifier=True, drop=2),
+            Column("last error"),
+        ],
+        cells,
+        title=f"Alert deliveries ({status.value if status else 'all'})",
+    )
 
 
 @app.command("retry")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from monitor.commands._common import app_context, console, print_json
+from monitor.commands._common import app_context, print_json
+from monitor.commands._table import Column, emit
 
 app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -16,8 +17,6 @@ def show(
 ) -> None:
     """Print every setting with secrets masked, and whether it came from a default, the file, env or a flag; then
     what the public-inspection schedule costs the Federal Register API (requests per hour and per day)."""
-    from rich.table import Table
-
     from jobs.triggers import public_inspection_cost
     from monitor.config import explain
 
@@ -28,10 +27,8 @@ def show(
     if as_json:
         print_json([{"key": key, "value": value, "source": source} for key, value, source in rows])
         return
-    table = Table(title="Effective settings", show_lines=False)
-    table.add_column("setting", style="bold", overflow="fold")
-    table.add_column("value", overflow="fold")
-    table.add_column("source", style="dim", overflow="fold")
-    for key, value, source in rows:
-        table.add_row(key, value, source)
-    console.print(table)
+    emit(
+        [Column("setting", identifier=True), Column("value"), Column("source", drop=1)],
+        [[key, value, source] for key, value, source in rows],
+        title="Effective settings",
+    )

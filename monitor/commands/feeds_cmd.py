@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.commands._common import app_context, err_console, print_json
+from monitor.commands._table import Column, emit, text_line
 from monitor.errors import InputError, MonitorError
 
 if TYPE_CHECKING:
@@ -172,20 +173,27 @@ def _parse_date(value: str | None) -> date | None:
 
 
 def _print_actions(target: str, actions: tuple[ListingAction, ...]) -> None:
-    from rich.table import Table
 
-    table = Table(title=f"{target}: {len(actions)} listing action(s)", show_lines=False)
-    for column in ("action", "entity", "aliases", "country", "addresses"):
-        table.add_column(column, overflow="fold")
-    for action in actions:
-        table.add_row(
-            action.action.value,
-            action.entity_name,
-            "; ".join(action.aliases),
-            action.country_iso or action.country or "",
-            "; ".join(action.addresses),
-        )
-    console.print(table)
+    emit(
+        [
+            Column("action", identifier=True),
+            Column("entity"),
+            Column("aliases"),
+            Column("country"),
+            Column("addresses", drop=1),
+        ],
+        [
+            [
+                a.action.value,
+                a.entity_name,
+                "; ".join(a.aliases),
+                a.country_iso or a.country or "",
+                "; ".join(a.addresses),
+            ]
+            for a in actions
+        ],
+        title=f"{target}: {len(actions)} listing action(s)",
+    )
 
 
 def _result_json(result: PollResult) -> dict[str, Any]:
@@ -216,26 +224,27 @@ def _result_json(result: PollResult) -> dict[str, Any]:
 
 
 def _print_result(result: PollResult) -> None:
-    from rich.table import Table
 
     summary = f"{result.feed.value}: {result.requests} request(s), {result.seen} seen, {len(result.arrivals)} new"
     if result.csl_diff is not None:
         diff = result.csl_diff
         summary += f" (CSL diff: {len(diff.new)} new, {len(diff.changed)} changed, {len(diff.removed)} removed)"
-    console.print(summary)
+    text_line(summary)
     for note in result.notes:
-        console.print(f"  {note}")
+        text_line(f"  {note}")
     if not result.arrivals:
         return
-    table = Table(show_header=True)
-    for column in ("document", "entity list", "status", "actions", "title"):
-        table.add_column(column, overflow="fold")
-    for arrival in sorted(result.arrivals, key=lambda a: not a.is_entity_list):
-        table.add_row(
-            arrival.document_number,
-            "yes" if arrival.is_entity_list else "no",
-            arrival.parse_status.value,
-            str(len(arrival.listing_actions)),
-            arrival.title,
-        )
-    console.print(table)
+    emit(
+        [
+            Column("document", identifier=True),
+            Column("entity list"),
+            Column("status", identifier=True),
+            Column("actions", justify="right"),
+            Column("title"),
+        ],
+        [
+            [a.document_number, "yes" if a.is_entity_list else "no", a.parse_status.value, str(len(a.listing_actions)),
+             a.title]
+            for a in sorted(result.arrivals, key=lambda a: not a.is_entity_list)
+        ],
+    )  # fmt: skip

@@ -201,7 +201,6 @@ def list_universe(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List the stored universe (seeded on first use), its corporate links or its exposures."""
-    from rich.table import Table
 
     from monitor.matching.store import ensure_seed_universe, load_universe
 
@@ -229,12 +228,13 @@ def list_universe(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"{len(rows)} of {total} row(s)")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
-    console.print(table)
+    from monitor.commands._table import Column, emit
+
+    emit(
+        [Column(c, identifier=c in ("symbol", "exchange_mic", "country", "currency", "benchmark")) for c in columns],
+        [[_cell(row.get(column)) for column in columns] for row in rows],
+        title=f"{len(rows)} of {total} row(s)",
+    )
 
 
 def _cell(value: Any) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.commands._common import app_context, err_console, print_json
 from monitor.commands._table import Column, emit, text_line
 
 if TYPE_CHECKING:
@@ -95,22 +95,29 @@ def _result_json(result: RefreshResult) -> dict[str, Any]:
 
 
 def _print_results(results: list[RefreshResult], source: str) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"prices from {source}")
-    for column in ("symbol", "status", "mode", "written", "stored", "note"):
-        table.add_column(column, justify="right" if column == "written" else "left", overflow="fold")
+    rows = []
     for result in results:
-        span = f"{result.first_session} … {result.last_session}" if result.last_session else "—"
+        span = f"{result.first_session} to {result.last_session}" if result.last_session else "—"
         note = result.reason or ""
         if result.unfinished:
             note = (note + "; " if note else "") + f"{result.unfinished} unfinished bar(s) left for later"
         style = _STYLE.get(result.status, "")
-        table.add_row(result.symbol, f"[{style}]{result.status}[/]", result.mode, str(result.written), span, note)
-    console.print(table)
+        rows.append([result.symbol, f"[{style}]{result.status}[/]", result.mode, str(result.written), span, note])
+    emit(
+        [
+            Column("symbol", identifier=True),
+            Column("status", identifier=True),
+            Column("mode", drop=1),
+            Column("written", justify="right"),
+            Column("stored"),
+            Column("note"),
+        ],
+        rows,
+        title=f"prices from {source}",
+    )
     degraded = [r for r in results if r.status == "degraded" and r.retry_after]
     if degraded:
-        console.print(f"[yellow]rate limited: retry in about {degraded[0].retry_after:.0f} s[/]")
+        text_line(f"[yellow]rate limited: retry in about {degraded[0].retry_after:.0f} s[/]")
 
 
 @app.command("show")
@@ -246,7 +253,6 @@ def calendars(
     """How far each exchange calendar's holiday data reaches, and which stretch is provisional (the holidays
     package's calendar past exchange-calendars' data); exit 1 when even that ends within calendars.warn_days
     (extend it with calendars.holiday_overrides)."""
-    from rich.table import Table
 
     from monitor.clock import SystemClock
     from monitor.prices.calendars import calendars_from_settings, known_through
@@ -268,17 +274,24 @@ def calendars(
     if as_json:
         print_json({"calendars": rows, "warnings": [w.message for w in warnings]})
     else:
-        table = Table(title=f"exchange calendars (warn within {settings.calendars.warn_days} days)")
-        for column in ("calendar", "holidays known through", "override days", "provisional (holidays package)"):
-            table.add_column(column)
+        cells = []
         for row in rows:
             through = row["holidays_known_through"] or "rules, no fixed end"
             bounds = row["provisional"]
             provisional = f"{bounds[0]} to {bounds[1]}, corrected by index bars" if isinstance(bounds, list) else ""
-            table.add_row(str(row["calendar"]), str(through), str(row["override_days"]), provisional)
-        console.print(table)
+            cells.append([str(row["calendar"]), str(through), str(row["override_days"]), provisional])
+        emit(
+            [
+                Column("calendar", identifier=True),
+                Column("holidays known through"),
+                Column("override days", justify="right"),
+                Column("provisional (holidays package)"),
+            ],
+            cells,
+            title=f"exchange calendars (warn within {settings.calendars.warn_days} days)",
+        )
         for warning in warnings:
-            console.print(f"[yellow]warning: {warning.message}[/]")
+            text_line(f"[yellow]warning: {warning.message}[/]")
     if warnings:
         raise typer.Exit(1)
 
@@ -291,7 +304,6 @@ def day0(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Day 0 per symbol: the first session of its exchange whose close is at or after the announcement."""
-    from rich.table import Table
 
     from monitor.prices.calendars import calendars_from_settings
     from monitor.prices.exchanges import listing
@@ -313,9 +325,8 @@ def day0(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"day 0 for an announcement at {announced.isoformat()}")
-    for column in ("symbol", "calendar", "day 0", "its close (UTC)"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(str(row["symbol"]), str(row["calendar"]), str(row["day0"]), str(row["close_utc"]))
-    console.print(table)
+    emit(
+        [Column(name, identifier=True) for name in ("symbol", "calendar", "day 0", "its close (UTC)")],
+        [[str(row["symbol"]), str(row["calendar"]), str(row["day0"]), str(row["close_utc"])] for row in rows],
+        title=f"day 0 for an announcement at {announced.isoformat()}",
+    )

@@ -62,7 +62,7 @@ def test_poll_replays_a_saved_directory(capsys: pytest.CaptureFixture[str], tmp_
     assert len(numbers["2019-22210"]["listing_actions"]) == 28
     code, out, _ = run(capsys, "poll", "--source", "fr", "--from-dir", str(RULE_2019))
     assert code == 0
-    assert out.startswith("fr: 1 request(s), 2 seen, 0 new")
+    assert out.startswith("# fr: 1 request(s), 2 seen, 0 new")  # piped: prose lines are comments beside the TSV
 
 
 def test_poll_rejects_unknown_sources_and_dates(capsys: pytest.CaptureFixture[str]) -> None:
