@@ -13,7 +13,8 @@ set) on a replay clock that runs at real speed, twice: between posting times (20
 inspection checked every 10 s) and in the burst after the 16:15 ET posting (every 2 s). Filings come at random
 moments (a seeded RNG), one in three as a PDF only (no raw text), and the issue's targets (p50 ≤ 10 s, p95 ≤ 20 s)
 apply to all of them together. Rules are the 2019 rule under other document numbers (SYNTHETIC copies), so each
-is a new filing to the daemon. New modes (a soak run, say) are further subcommands of ``main``.
+is a new filing to the daemon. ``--soak`` (``benchmarks/soak.py``) kills and restarts the daemon 20 times while
+rules are filed and prints the lost and duplicated alerts.
 """
 
 from __future__ import annotations
@@ -309,11 +310,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--filings", type=int, default=12, help="rules filed for the latency figures (≥ 10)")
     parser.add_argument("--seed", type=int, default=17, help="seed of the random filing moments")
+    parser.add_argument("--soak", action="store_true", help="SIGKILL/restart cycles: lost and duplicated alerts")
+    parser.add_argument("--cycles", type=int, default=20, help="SIGKILL/restart cycles of --soak")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if args.soak:
+            from benchmarks.soak import soak, soak_rows
+
+            result = soak(workdir / "soak", args.cycles, random.Random(args.seed))
+            if result.lost:
+                print("lost: " + ", ".join(result.lost), flush=True)
+            raise SystemExit(0 if report("monitor run: soak", soak_rows(result)) else 1)
         if args.mode in ("all", "latency"):
             filings = latency_at_defaults(workdir / "latency", args.filings, random.Random(args.seed))
             for filing in filings:
