@@ -179,8 +179,8 @@ class Daemon:
                 reason = exc.strerror or str(exc)
                 raise ConfigError(f"cannot listen on {address}: {reason}", setting="http.address") from None
             self._server = server.start()
+        self.catch_up()  # first: a restart's re-check builds what it needs itself, not beside a warm-up
         self._warm_in_background()
-        self.catch_up()
         planned = plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
         scheduler = build_scheduler(planned, parts.runner, self.settings)
         self._scheduler = scheduler
