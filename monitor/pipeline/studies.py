@@ -11,9 +11,10 @@ reported with its reason and never stops the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from monitor.clock import parse_instant
@@ -106,9 +107,15 @@ class StudyRun:
     groups: dict[str, Aggregate]
     relations: dict[str, str | None]
     provisional: dict[str, tuple[date, date]] = field(default_factory=dict)  # calendars on provisional holidays
-    # Per calendar, the aggregates of that exchange's securities alone (``all`` and each relation): what a
-    # follow-up after that exchange's close reports, so its pooled numbers never mix in another market's days.
-    exchanges: dict[str, dict[str, Aggregate]] = field(default_factory=dict)
+    # Builds ``exchanges`` on first read: only follow-up alerts use them, so a backfill without alerts never runs
+    # the engine again per exchange (that was three of every four engine passes of a three-market event).
+    per_exchange: Callable[[], dict[str, dict[str, Aggregate]]] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def exchanges(self) -> dict[str, dict[str, Aggregate]]:
+        """Per calendar, the aggregates of that exchange's securities alone (``all`` and each relation): what a
+        follow-up after that exchange's close reports, so its pooled numbers never mix in another market's days."""
+        return self.per_exchange() if self.per_exchange is not None else {}
 
     def to_dict(self) -> dict[str, Any]:
         body = {"event_time": self.when.label, **self.result.to_dict()}
@@ -336,17 +343,21 @@ def run(
             ordered.append(found)
             relations[found.symbol] = subject.relation
     groups = _groups(series, result.aggregate, relations, params)
-    calendar_of = {s.symbol.strip().upper(): _calendar(s) for s in subjects}
-    markets = sorted({c for s in series if (c := calendar_of.get(s.symbol)) is not None})
-    exchanges: dict[str, dict[str, Aggregate]] = {}
-    for market in markets:
-        members = [s for s in series if calendar_of.get(s.symbol) == market]
-        alone = groups["all"] if len(markets) == 1 else run_event(members, params).aggregate
-        exchanges[market] = groups if len(markets) == 1 else _groups(members, alone, relations, params)
+
+    def per_exchange() -> dict[str, dict[str, Aggregate]]:
+        calendar_of = {s.symbol.strip().upper(): _calendar(s) for s in subjects}
+        markets = sorted({c for s in series if (c := calendar_of.get(s.symbol)) is not None})
+        exchanges: dict[str, dict[str, Aggregate]] = {}
+        for market in markets:
+            members = [s for s in series if calendar_of.get(s.symbol) == market]
+            alone = groups["all"] if len(markets) == 1 else run_event(members, params).aggregate
+            exchanges[market] = groups if len(markets) == 1 else _groups(members, alone, relations, params)
+        return exchanges
+
     for security in ordered:
         log.debug("study_security", symbol=security.symbol, status=security.status, car=security.car, t=security.car_t)
     provisional = _provisional(subjects, series, params, calendars)
-    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations, provisional, exchanges)
+    return StudyRun(moment, replace(result, securities=tuple(ordered)), groups, relations, provisional, per_exchange)
 
 
 def _groups(

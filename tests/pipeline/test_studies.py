@@ -361,3 +361,29 @@ def test_day_statuses_survive_storage_into_json_csv_and_html(sessions: sessionma
     html = {cells[0]: cells[-1] for cells in _security_rows(event, ["[0,0]"])}
     assert "day +1 suspect" in html["<b>AMBA</b>"]
     assert "day +1 halted" in html["<b>002415.SZ</b>"]
+
+
+def test_the_per_exchange_aggregates_are_computed_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only follow-up alerts read them: a backfill without alerts must not run the engine once more per exchange."""
+    from monitor.pipeline import studies
+
+    passes: list[list[str]] = []
+    engine = studies.run_event
+
+    def counted(series, params):  # type: ignore[no-untyped-def]
+        passes.append(sorted(s.symbol for s in series))
+        return engine(series, params)
+
+    monkeypatch.setattr(studies, "run_event", counted)
+    subjects = [Subject("AMBA", relation="supplier"), Subject("002415.SZ", relation="direct"), Subject("NVDA")]
+    made = run(subjects, AFTER_CLOSE, PARAMS.with_(placebo_draws=0), SourceBars(CsvDirectorySource(PRICES)),
+               shared_calendars())  # fmt: skip
+    assert passes == [["002415.SZ", "AMBA", "NVDA"], ["002415.SZ"], ["AMBA"]]  # all, then each relation
+    exchanges = made.exchanges
+    assert passes[3:] == [["AMBA", "NVDA"], ["002415.SZ"]]  # New York, then the mainland, each on its own
+    assert set(exchanges) == {"XNYS", "XSHG"}
+    cars = {s.symbol: s.car for s in made.result.securities}
+    assert exchanges["XNYS"]["all"].n == 2
+    assert exchanges["XNYS"]["all"].caar == pytest.approx((cars["AMBA"] + cars["NVDA"]) / 2)
+    assert exchanges["XSHG"]["all"].caar == pytest.approx(cars["002415.SZ"])
+    assert made.exchanges is exchanges  # computed once
