@@ -66,7 +66,9 @@ def test_config_show_masks_secrets_and_names_sources(
 def test_config_show_masks_credentials_in_urls_and_errors_never_echo_values(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MONITOR_WEBHOOK__URL", "https://ops:hunter2@hooks.slack.com/services/T01/B02/q1w2e3r4t5y6u7i8o9p0")
+    monkeypatch.setenv(
+        "MONITOR_WEBHOOK__URL", "https://ops:hunter2@hooks.slack.com/services/T01/B02/q1w2e3r4t5y6u7i8o9p0"
+    )
     code, out, err = run(capsys, "config", "show", "--json")
     assert code == 0, err
     rows = {row["key"]: row["value"] for row in json.loads(out)}

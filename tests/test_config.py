@@ -161,7 +161,7 @@ LEAK = "xoxb-2001-leaked-token"  # a Slack token pasted into the wrong variable
         ("MONITOR_LOG__LEVEL", LEAK, "log.level (MONITOR_LOG__LEVEL)"),
         ("MONITOR_DATABASE_URL", f"mysql://svc:{LEAK}@db/x", "database_url (MONITOR_DATABASE_URL)"),
         ("MONITOR_STUDY__WINDOW", LEAK, "study (MONITOR_STUDY or MONITOR_STUDY__"),
-        ("MONITOR_DAEMON__FEEDS", f"[\"{LEAK}\"]", "daemon.feeds.0 (MONITOR_DAEMON__FEEDS__0)"),
+        ("MONITOR_DAEMON__FEEDS", f'["{LEAK}"]', "daemon.feeds.0 (MONITOR_DAEMON__FEEDS__0)"),
         ("MONITOR_ALERTS__ROUTES", f'{{"{LEAK}": {{}}}}', "alerts.routes (MONITOR_ALERTS__ROUTES): unknown sink"),
     ],
 )
@@ -176,7 +176,6 @@ def test_a_rejected_value_is_never_echoed(
     assert "xoxb" not in message
     assert "leaked" not in message
     assert caught.value.__cause__ is None  # nor in a chained exception a traceback could print
-
 
 
 def test_web_url_credentials_are_masked_when_shown_and_given_to_the_log_redactor(

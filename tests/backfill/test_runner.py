@@ -32,7 +32,6 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-
 def _studies(sessions: sessionmaker[Session], event_id: int) -> dict[str, Study]:
     with sessions() as session:
         return {s.symbol: s for s in session.scalars(select(Study).where(Study.event_id == event_id))}
