@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
+from monitor.matching.lexicon import ORG_TYPES
 from monitor.matching.normalize import NameForm
 
 DISTINCTIVE_WEIGHT = 1.0
@@ -63,12 +64,15 @@ class PairScore:
     penalties: tuple[str, ...] = ()
 
 
-def _merge_compounds(tokens: list[str], other: set[str]) -> list[str]:
+def _merge_compounds(tokens: tuple[str, ...], other: set[str]) -> list[str]:
     """Join adjacent tokens that the other name writes as one word ("sense time" vs "sensetime")."""
+    size = len(tokens)
+    if size < 2 or all(tokens[index] + tokens[index + 1] not in other for index in range(size - 1)):
+        return list(tokens)  # the usual case: nothing to join
     merged: list[str] = []
     index = 0
-    while index < len(tokens):
-        if index + 1 < len(tokens) and tokens[index] + tokens[index + 1] in other:
+    while index < size:
+        if index + 1 < size and tokens[index] + tokens[index + 1] in other:
             merged.append(tokens[index] + tokens[index + 1])
             index += 2
         else:
@@ -83,7 +87,7 @@ def _align(entity: list[str], candidate: list[str], weigh: Weigher) -> tuple[flo
     matched = 0.0
     shared: list[str] = []
     fuzzy: list[str] = []
-    for token in sorted(entity, key=lambda item: (-weigh(item), -len(item))):
+    for token in sorted(entity, key=lambda item: (-weigh(item), -len(item))) if len(entity) > 1 else entity:
         weight = weigh(token)
         if token in unused:
             unused.remove(token)
@@ -109,11 +113,14 @@ def _align(entity: list[str], candidate: list[str], weigh: Weigher) -> tuple[flo
 def _is_brand_of(entity: list[str], candidate: list[str], weigh: Weigher) -> bool:
     """The entity names only the candidate's distinctive words; everything else the candidate says is generic."""
     distinctive = {token for token in candidate if weigh(token) >= DISTINCTIVE_WEIGHT}
-    rest = [token for token in candidate if token not in distinctive]
-    return bool(distinctive) and set(entity) == distinctive and all(weigh(t) == GENERIC_WEIGHT for t in rest)
+    if not distinctive or set(entity) != distinctive:
+        return False
+    return all(weigh(token) == GENERIC_WEIGHT for token in candidate if token not in distinctive)
 
 
 def _place_penalty(entity: NameForm, candidate: NameForm) -> tuple[float, str | None]:
+    if not entity.places and not candidate.places:
+        return 0.0, None  # the usual case: no place on either side (inner places are places too)
     mine, theirs = set(entity.places), set(candidate.places)
     if mine and theirs and not mine & theirs:
         return PLACE_CONFLICT_PENALTY, f"places differ ({' '.join(entity.places)} vs {' '.join(candidate.places)})"
@@ -153,20 +160,19 @@ def score_pair(
         return PairScore(score, "han_core", shared=(entity.han_core,))
     if not entity.tokens or not candidate.tokens:
         return None
-    candidate_set = set(candidate.tokens)
-    mine = _merge_compounds(list(entity.tokens), candidate_set)
-    theirs = _merge_compounds(list(candidate.tokens), set(mine))
+    mine = _merge_compounds(entity.tokens, set(candidate.tokens))
+    theirs = _merge_compounds(candidate.tokens, set(mine))
     matched, shared, fuzzy = _align(mine, theirs, weigh)
     if not shared and not fuzzy:
         return None  # the distinctive-token requirement
-    if sum(len(token) for token in shared) < 3 and not fuzzy:
+    if not fuzzy and sum(map(len, shared)) < 3:
         return None  # a lone "o" or "ab" is no evidence
     if entity.core_key == candidate.core_key:
         dice, method = 1.0, "core"
-    elif _is_brand_of(mine, theirs, weigh) and not fuzzy:
+    elif not fuzzy and _is_brand_of(mine, theirs, weigh):
         dice, method = BRAND_SCORE, "brand"
     else:
-        total = sum(weigh(token) for token in mine) + sum(weigh(token) for token in theirs)
+        total = sum(map(weigh, mine)) + sum(map(weigh, theirs))
         dice, method = 2 * matched / total, "fuzzy"
     penalties: list[str] = []
     score = dice
@@ -174,7 +180,7 @@ def score_pair(
     if why:
         score -= place
         penalties.append(f"{why} (-{place:.2f})")
-    extra_types = entity.org_types - candidate.org_types
+    extra_types = frozenset() if ORG_TYPES.isdisjoint(entity.tokens) else entity.org_types - candidate.org_types
     if extra_types:
         score -= ORG_TYPE_PENALTY
         penalties.append(
@@ -187,7 +193,11 @@ def score_pair(
             f"entity says {' '.join(conflict)}, the listed names say {' '.join(sorted(descriptors))} "
             f"(-{DESCRIPTOR_CONFLICT_PENALTY:.2f})"
         )
-    group = sorted(token for token in set(mine) & GROUP_WORDS if token not in descriptors) if method == "fuzzy" else []
+    group = (
+        sorted(token for token in GROUP_WORDS.intersection(mine) if token not in descriptors)
+        if method == "fuzzy"
+        else []
+    )
     if group:
         score -= GROUP_PENALTY
         penalties.append(f"entity is a {group[0]}, the listed names are not: perhaps its parent (-{GROUP_PENALTY:.2f})")
