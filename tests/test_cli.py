@@ -129,6 +129,11 @@ def test_db_upgrade_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
         assert "upgraded from empty to" in out
         code, out, _ = run(capsys, "db", "upgrade")
         assert "nothing to do" in out
+        code, out, _ = run(capsys, "db", "status", "--json")
+        assert code == 0, out
+        status = json.loads(out)
+        assert (status["dialect"], status["up_to_date"]) == ("postgresql", True)
+        assert status["revision"] == status["head"]
         with admin.connect() as connection:
             tables = connection.execute(
                 text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s"), {"s": schema}
