@@ -76,7 +76,8 @@ def test_an_outage_longer_than_the_whole_retry_schedule_delivers_each_card_once_
     tmp_path: Path,
 ) -> None:
     """Slack answers 500 to everything for longer than the old schedule (3 attempts, 1 s doubling) and long enough
-    for the backoff to reach its cap (20 s, the default); after recovery every card arrives once within 30 s."""
+    for the backoff to reach its cap (4 s here, so the outage need only last 12 s; the default cap, 20 s, would make
+    it 45 s and recovery up to 20 s); after recovery every card arrives once within 30 s."""
     with FeedServer(tmp_path / "feeds") as feeds, FakeSlack() as slack:
         quiet_feeds(feeds)
         slack.outage(Fault.server_error(500))
@@ -86,6 +87,7 @@ def test_an_outage_longer_than_the_whole_retry_schedule_delivers_each_card_once_
             slack,
             MONITOR_ALERTS__MAX_ATTEMPTS="3",
             MONITOR_ALERTS__BACKOFF_BASE_SECONDS="1",
+            MONITOR_ALERTS__BACKOFF_MAX_SECONDS="4",
         )
         daemon = DaemonProcess(env, tmp_path / "daemon.log", args=real_speed().args())
         with running(daemon):
@@ -93,9 +95,9 @@ def test_an_outage_longer_than_the_whole_retry_schedule_delivers_each_card_once_
             file_the_2019_rule(feeds)
             wait_for("posts failing", lambda: slack.count("chat.postMessage") >= 1, timeout=60)
             began = time.monotonic()
-            wait_for(  # attempts at about 0, 1, 3, 7, 15, 31 s (plus the look-ups' own retries), then every 20 s
+            wait_for(  # attempts at about 0, 1, 3, 7 s (plus the look-ups' own retries), then every 4 s (the cap)
                 "the outage to outlast the schedule",
-                lambda: daemon.logs().count("event='alert_retry'") >= 6 and time.monotonic() - began >= 45,
+                lambda: daemon.logs().count("event='alert_retry'") >= 6 and time.monotonic() - began >= 12,
                 timeout=180,
             )
             assert "operator_alert" in daemon.logs()  # Slack is the only sink: the operator hears in the log
