@@ -34,7 +34,9 @@ class DeliveryView:
     last_error: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Every field, times in ISO 8601 with their offset (as every ``--json`` prints them)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in fields.items()}
 
 
 def _view(delivery: AlertDelivery, alert: AlertRow) -> DeliveryView:

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import typer
 
-from monitor.commands._common import app_context, console, print_json
+from monitor.commands._common import app_context, console, err_console, print_json
 
 app = typer.Typer(help="Alert sinks and the alert outbox.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -107,6 +107,9 @@ def list_(
 def retry(
     ctx: typer.Context,
     delivery_ids: list[int] = typer.Argument(..., help="Delivery ID(s) from `monitor alerts list`."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the deliveries queued again as a JSON list, in the shape of `alerts list --json`."
+    ),
 ) -> None:
     """Queue dead (or stuck) deliveries again, due now. A delivery a sink already accepted is never resent."""
     from alerts.admin import retry_delivery
@@ -114,11 +117,14 @@ def retry(
 
     context = app_context(ctx)
     timeout = context.settings.alerts.claim_timeout_seconds
-    with context.sessions().begin() as session:
+    with context.sessions().begin() as session:  # all or none: one refused ID leaves the others as they were
         views = [
             retry_delivery(session, delivery_id, now=SystemClock().now(), claim_timeout_seconds=timeout)
             for delivery_id in delivery_ids
         ]
+    if as_json:
+        print_json([view.as_json() for view in views])
+        return
     for view in views:
         console.print(f"delivery {view.id} ({view.dedup_key} to {view.sink}) is queued again")
 
@@ -127,15 +133,34 @@ def retry(
 def deliver(
     ctx: typer.Context,
     limit: int | None = typer.Option(None, "--limit", min=1, help="Most deliveries attempted (alerts.batch_size)."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print the pass's counts as JSON {sent, retrying, dead, waiting, recovered, skipped, lost}; "
+        "alerts printed by the console sink go to stderr then.",
+    ),
 ) -> None:
     """Run one delivery pass now: send what is due, as the daemon's delivery job does."""
     from monitor.clock import SystemClock
     from monitor.commands.compose import build_sinks, delivery_worker
 
     context = app_context(ctx)
-    sinks = build_sinks(context.settings, console=console)
+    sinks = build_sinks(context.settings, console=err_console if as_json else console)
     worker = delivery_worker(context.sessions(), context.settings, SystemClock(), sinks=sinks)
     report = worker.run_once(limit=limit)
+    if as_json:
+        print_json(
+            {
+                "sent": report.sent,
+                "retrying": report.retrying,
+                "dead": report.dead,
+                "waiting": report.waiting,
+                "recovered": report.recovered,
+                "skipped": report.skipped,
+                "lost": report.lost,
+            }
+        )
+        return
     console.print(
         f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
         f"waiting for their thread {report.waiting}, skipped {report.skipped}"

@@ -38,10 +38,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def queue_rule(data_dir: Path) -> None:
+def queue_rule(data_dir: Path, settings: Settings | None = None) -> None:
+    """The card and a day-0 follow-up queued for the sinks of ``settings`` (Slack by default)."""
     engine = make_engine(f"sqlite:///{data_dir / 'monitor.db'}")
     upgrade(engine)
-    settings = Settings(slack={"bot_token": "xoxb-x", "channel": "C0TESTCHAN1"})
+    settings = settings or Settings(slack={"bot_token": "xoxb-x", "channel": "C0TESTCHAN1"})
     with session_factory(engine).begin() as session:
         event = make_event(session)
         now = datetime.now(UTC)
@@ -132,3 +133,56 @@ def test_the_status_choices_are_the_alert_statuses() -> None:
     from monitor.models import AlertStatus
 
     assert [status.value for status in Status] == [status.value for status in AlertStatus]
+
+
+def test_deliver_and_retry_json(capsys: pytest.CaptureFixture[str], slack: FakeSlack, tmp_path: Path) -> None:
+    """``--json``: the pass's counts and the deliveries queued again, alone on stdout, times with their offset."""
+    data_dir = tmp_path / "data"
+    queue_rule(data_dir)
+    slack.fail("chat.postMessage", Fault.slack_error("not_in_channel"), Fault.slack_error("not_in_channel"))
+    code, out, _ = run(capsys, "alerts", "deliver", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "sent": 0, "retrying": 0, "dead": 2, "waiting": 0, "recovered": 0, "skipped": 0, "lost": 0,
+    }  # fmt: skip
+
+    [detected, day0] = deliveries(data_dir)  # in the order they were queued
+    before = datetime.now(UTC)
+    code, out, _ = run(capsys, "alerts", "retry", str(day0.id), str(detected.id), "--json")
+    assert code == 0
+    views = json.loads(out)
+    assert [(v["id"], v["dedup_key"], v["sink"], v["status"], v["attempts"]) for v in views] == [
+        (day0.id, "event:1:g:all:day0", "slack", "pending", 0),
+        (detected.id, "event:1:g:all:detected", "slack", "pending", 0),
+    ]
+    for view in views:
+        due = datetime.fromisoformat(view["next_attempt_at"])  # ISO 8601 with its offset: aware, due now
+        assert due.utcoffset() is not None
+        assert before <= due <= datetime.now(UTC)
+        assert view["sent_at"] is None
+        assert "not_in_channel" in view["last_error"]
+
+    code, out, _ = run(capsys, "alerts", "deliver", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "sent": 2, "retrying": 0, "dead": 0, "waiting": 0, "recovered": 0, "skipped": 0, "lost": 0,
+    }  # fmt: skip
+    code, out, _ = run(capsys, "alerts", "list", "--json")
+    for row in json.loads(out):
+        assert row["status"] == "sent"
+        assert datetime.fromisoformat(row["sent_at"]).utcoffset() is not None
+
+    code, out, err = run(capsys, "alerts", "retry", str(detected.id), "--json")
+    assert code == 2  # refused as without --json: one line on stderr, nothing on stdout
+    assert out == ""
+    assert "is not sent twice" in err
+
+
+def test_deliver_json_keeps_the_console_sinks_alerts_off_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    queue_rule(tmp_path / "data", Settings())  # no Slack token: alerts go to the console sink
+    code, out, err = run(capsys, "alerts", "deliver", "--json")
+    assert code == 0
+    assert json.loads(out)["sent"] == 2
+    assert "Addition of Certain Entities" in err  # the card, printed where a person watching still sees it
