@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.matching.csv_files import seed_universe
 from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
-from monitor.matching.persisted import StoredIndex, write_index
+from monitor.matching.persisted import StoredIndex, current_index, write_index
 from monitor.matching.store import save_securities, stored_matcher, universe_version
 from monitor.models import Security
 
@@ -70,3 +70,29 @@ def test_a_changed_universe_gets_a_new_file(sessions: sessionmaker[Session], tmp
         assert universe_version(session) != version
     assert [m.symbol for m in second.match_name("Acmezzz Widgets")] == ["ACME"]
     assert len(list(tmp_path.glob("match-index-*.sqlite"))) == 1  # the older version's file is gone
+
+
+def test_current_index_opens_only_the_file_of_the_current_version(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """What a cold ``monitor match`` asks first: None for an empty universe or an unwritten or stale file."""
+    with sessions.begin() as session:
+        assert current_index(session.connection(), tmp_path) is None  # empty: seed first
+        stored_matcher(session, tmp_path)  # seeds and writes the file
+    with sessions.begin() as session:
+        opened = current_index(session.connection(), tmp_path)
+    assert opened is not None
+    assert [m.symbol for m in Matcher(opened).match_name("Hikvision")][:1] == ["002415.SZ"]
+    opened.close()
+    acme = Security(
+        symbol="ACME",
+        issuer_name="Acmezzz Widgets",
+        exchange_mic="XNAS",
+        country="US",
+        currency="USD",
+        benchmark="^GSPC",
+    )
+    with sessions.begin() as session:
+        save_securities(session, [acme], source="import:test")
+    with sessions.begin() as session:
+        assert current_index(session.connection(), tmp_path) is None  # a new version: the old file is not used
