@@ -10,8 +10,9 @@ after it was sent, the client gives up after 1 s), so kills also land while a po
 cycle a daemon runs until every filing's card is in the channel (or three minutes pass), then stops on SIGTERM.
 
 Lost: filings without a card at the end. Duplicated: messages beyond the first per alert dedup key.
-``alerts.claim_timeout_seconds`` is 20 s here (default 600 s): until a restarted daemon reclaims its dead
-predecessor's claims at once (issue 16 item 4), a card whose post was cut by a kill waits out that timeout.
+``alerts.claim_timeout_seconds`` keeps its default (600 s): a restarted daemon takes over the claims of its
+SIGKILLed predecessor at once (issue 16 item 4), so a card whose post a kill cut short is looked up and sent by the
+next daemon, not after the timeout.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def soak(workdir: Path, cycles: int, rng: random.Random) -> SoakResult:
     with FeedServer(workdir / "feeds") as feeds, FakeSlack() as slack:
         quiet_feeds(feeds)
         replay = Replay(FILED_AT + timedelta(minutes=1), 1.0, time.time())
-        env = daemon_env(workdir, feeds, slack, MONITOR_ALERTS__CLAIM_TIMEOUT_SECONDS="20")
+        env = daemon_env(workdir, feeds, slack)
         for cycle in range(cycles):
             daemon = DaemonProcess(env, workdir / f"daemon{cycle:02d}.log", args=replay.args())
             try:
