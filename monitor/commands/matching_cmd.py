@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from monitor.bootstrap import AppContext
     from monitor.config import MatchingSettings
     from monitor.matching.matcher import Matcher
+    from monitor.matching.store import SeedReport
 
 MAX_REPORTED_ERRORS = 1_000  # bad rows printed one per line by an import; the rest are counted
 
@@ -147,6 +148,12 @@ def import_file(
     path: Path = typer.Argument(..., dir_okay=False, help="CSV of securities, exposures or corporate links."),
     kind: str | None = typer.Option(None, "--kind", help="securities, exposures or links; default: from the header."),
     no_seed: bool = typer.Option(False, "--no-seed", help="Do not load the shipped seed into an empty universe first."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {path, kind, loaded, written, bad_rows, errors: [{line, message}], seeded} as JSON; "
+        "exit 1 on bad rows, as without --json.",
+    ),
 ) -> None:
     """Load or update a CSV; bad rows are reported by line number (exit 1) and the good rows are loaded."""
     from monitor.errors import InputError
@@ -175,13 +182,29 @@ def import_file(
             loaded += len(rows) - len(missing)
             errors += (bad + missing)[: max(0, MAX_REPORTED_ERRORS - len(errors))]
             bad_rows += len(bad) + len(missing)
+    errors.sort(key=lambda error: error.line)
+    if as_json:
+        print_json(
+            {
+                "path": str(path),
+                "kind": file_kind.value,
+                "loaded": loaded,
+                "written": written,
+                "bad_rows": bad_rows,
+                "errors": [{"line": error.line, "message": error.message} for error in errors],  # the first 1,000
+                "seeded": None if seeded is None else _seed_json(seeded),
+            }
+        )
+        if bad_rows:
+            raise typer.Exit(1)
+        return
     if seeded is not None:
         console.print(
             f"empty universe: loaded the shipped seed first ({seeded.securities} securities, "
             f"{seeded.links} links, {seeded.exposures} exposures, {seeded.market} market listings)"
         )
     console.print(f"{path}: {loaded} {file_kind.value} row(s) loaded ({written} written), {bad_rows} bad row(s)")
-    for error in sorted(errors, key=lambda error: error.line):
+    for error in errors:
         err_console.print(f"{path}:{error.line}: {error.message}", markup=False, highlight=False)
     if bad_rows > len(errors):
         err_console.print(f"{path}: … and {bad_rows - len(errors)} more bad row(s)", markup=False, highlight=False)
@@ -245,14 +268,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _seed_json(report: SeedReport) -> dict[str, int]:
+    """What the shipped seed wrote: the same shape in ``universe seed --json`` and ``universe import --json``."""
+    return {
+        "securities": report.securities,
+        "links": report.links,
+        "exposures": report.exposures,
+        "market": report.market,
+    }
+
+
 @universe_app.command("seed")
-def seed(ctx: typer.Context) -> None:
+def seed(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {securities, links, exposures, market} (rows applied) as JSON."
+    ),
+) -> None:
     """Apply the seed shipped with this version (listings, curated links, exposures); safe to run twice."""
     from monitor.matching.store import apply_seed
 
     context = app_context(ctx)
     with context.sessions().begin() as session:
         report = apply_seed(session, market=context.settings.matching.market_universe)
+    if as_json:
+        print_json(_seed_json(report))
+        return
     console.print(
         f"shipped seed applied: {report.securities} securities, {report.links} corporate links, "
         f"{report.exposures} exposures; market universe: {report.market} listings (FinanceDatabase, MIT)"
@@ -264,6 +305,11 @@ def refresh_sec(
     ctx: typer.Context,
     include_otc: bool = typer.Option(False, "--include-otc", help="Also add OTC-traded listings."),
     url: str | None = typer.Option(None, "--url", help="Override settings.sec_tickers_url (MONITOR_SEC_TICKERS_URL)."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {source, url, fetched, securities, aliases_added, malformed, skipped: {reason: count}} as JSON.",
+    ),
 ) -> None:
     """Add and refresh US listings from the SEC company tickers file (needs network.contact_email)."""
     import httpx
@@ -276,9 +322,22 @@ def refresh_sec(
     with (
         httpx.Client(follow_redirects=True) as client,
         context.sessions().begin() as session,
-        console.status(f"fetching {target}"),
+        err_console.status(f"fetching {target}"),  # on stderr: stdout is the answer's alone
     ):
         report = refresh_from_sec(session, client, target, settings.network, include_otc=include_otc)
+    if as_json:
+        print_json(
+            {
+                "source": "sec",
+                "url": target,
+                "fetched": report.fetched,
+                "securities": report.securities,
+                "aliases_added": report.aliases_added,
+                "malformed": report.malformed,
+                "skipped": dict(report.skipped),
+            }
+        )
+        return
     skipped = ", ".join(f"{why} {count}" for why, count in report.skipped.items() if count) or "none"
     console.print(
         f"SEC: {report.fetched} listing(s) fetched, {report.securities} securities upserted, "
@@ -300,13 +359,19 @@ def refresh(
         None, "--url", help="Override the list's URL (sse, szse, hkex) or GLEIF's API base."
     ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="gleif: at most this many listings (by symbol)."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {source, read, written, skipped: {reason: count}} as JSON; with gleif "
+        "{source, listings, leis, relationships}.",
+    ),
 ) -> None:
     """Add and update listings from a public list (curated rows keep their fields, the list's name becomes an alias),
     or, with ``--source gleif``, cache the parents and subsidiaries of listings with an ISIN from GLEIF."""
     from monitor.errors import InputError
 
     if source == "gleif":
-        _refresh_gleif(ctx, url, limit)
+        _refresh_gleif(ctx, url, limit, as_json=as_json)
         return
     from monitor.matching import exchange_lists
     from monitor.matching.financedatabase import read_directory
@@ -329,7 +394,7 @@ def refresh(
         import httpx
 
         fetch = {"sse": exchange_lists.fetch_sse, "szse": exchange_lists.fetch_szse, "hkex": exchange_lists.fetch_hkex}
-        with httpx.Client(follow_redirects=True) as client, console.status(f"fetching the {source} list"):
+        with httpx.Client(follow_redirects=True) as client, err_console.status(f"fetching the {source} list"):
             companies = fetch[source](client, url) if url else fetch[source](client)
     else:
         raise InputError(f"--source {source!r}: expected financedatabase, sse, szse, hkex or gleif")
@@ -338,11 +403,14 @@ def refresh(
     with context.sessions().begin() as session:
         ensure_seed_universe(session, market=context.settings.matching.market_universe)
         written = add_listings(session, securities, source=source)
+    if as_json:
+        print_json({"source": source, "read": len(securities), "written": written, "skipped": dict(skipped)})
+        return
     left = ", ".join(f"{why} {count}" for why, count in skipped.items() if count) or "none"
     console.print(f"{source}: {len(securities)} listing(s) read, {written} written; skipped: {left}")
 
 
-def _refresh_gleif(ctx: typer.Context, url: str | None, limit: int | None) -> None:
+def _refresh_gleif(ctx: typer.Context, url: str | None, limit: int | None, *, as_json: bool) -> None:
     import httpx
 
     from monitor.matching.gleif import GLEIF_URL, refresh_from_gleif
@@ -351,9 +419,19 @@ def _refresh_gleif(ctx: typer.Context, url: str | None, limit: int | None) -> No
     with (
         httpx.Client(follow_redirects=True, timeout=30.0) as client,
         context.sessions().begin() as session,
-        console.status("asking GLEIF (about one request a second)"),
+        err_console.status("asking GLEIF (about one request a second)"),
     ):
         report = refresh_from_gleif(session, client, base_url=url or GLEIF_URL, limit=limit)
+    if as_json:
+        print_json(
+            {
+                "source": "gleif",
+                "listings": report.listings,
+                "leis": report.leis,
+                "relationships": report.relationships,
+            }
+        )
+        return
     console.print(
         f"gleif: {report.listings} listing(s) with an ISIN asked, {report.leis} LEI(s) found, "
         f"{report.relationships} consolidation relationship(s) cached"

@@ -147,6 +147,10 @@ def test_deliver_and_retry_json(capsys: pytest.CaptureFixture[str], slack: FakeS
     }  # fmt: skip
 
     [detected, day0] = deliveries(data_dir)  # in the order they were queued
+    code, out, err = run(capsys, "alerts", "retry", str(day0.id), "999", "--json")
+    assert (code, out) == (2, "")  # one unknown ID: nothing queued again, the error alone on stderr
+    assert "no alert delivery with ID 999" in err
+    assert [row.status for row in deliveries(data_dir)] == ["dead", "dead"]
     before = datetime.now(UTC)
     code, out, _ = run(capsys, "alerts", "retry", str(day0.id), str(detected.id), "--json")
     assert code == 0

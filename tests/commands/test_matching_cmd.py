@@ -187,3 +187,120 @@ def test_match_as_of_shows_a_security_listed_later(capsys: pytest.CaptureFixture
     code, _, err = run(capsys, "match", "Sense Time", "--as-of", "07/10/2019")
     assert code != 0
     assert "--as-of '07/10/2019' is not a date like 2019-10-07" in err
+
+
+# --- --json of the universe's write commands: one object alone on stdout, counts as integers ------------------------
+
+SEED = {"securities": 93, "links": 55, "exposures": 21, "market": 0}  # the shipped seed; no market universe in tests
+
+
+def test_import_json_lists_bad_rows_and_what_the_seed_wrote(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text(
+        "issuer_name,aliases,ticker,exchange_mic,country,currency,benchmark\n"
+        '"Megvii Technology Limited",Megvii|旷视科技,9999.HK,XHKG,CN,HKD,^HSI\n'
+        "Bad Currency,,0002.HK,XHKG,CN,HKDOLLAR,^HSI\n"
+        ",,0001.HK,XHKG,CN,HKD,^HSI\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "universe", "import", str(path), "--json")
+    assert code == 1  # bad rows: exit 1 as without --json, the rows themselves in the answer
+    assert json.loads(out) == {
+        "path": str(path),
+        "kind": "securities",
+        "loaded": 1,
+        "written": 1,
+        "bad_rows": 2,
+        "errors": [
+            {"line": 3, "message": "currency 'HKDOLLAR' is not a code like CNY"},
+            {"line": 4, "message": "issuer_name is empty"},
+        ],
+        "seeded": SEED,
+    }
+    assert "HKDOLLAR" not in err  # in the answer, not repeated as text (stderr has the log lines only)
+
+    links = tmp_path / "links.csv"
+    links.write_text(
+        "entity_name,aliases,ticker,relation,source\nHikvision Holdco,,002415.SZ,parent,test\n", encoding="utf-8"
+    )
+    code, out, _ = run(capsys, "universe", "import", str(links), "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "path": str(links),
+        "kind": "links",
+        "loaded": 1,
+        "written": 1,
+        "bad_rows": 0,
+        "errors": [],
+        "seeded": None,  # the universe is no longer empty
+    }
+
+
+def test_seed_json(capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(2):  # applied again, the same rows
+        code, out, _ = run(capsys, "universe", "seed", "--json")
+        assert code == 0
+        assert json.loads(out) == SEED
+
+
+def test_refresh_sec_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sec_server: str) -> None:
+    monkeypatch.setenv("MONITOR_NETWORK__CONTACT_EMAIL", "desk@example.com")
+    code, out, err = run(capsys, "universe", "refresh-sec", "--url", sec_server, "--json")
+    assert code == 0, err
+    # The fixture by hand: 12 rows, one with two fields (malformed); of the 11 listings HKVTY trades OTC and
+    # "EXW WS" names no exchange, the other 9 are on Nasdaq, NYSE or Cboe; no exchange-less title names a held row.
+    assert json.loads(out) == {
+        "source": "sec",
+        "url": sec_server,
+        "fetched": 11,
+        "securities": 9,
+        "aliases_added": 0,
+        "malformed": 1,
+        "skipped": {"no_exchange": 1, "otc": 1, "unknown_exchange": 0, "bad_ticker": 0, "duplicate": 0},
+    }
+
+
+def test_refresh_json_from_a_saved_exchange_list(capsys: pytest.CaptureFixture[str]) -> None:
+    saved = FIXTURES / "universe" / "sse_main.json"  # the SSE main board's answer: three A-share listings
+    code, out, err = run(capsys, "universe", "refresh", "--source", "sse", "--path", str(saved), "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"source": "sse", "read": 3, "written": 3, "skipped": {}}
+
+
+def test_refresh_gleif_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """One listing with an ISIN, asked of a GLEIF that knows no LEI for it (404): one request, about a second."""
+    listing = tmp_path / "isin.csv"
+    listing.write_text(
+        "issuer_name,aliases,ticker,exchange_mic,country,currency,benchmark,isin\n"
+        '"Hangzhou Hikvision Digital Technology Co., Ltd.",,002415.SZ,XSHE,CN,CNY,000300.SS,CNE100000PM8\n',
+        encoding="utf-8",
+    )
+    assert run(capsys, "universe", "import", str(listing))[0] == 0
+    asked: list[str] = []
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = b'{"errors": [{"status": "404", "title": "Not Found"}]}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/vnd.api+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+        code, out, err = run(capsys, "universe", "refresh", "--source", "gleif", "--url", base, "--json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, err
+    assert json.loads(out) == {"source": "gleif", "listings": 1, "leis": 0, "relationships": 0}
+    [request] = asked
+    assert "CNE100000PM8" in request
