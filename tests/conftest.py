@@ -37,6 +37,11 @@ E2E_DIRECTORY = Path(__file__).resolve().parent / "e2e"
 # (not only per test) so module- and session-scoped fixtures build their databases the same way.
 MARKET_UNIVERSE_ENV = "MONITOR_MATCHING__MARKET_UNIVERSE"
 os.environ[MARKET_UNIVERSE_ENV] = "false"
+# pytest-xdist starts its workers with COLUMNS=80 and LINES=24; the CLI's rich consoles read COLUMNS once, when
+# monitor.commands is imported (at collection), so a worker would pin every table to 80 columns. Tests that want a
+# terminal width set it themselves (tests/commands/test_narrow_terminal.py).
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
 # Fixtures that hand a test a real database (and the shared backfilled ones): their tests are integration tests.
 DATABASE_FIXTURES = frozenset(
     {"engine", "sessions", "session", "sqlite_sessions", "backfilled", "baseline", "trimmed_prices", "local_server"}
