@@ -9,7 +9,8 @@ a store that already covers the range must not be asked for anything.
 
 The backfill runs every stage for real: search (4 pages of saved responses), XML extraction, dating, matching,
 the price-coverage check and 200 event studies (500 placebo dates each, the default), each with the clock at the
-close of its event window. Then the report of all 200 events is written.
+close of its event window. Then the report of all 200 events is written, twice: the second reuses the completed
+events' charts kept by the first (as ``monitor report`` does between runs).
 
 Run: ``python -m benchmarks.backfill``
 """
@@ -187,9 +188,13 @@ def main() -> None:
     stages = dict(marks)
     ends = [*[t for _, t in marks[1:]], started + total]
     spans = {stage: end - begin for (stage, begin), end in zip(marks, ends, strict=True)}
+    charts = directory / "cache" / "charts"  # as the CLI: completed events' charts kept for the next report
     started = time.perf_counter()
-    written = write_report(sessions, directory / "report", now=datetime.now(UTC))
+    written = write_report(sessions, directory / "report", now=datetime.now(UTC), chart_cache=charts)
     report_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    write_report(sessions, directory / "report-again", now=datetime.now(UTC), chart_cache=charts)
+    again_seconds = time.perf_counter() - started
     studies = summary.studies
     per_rule = sum(studies.values()) / max(summary.rules, 1)
     rows = [
@@ -198,9 +203,11 @@ def main() -> None:
         Row("studies complete", str(studies.get("complete", 0)), f"{RULES * PER_RULE}"),
         Row("price source calls (store already covers the range)", str(len(source.calls)), "0", not source.calls),
         *[Row(f"  stage: {stage}", f"{spans[stage]:.2f} s", "") for stage in stages],
-        Row("backfill, all stages", f"{total:.2f} s", "< 30 s", total < 30),
-        Row(f"report ({written.events} events, {written.rows:,} rows)", f"{report_seconds:.2f} s", "< 10 s",
-            report_seconds < 10),
+        Row("backfill, all stages", f"{total:.2f} s", "< 15 s", total < 15),
+        Row(f"report ({written.events} events, {written.rows:,} rows)", f"{report_seconds:.2f} s", "< 5 s",
+            report_seconds < 5),
+        Row("report again (completed events' charts cached)", f"{again_seconds:.2f} s", "< report",
+            again_seconds < report_seconds),
     ]  # fmt: skip
     report("Backfill and report (synthetic rules, universe and prices)", rows)
 

@@ -174,12 +174,17 @@ def backfill(
         _deliver(ctx)
     written = None
     if report is not None and summary.events:
-        from monitor.report import write_report
+        from monitor.report import chart_cache_dir, write_report
 
         skipped = not_studied(summary)
         if len(skipped) < len(summary.events):
             written = write_report(
-                sessions, report, [e.event_id for e in summary.events], now=clock.now(), not_studied=skipped
+                sessions,
+                report,
+                [e.event_id for e in summary.events],
+                now=clock.now(),
+                not_studied=skipped,
+                chart_cache=chart_cache_dir(settings.data_dir),
             )
         else:
             err_console.print("[yellow]no report: none of the rules could be studied (see the failures below)[/]")

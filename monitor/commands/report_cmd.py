@@ -30,11 +30,12 @@ def report(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from monitor.clock import SystemClock
-    from monitor.report import write_report
+    from monitor.report import chart_cache_dir, write_report
 
     if (event_id is None) == (not every):
         raise InputError("give an EVENT_ID or --all (not both)")
-    sessions = app_context(ctx).sessions()
+    context = app_context(ctx)
+    sessions = context.sessions()
     if event_id is not None:
         _check_event(sessions, event_id)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -46,6 +47,7 @@ def report(
             None if every else [event_id] if event_id is not None else None,
             now=SystemClock().now(),
             on_event=lambda _: progress.advance(task),
+            chart_cache=chart_cache_dir(context.settings.data_dir),
         )
     if as_json:
         print_json({"html": str(written.html), "csv": str(written.csv), "events": written.events, "rows": written.rows})

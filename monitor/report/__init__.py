@@ -25,6 +25,11 @@ PANEL_EVENTS = 20  # per-security panels for reports of up to this many events (
 CSV_NAME = "report.csv"
 
 
+def chart_cache_dir(data_dir: Path) -> Path:
+    """Where the CLI keeps completed events' charts between reports."""
+    return data_dir / "cache" / "charts"
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     html: Path
@@ -42,13 +47,16 @@ def write_report(
     now: datetime,
     on_event: Callable[[int], None] | None = None,
     not_studied: Mapping[int, tuple[str, str]] | None = None,
+    chart_cache: Path | None = None,
 ) -> ReportFiles:
     """Write the report of ``event_ids`` (every studied event when None); ``InputError`` when there is nothing.
 
     ``not_studied`` (event id -> (label, why)): events asked for that may have no stored study; the report covers
     the others and lists these with their reasons instead of refusing (what a backfill with a failed rule needs).
-    An asked-for event that has no study and is not in it is an error naming it."""
-    from monitor.report.charts import cross_event_chart, draw_all
+    An asked-for event that has no study and is not in it is an error naming it.
+    ``chart_cache``: a directory keeping completed events' charts between reports (drawing is most of a report's
+    time); a chart is reused only while its event's stored study is unchanged."""
+    from monitor.report.charts import ChartCache, cross_event_chart, draw_all
     from monitor.report.csv_out import write_csv
     from monitor.report.data import load_events
     from monitor.report.html_out import render
@@ -76,7 +84,7 @@ def write_report(
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot create the directory: {exc.strerror or exc}") from None
     panels = len(events) <= PANEL_EVENTS
-    charts = draw_all(events, panels=panels)
+    charts = draw_all(events, panels=panels, cache=ChartCache(chart_cache) if chart_cache is not None else None)
     if on_event is not None:
         for event in events:
             on_event(event.event_id)
@@ -101,4 +109,4 @@ def write_report(
     return ReportFiles(html_path, csv_path, len(events), rows, tuple(skipped))
 
 
-__all__ = ["CSV_NAME", "HTML_NAME", "ReportFiles", "write_report"]
+__all__ = ["CSV_NAME", "HTML_NAME", "ReportFiles", "chart_cache_dir", "write_report"]

@@ -14,10 +14,15 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from monitor.models import Relation
+from monitor.logs import get_logger
+from monitor.models import OPEN_STUDY_STATUSES, Relation
 from monitor.report.data import EventRecord, StudyRecord
+
+log = get_logger(__name__)
 
 COLORS = {
     "all": "#222222",
@@ -32,6 +37,8 @@ GROUP_ORDER = tuple(COLORS)
 MAX_PANELS = 12  # per-security panels above this many securities would be unreadable: the overlay says it all
 MAX_NAMED = 10  # securities named at the end of their line in the overlay
 DPI = 72
+CHART_VERSION = 1  # part of every cache key: raise it when a change to the drawing code changes the pixels
+OPEN = frozenset(status.value for status in OPEN_STUDY_STATUSES)
 
 
 def _png(figure: Any) -> bytes:
@@ -97,6 +104,10 @@ class EventChart:
         }  # fmt: skip
         for axes in (self.left, self.right):
             _style(axes)
+            # Fixed (unused) axis-label positions: otherwise every draw measures every tick label of both axes to
+            # place labels this figure does not have (a sixth of its drawing time).
+            axes.xaxis.set_label_coords(0.5, -0.1)
+            axes.yaxis.set_label_coords(-0.1, 0.5)
 
     def render(self, event: EventRecord) -> bytes | None:
         studies = [s for s in event.studies if s.usable]
@@ -224,10 +235,98 @@ _SHARED: list[EventRecord] = []  # set before forking: the children inherit it i
 
 
 def draw_all(
+    events: Sequence[EventRecord], *, panels: bool, workers: int | None = None, cache: ChartCache | None = None
+) -> dict[int, dict[str, bytes | None]]:
+    """Every event's charts, keyed by event id. With a ``cache``, a completed event's charts drawn before from the
+    same study are reused, and the newly drawn ones of completed events are kept for next time."""
+    kinds = ("event", "panels") if panels else ("event",)
+    out: dict[int, dict[str, bytes | None]] = {}
+    keys: dict[int, dict[str, str]] = {}
+    todo: list[EventRecord] = []
+    for event in events:
+        if cache is not None and completed(event):
+            keys[event.event_id] = {kind: chart_key(event, kind) for kind in kinds}
+            found = {kind: cache.get(key) for kind, key in keys[event.event_id].items()}
+            if all(value is not None for value in found.values()):
+                out[event.event_id] = {"event": None, "panels": None}
+                out[event.event_id].update({kind: value.png for kind, value in found.items() if value is not None})
+                continue
+        todo.append(event)
+    drawn = _draw_many(todo, panels=panels, workers=workers) if todo else {}
+    if cache is not None:
+        for event_id, charts in drawn.items():
+            for kind, key in keys.get(event_id, {}).items():
+                cache.put(key, charts[kind])
+    out.update(drawn)
+    return out
+
+
+def completed(event: EventRecord) -> bool:
+    """No study of the event can change any more unless its data is corrected (none pending, partial or halted)."""
+    return bool(event.studies) and all(study.status not in OPEN for study in event.studies)
+
+
+def chart_key(event: EventRecord, kind: str) -> str:
+    """A digest of everything a chart of ``kind`` shows (the stored numbers, statuses, relations, symbols, window)
+    and of the drawing code's version: a changed study, or new drawing code, gets a new key and is redrawn."""
+    import hashlib
+
+    import matplotlib
+
+    shown = (
+        CHART_VERSION,
+        matplotlib.__version__,
+        kind,
+        event.window,
+        tuple((s.symbol, s.relation, s.status, s.days) for s in event.studies),
+        tuple(sorted((key, stats.aar) for key, stats in event.groups.items())),
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Cached:
+    png: bytes | None  # None: the chart has nothing to draw (the key says so, no need to try again)
+
+
+@dataclass(frozen=True)
+class ChartCache:
+    """PNG files named by ``chart_key`` in one directory (``<data_dir>/cache/charts`` for the CLI). A chart with
+    nothing to draw is an empty ``.none`` file. Writes go through a temporary file and a rename, so a reader never
+    sees half a PNG; a directory that cannot be written only means charts are drawn again next time."""
+
+    directory: Path
+
+    def get(self, key: str) -> Cached | None:
+        try:
+            return Cached((self.directory / f"{key}.png").read_bytes())
+        except OSError:
+            return Cached(None) if (self.directory / f"{key}.none").exists() else None
+
+    def put(self, key: str, png: bytes | None) -> None:
+        import os
+        import tempfile
+
+        target = self.directory / (f"{key}.png" if png is not None else f"{key}.none")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(png or b"")
+                os.replace(temporary, target)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError as exc:
+            log.warning("chart_cache_unwritable", directory=str(self.directory), error=str(exc))
+
+
+def _draw_many(
     events: Sequence[EventRecord], *, panels: bool, workers: int | None = None
 ) -> dict[int, dict[str, bytes | None]]:
-    """Every event's charts, keyed by event id; split between forked processes for large reports where the platform
-    can fork (each process draws on its own figure), otherwise in this one."""
+    """Every event's charts, split between forked processes for large reports where the platform can fork (each
+    process draws on its own figure), otherwise in this one."""
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor

@@ -90,9 +90,19 @@ def test_one_event_and_its_halts(capsys: pytest.CaptureFixture[str], tmp_path: P
             .join(Document, Document.id == EventRow.document_id)
             .where(Document.document_number == "2019-22210")
         )
-    code, out, err = run(capsys, "--database-url", backfilled.url, "report", str(event_id), "--out", str(tmp_path))
+    data = tmp_path / "data"
+    argv = ("--database-url", backfilled.url, "--data-dir", str(data), "report", str(event_id), "--out", str(tmp_path))
+    code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert "report:" in out
+    kept = sorted((data / "cache" / "charts").glob("*.png"))  # a completed event: its two charts kept for next time
+    assert len(kept) == 2
+    first_html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert sorted((data / "cache" / "charts").glob("*.png")) == kept
+    images = re.compile(r'src="data:image/png;base64,[^"]+"')
+    assert images.findall((tmp_path / "report.html").read_text(encoding="utf-8")) == images.findall(first_html)
     rows = {row["symbol"]: row for row in _rows(tmp_path / "report.csv")}
     assert set(rows) >= {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ", "AMBA"}
     hikvision = rows["002415.SZ"]
