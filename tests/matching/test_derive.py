@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.matching.csv_files import seed_universe
-from monitor.matching.derive import _segments, acronyms, pinyin_names
+from monitor.matching.derive import _brand_syllables, _segments, acronyms, pinyin_names
 from monitor.matching.index import MatchIndex, NameOrigin
 from monitor.matching.matcher import Matcher
 from monitor.matching.records import Universe
@@ -117,3 +117,18 @@ def test_initials_inside_a_longer_name_are_no_identification() -> None:
     smic = _security("0981.HK", "Semiconductor Manufacturing International Corporation")
     found = Matcher(MatchIndex.build(_universe(smic))).match_name("SMIC Foods Trading Co.")
     assert not any(m.relation is Relation.DIRECT for m in found)
+
+
+@pytest.mark.parametrize(
+    ("brand", "syllables"),
+    [
+        ("重庆长安", ("chong", "qing", "chang", "an")),  # 重 and 长 read by their phrases, not alone (zhong, zhang)
+        ("长江存储", ("chang", "jiang", "cun", "chu")),
+        ("招商银行", ("zhao", "shang", "yin", "hang")),  # 行 in 银行 is hang, not xing
+        ("海康威视", ("hai", "kang", "wei", "shi")),
+    ],
+)
+def test_brand_read_piece_by_piece_keeps_pypinyins_phrase_readings(brand: str, syllables: tuple[str, ...]) -> None:
+    """Brands are read one pypinyin segment at a time (each segment's reading cached): polyphones keep the reading
+    their phrase gives them, as when pypinyin reads the whole brand at once."""
+    assert _brand_syllables(brand) == syllables
