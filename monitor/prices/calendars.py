@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -394,7 +394,17 @@ class Calendars:
 def known_through(name_or_mic: str, holiday_overrides: Mapping[str, Iterable[date]] | None = None) -> date | None:
     """The last date a calendar's holiday data covers (with overrides and any provisional extension), or None for
     a rule-based calendar."""
-    name = _calendar_key(name_or_mic)
+    if not holiday_overrides:  # every study asks this, once per exchange: the library data is fixed per process
+        return _known_through(_calendar_key(name_or_mic))
+    return _known_through_with(_calendar_key(name_or_mic), holiday_overrides)
+
+
+@cache
+def _known_through(name: str) -> date | None:
+    return _known_through_with(name, {})
+
+
+def _known_through_with(name: str, holiday_overrides: Mapping[str, Iterable[date]]) -> date | None:
     merged: dict[str, set[date]] = {}
     for key, days in (holiday_overrides or {}).items():
         merged.setdefault(_calendar_key(key), set()).update(days)

@@ -7,6 +7,7 @@ the exchanges' published holidays, never worked out by the calendar under test.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -255,3 +256,25 @@ def test_operator_overrides_replace_the_provisional_year() -> None:
     entered = Calendars({"XSHG": MAINLAND_2027}, today=date(2026, 11, 21))
     assert entered.provisional("XSHG") is None
     assert entered.day0("002415.SZ", utc(2027, 2, 5, 8, 0)) == date(2027, 2, 15)
+
+
+def test_known_through_reads_the_holiday_data_once_per_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every study asks it once per exchange (thousands of times in a backfill); without overrides the answer is
+    fixed for the process, with overrides it is worked out each time."""
+    from monitor.prices import calendars as module
+
+    calls: list[object] = []
+    real = module.provisional_holidays
+
+    def counted(overrides: Any) -> Any:
+        calls.append(overrides)
+        return real(overrides)
+
+    monkeypatch.setattr(module, "provisional_holidays", counted)
+    answers = {module.known_through("XSHG") for _ in range(5)} | {module.known_through("XSHE") for _ in range(5)}
+    assert answers == {date(2027, 12, 31)}  # the library's 2026 bound plus the provisional year (as prices cmd shows)
+    assert len(calls) <= 1  # XSHE is the same calendar as XSHG
+    before = len(calls)
+    module.known_through("XSHG", {"XSHG": [date(2028, 10, 2)]})
+    module.known_through("XSHG", {"XSHG": [date(2028, 10, 2)]})
+    assert len(calls) == before + 2
