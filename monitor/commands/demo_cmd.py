@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from monitor.clock import NEW_YORK
-from monitor.commands._common import app_context, console
+from monitor.commands._common import app_context, console, err_console, print_json
+from monitor.commands._table import text_line
 from monitor.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from monitor.config import Settings
     from monitor.demo.story import DemoResult
 
@@ -30,6 +34,12 @@ def demo(
         False,
         "--keep-database",
         help="Keep the demo's own SQLite database (its path is printed) instead of deleting it.",
+    ),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {rule, start, end, steps, alerts, story: [...], report, log, database} as JSON; the replay's "
+        "narration and the alerts printed to the console go to stderr.",
     ),
 ) -> None:
     """Replay October 2019 offline: the Xinjiang Entity List rule from filing to market reaction.
@@ -47,19 +57,25 @@ def demo(
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     workdir = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+    database = workdir / "monitor.db"
     try:
-        with log, logs_to(log, base):  # the terminal tells the story
-            replay(base, out, workdir)
-        console.print(f"log: {out / 'demo.log'}")
+        with log, logs_to(log, base):  # the terminal tells the story (stderr's, when stdout carries the JSON)
+            result = replay(base, out, workdir, console=err_console if as_json else console)
+        if as_json:
+            print_json(as_dict(result, log=out / "demo.log", database=database if keep_database else None))
+            return
+        show(result)
+        text_line(f"log: {out / 'demo.log'}", wrap=False)
         if keep_database:
-            console.print(f"database: {workdir / 'monitor.db'} (kept; MONITOR_DATA_DIR={workdir} to explore it)")
+            text_line(f"database: {database} (kept; MONITOR_DATA_DIR={workdir} to explore it)", wrap=False)
     finally:
         if not keep_database:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def replay(base: Settings, out: Path, workdir: Path) -> None:
-    """Run the replay on a fresh database in ``workdir``, alerts through the configured sinks, then tell the story."""
+def replay(base: Settings, out: Path, workdir: Path, *, console: Console) -> DemoResult:
+    """Run the replay on a fresh database in ``workdir``, alerts through the configured sinks, narrated on
+    ``console``; the story's reasons name "the demo data", not the temporary directory it was read from."""
     from alerts.console import ConsoleSink
     from monitor.commands.compose import build_sinks, delivery_worker
     from monitor.commands.compose import demo as build_demo
@@ -95,7 +111,12 @@ def replay(base: Settings, out: Path, workdir: Path) -> None:
                 )
         finally:
             engine.dispose()
-        show(result, data / "prices")
+        prices = str(data / "prices")
+        result.story = [
+            dataclasses.replace(line, reason=line.reason.replace(prices, "the demo data") if line.reason else None)
+            for line in result.story
+        ]
+    return result
 
 
 @contextmanager
@@ -115,42 +136,81 @@ def logs_to(stream: TextIO, settings: Settings) -> Iterator[None]:
             root.addHandler(handler)
 
 
-def show(result: DemoResult, data_dir: Path) -> None:
-    from rich.table import Table
+def as_dict(result: DemoResult, *, log: Path, database: Path | None) -> dict[str, Any]:
+    """``monitor demo --json``: what was replayed, the story line by line (fractions), and where the files are."""
+    from monitor.demo.story import END, RULE, START
 
+    report = result.report
+    return {
+        "rule": RULE,
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "steps": result.steps,
+        "alerts": result.alerts,
+        "story": [line.to_dict() for line in result.story],
+        "report": None
+        if report is None
+        else {"html": str(report.html), "csv": str(report.csv), "events": report.events, "rows": report.rows},
+        "log": str(log),
+        "database": str(database) if database is not None else None,  # kept with --keep-database
+    }
+
+
+def show(result: DemoResult) -> None:
+    """The story as a table that fits the terminal (TSV when piped), then what could not be studied and why."""
+    from monitor.commands._table import Column, emit
     from monitor.demo.story import halted_span
     from monitor.models import StudyStatus
 
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:+.1f}%"
 
-    table = Table(title="The reaction, from the stored event studies (abnormal returns against the local index)")
-    for name in ("security", "relation", "day 0", "traded", "first-trade AR", "CAR [0,+1]", "CAR [-5,+5] (t)"):
-        table.add_column(name, justify="right" if "AR" in name else "left")
+    windows = sorted({line.window for line in result.story})
+    label = f"[{windows[0][0]:+d},{windows[0][1]:+d}]" if len(windows) == 1 else ""  # as `events show` labels it
+    rows: list[list[str]] = []
     notes: list[str] = []
     for line in result.story:
         if line.status not in (StudyStatus.COMPLETE, StudyStatus.PARTIAL, StudyStatus.HALTED):
-            why = (line.reason or line.status).replace(str(data_dir), "the demo data")
-            notes.append(f"{line.symbol} {line.name}: not studied ({why})")
+            notes.append(f"{line.symbol} {line.name}: not studied ({line.reason or line.status})")
             continue
-        traded = line.reaction_date.isoformat() if line.reaction_date else "—"
+        traded = f"{line.reaction_date:%m-%d}" if line.reaction_date else "—"  # the year is day 0's
         if line.halted and line.reaction_date:
             traded = f"halted {halted_span(line.halted)}; first trade {line.reaction_date:%m-%d}"
         whole = f"{pct(line.car_window)} ({line.car_t:+.2f})" if line.car_t is not None else pct(line.car_window)
-        table.add_row(
-            f"{line.symbol} {line.name}",
-            line.relation,
-            line.day0.isoformat() if line.day0 else "—",
-            traded,
-            pct(line.reaction_ar),
-            pct(line.car_first_days),
-            whole,
+        if not label:
+            whole += f" [{line.window[0]:+d},{line.window[1]:+d}]"
+        rows.append(
+            [
+                line.symbol,
+                line.name,
+                line.relation,
+                line.day0.isoformat() if line.day0 else "—",
+                traded,
+                pct(line.reaction_ar),
+                pct(line.car_first_days),
+                whole,
+            ]
         )
-    console.rule("[bold]Story[/bold]", align="left")
-    console.print(table)
+    text_line("[bold]Story[/bold]")
+    emit(
+        [
+            Column("symbol", identifier=True),
+            Column("security"),
+            Column("relation", drop=2),
+            Column("day 0", identifier=True),
+            Column("traded"),
+            # numbers are shown whole, like identifiers: rich squeezes free-text columns below their minimum
+            # when several compete for a narrow terminal, and a number cut short reads as another number
+            Column("first-trade AR", identifier=True, justify="right"),
+            Column("CAR [0,+1]", identifier=True, justify="right", drop=1),
+            Column(f"CAR {label} (t)" if label else "CAR (t) [window]", identifier=True, justify="right"),
+        ],
+        rows,
+        title="The reaction, from the stored event studies (abnormal returns against the local index)",
+    )
     for note in notes:
-        console.print(f"[dim]{note}[/dim]")
-    console.print(f"{result.alerts} alerts delivered over {result.steps} replayed moments.")
+        text_line(f"[dim]{note}[/dim]")
+    text_line(f"{result.alerts} alerts delivered over {result.steps} replayed moments.")
     if result.report is not None:
-        console.print(f"report: {result.report.html}")
-        console.print(f"csv:    {result.report.csv}")
+        text_line(f"report: {result.report.html}", wrap=False)
+        text_line(f"csv:    {result.report.csv}", wrap=False)

@@ -94,9 +94,30 @@ class StoryLine:
     reaction_date: date | None  # first trade covering day 0
     reaction_ar: float | None
     car_first_days: float | None  # [0,+1]
+    window: tuple[int, int]  # the event window (study.window) of car_window and car_t
     car_window: float | None
     car_t: float | None
     reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``monitor demo --json``'s line: fractions, not percent; dates as ISO 8601."""
+        return {
+            "symbol": self.symbol,
+            "name": self.name,
+            "issuer": self.issuer,
+            "relation": self.relation,
+            "exchange": self.exchange,
+            "status": self.status,
+            "reason": self.reason,
+            "day0": self.day0.isoformat() if self.day0 else None,
+            "halted": [day.isoformat() for day in self.halted],
+            "reaction_date": self.reaction_date.isoformat() if self.reaction_date else None,
+            "reaction_ar": self.reaction_ar,
+            "car_0_1": self.car_first_days,
+            "window": list(self.window),
+            "car": self.car_window,
+            "car_t": self.car_t,
+        }
 
 
 @dataclass
@@ -245,6 +266,7 @@ def story(event: EventRecord | None, names: dict[str, str] | None = None) -> lis
                 reaction_date=study.reaction_date,
                 reaction_ar=reaction.ar if reaction else None,
                 car_first_days=first_days.car if first_days else None,
+                window=event.window,
                 car_window=whole.car if whole else None,
                 car_t=whole.t if whole else None,
                 reason=study.reason,
