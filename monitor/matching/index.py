@@ -139,7 +139,7 @@ class MatchIndex:
 
     @classmethod
     def build(cls, universe: Universe) -> MatchIndex:
-        with _collector_paused():
+        with collector_paused():
             return cls._build(universe)
 
     @classmethod
@@ -339,8 +339,8 @@ _BUILT: dict[str, MatchIndex] = {}
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while an index is built.
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an index is built (or a universe snapshot is loaded).
 
     A build allocates a few hundred thousand small objects (name forms, variants, posting lists) and no reference
     cycles, so every collection the allocations trigger rescans the growing heap and frees nothing: about half of
