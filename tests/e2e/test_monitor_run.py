@@ -90,9 +90,13 @@ def test_a_filed_rule_reaches_slack_within_a_poll_and_its_follow_ups_follow_the_
     with FeedServer(tmp_path / "feeds") as feeds, FakeSlack() as slack:
         quiet_feeds(feeds)
         replay = fast_replay(tmp_path)
-        daemon = DaemonProcess(daemon_env(tmp_path, feeds, slack), tmp_path / "daemon.log", args=replay.args())
+        # A first start on an empty data directory (the other e2e tests start from the seeded template): this is
+        # the whole path of a fresh install, migration and seeding included, to the card and its follow-ups.
+        env = daemon_env(tmp_path, feeds, slack, first_start=True)
+        daemon = DaemonProcess(env, tmp_path / "daemon.log", args=replay.args())
         with running(daemon):
             daemon.wait_started()
+            assert "(seeded from the shipped seed)" in daemon.logs()
             # Filed once the start-up warm-up is done, as a filing reaches a daemon that has been running: the bound
             # is the detection path's, not the first seconds of a process's life (benchmarks.daemon measures both).
             wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
