@@ -108,6 +108,7 @@ class Daemon:
         self._signals = 0
         self._stopped_by: int | None = None
         self._previous_handlers: dict[int, Any] = {}
+        self.ran: dict[str, RunRecord] = {}  # ``once``: every job it ran, in order, the start-up catch-up first
 
     # --- start-up ----------------------------------------------------------------------------------------------
 
@@ -202,6 +203,7 @@ class Daemon:
         parts = self.parts
         self._install_signal_handlers()
         self.catch_up()
+        self.ran = {"catch_up": parts.runner.last["catch_up"]}
         order: list[JobSpec] = [
             p.spec for p in plan(self.settings, self.clock, parts.tasks, heartbeat=parts.probes.beat)
         ]
@@ -211,7 +213,7 @@ class Daemon:
             if spec.name == "refresh_prices":
                 spec = JobSpec(spec.name, lambda: parts.tasks.refresh_prices(all_calendars=True), lease=spec.lease)
             parts.runner.run(spec)
-            records[spec.name] = parts.runner.last[spec.name]
+            records[spec.name] = self.ran[spec.name] = parts.runner.last[spec.name]
             if self.stop.is_set():
                 break
         for name, record in records.items():

@@ -9,6 +9,7 @@ is a bug and is logged with its traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -51,9 +52,14 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class RunRecord:
+    """How a job's last run went; ``summary`` is its body's (what it did), ``seconds`` how long it took (None when
+    it never started: skipped)."""
+
     outcome: Outcome
     error: MonitorError | None = None
     detail: str = ""
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    seconds: float | None = None
 
 
 class JobRunner:
@@ -106,11 +112,12 @@ class JobRunner:
         result = spec.body()
         seconds = round(time.monotonic() - started, 3)
         (log.info if result.noteworthy else log.debug)("job_done", job=spec.name, seconds=seconds, **result.summary)
-        return self._timed(spec.name, started, RunRecord("ok"))
+        return self._timed(spec.name, started, RunRecord("ok", summary=dict(result.summary)))
 
     def _timed(self, name: str, started: float, record: RunRecord) -> RunRecord:
-        metrics.job_duration.labels(job=name).observe(time.monotonic() - started)
-        return record
+        seconds = time.monotonic() - started
+        metrics.job_duration.labels(job=name).observe(seconds)
+        return dataclasses.replace(record, seconds=round(seconds, 3))
 
     def _record(self, name: str, record: RunRecord) -> Outcome:
         metrics.job_runs.labels(job=name, outcome=record.outcome).inc()

@@ -108,12 +108,29 @@ def delivery_worker(
     )
 
 
-def daemon(context: AppContext, *, clock: Clock, report: Callable[[StartupCheck], None] | None = None) -> Daemon:
-    """``monitor run``'s daemon: its start-up checks and its parts come from here."""
+def daemon(
+    context: AppContext,
+    *,
+    clock: Clock,
+    report: Callable[[StartupCheck], None] | None = None,
+    alert_console: Console | None = None,
+) -> Daemon:
+    """``monitor run``'s daemon: its start-up checks and its parts come from here. ``alert_console``: where the
+    console sink prints (stdout by default; stderr when stdout carries ``--json``)."""
     from alerts.slack import make_client
     from jobs.daemon import Daemon
 
-    return Daemon(context, clock=clock, report=report, build=daemon_parts, slack_client=make_client)
+    def build(
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        calendars: Calendars,
+        clock: Clock,
+        stop: threading.Event,
+        scheduler_alive: Callable[[], bool],
+    ) -> DaemonParts:
+        return daemon_parts(settings, sessions, calendars, clock, stop, scheduler_alive, alert_console=alert_console)
+
+    return Daemon(context, clock=clock, report=report, build=build, slack_client=make_client)
 
 
 def daemon_parts(
@@ -123,6 +140,8 @@ def daemon_parts(
     clock: Clock,
     stop: threading.Event,
     scheduler_alive: Callable[[], bool],
+    *,
+    alert_console: Console | None = None,
 ) -> DaemonParts:
     """What the daemon runs. The pipeline, pollers and outbox run on the daemon's ``clock``; HTTP retries and
     leases on the wall clock (they coordinate real processes), and retry pauses end as soon as ``stop`` is set."""
@@ -158,7 +177,7 @@ def daemon_parts(
     )
     clients = build_clients(settings, sleep=interruptible_sleep(stop), clock=SystemClock())
     poller = build_poller(settings, sessions, clock, clients)
-    worker = delivery_worker(sessions, settings, clock)
+    worker = delivery_worker(sessions, settings, clock, sinks=build_sinks(settings, console=alert_console))
     runner = JobRunner(keeper, stop)
     waker = Waker(runner)
     tasks = DaemonTasks(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +100,53 @@ def test_replay_options_stay_out_of_the_help(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "--once" in out
     assert "--replay" not in out
+
+
+def test_once_json_summarises_the_checks_and_the_jobs(
+    env: tuple[FeedServer, FakeSlack], capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds, slack = env
+    file_the_2019_rule(feeds)
+    code = main(["run", "--once", "--json", "--replay-start", "2019-10-07T20:30:00Z"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err[-3000:]
+    body = json.loads(captured.out)  # the JSON alone on stdout; the check lines went to stderr
+    assert "ok   instance: sole daemon on this SQLite file" in captured.err
+    assert (body["exit_code"], body["interrupted"]) == (0, False)
+    checks = {check["name"]: check for check in body["checks"]}
+    assert {"instance", "database", "universe", "slack"} <= set(checks)
+    assert checks["slack"]["status"] == "ok"
+    assert "authenticated as entity-list-monitor in Test Trading Desk" in checks["slack"]["detail"]
+    jobs = {job["job"]: job for job in body["jobs"]}
+    # the start-up catch-up, then the pipeline's order as `run --help` gives it: public inspection, documents and
+    # the CSL polled, prices refreshed, studies updated, alerts delivered
+    assert [job["job"] for job in body["jobs"]] == [
+        "catch_up", "poll_pi", "poll_fr", "poll_csl", "refresh_prices", "update_studies", "deliver_alerts",
+    ]  # fmt: skip
+    for job in body["jobs"]:
+        assert job["outcome"] == "ok", job
+        assert isinstance(job["seconds"], float)
+        assert job["seconds"] >= 0
+    assert card(slack) is not None
+    assert jobs["deliver_alerts"]["summary"]["sent"] == len(slack.messages())  # what Slack received, counted there
+
+
+def test_once_json_says_which_job_failed_and_exits_4(
+    env: tuple[FeedServer, FakeSlack], capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds, _ = env
+    feeds.outage(("500",))
+    assert main(["run", "--once", "--json"]) == 4
+    body = json.loads(capsys.readouterr().out)
+    assert body["exit_code"] == 4
+    failed = [job for job in body["jobs"] if job["outcome"] == "failed"]
+    assert failed
+    assert failed[0]["job"] == "poll_pi"
+    assert failed[0]["detail"].startswith("federal_register: ")
+
+
+def test_json_needs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "monitor: error: --json needs --once" in captured.err
