@@ -16,15 +16,12 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from monitor.models import DayStatus
 from monitor.study.aggregate import DailyAar, Tests
-from monitor.study.book import SeriesBook, valid_flat
-from monitor.study.inputs import NAT, BoolArray, DateArray, FloatArray, IntArray
+from monitor.study.book import SeriesBook
+from monitor.study.inputs import BoolArray, DateArray, FloatArray, IntArray
 from monitor.study.params import StudyParams, window_label
 from monitor.study.results import AarDay, Aggregate, Placebo, SecurityResult, WindowTests, clean
 from monitor.study.statistics import normal_statistic, t_statistic
-
-NO_DATA = DayStatus.code(DayStatus.NO_DATA)
 
 
 @dataclass(frozen=True)
@@ -72,24 +69,18 @@ class Kept:
         book = self.book
         security = self.security[columns]
         start, end = book.offsets[security], book.offsets[security + 1]
-        index = self.origin[columns][None, :] + np.arange(height)[:, None]
-        present = (self.problem[columns] == 0)[None, :] & (index >= start[None, :]) & (index < end[None, :])
-        index = np.where(present, index, 0)
-        if not len(book.sessions):
-            present[:] = False
-        valid = present & valid_flat(book, index) if len(book.sessions) else present
+        padded = book.padded
+        index, present = padded.index(start, end, self.origin[columns], self.problem[columns] == 0,
+                                      np.arange(height, dtype=np.int64))  # fmt: skip
         return EventRowsView(
             present=present,
-            valid=valid,
-            dates=np.where(present, book.sessions[index], 0).astype("datetime64[D]") if len(book.sessions) else
-            np.full(index.shape, NAT),
-            ret=np.where(valid, book.returns[index], np.nan) if len(book.sessions) else np.full(index.shape, np.nan),
-            bench=np.where(valid, book.benchmark_returns[index], np.nan) if len(book.sessions) else
-            np.full(index.shape, np.nan),
-            span=np.where(valid, book.spans[index], 0) if len(book.sessions) else np.zeros(index.shape, np.int64),
-            status=np.where(present, book.status[index], NO_DATA) if len(book.sessions) else
-            np.full(index.shape, NO_DATA),
-        )  # fmt: skip
+            valid=padded.valid[index],
+            dates=padded.sessions[index],
+            ret=padded.returns[index],
+            bench=padded.benchmark_returns[index],
+            span=padded.spans[index],
+            status=padded.status[index],
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class EventRowsView:
     dates: DateArray
     ret: FloatArray
     bench: FloatArray
-    span: IntArray
+    span: FloatArray
     status: npt.NDArray[np.int8]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,68 @@ class SeriesBook:
     def __len__(self) -> int:
         return len(self.symbols)
 
+    @cached_property
+    def padded(self) -> Padded:
+        """The arrays a gather reads, masked once per book instead of once per pair and row."""
+        return Padded.of(self)
+
+
+@dataclass(frozen=True)
+class Padded:
+    """The book's flat arrays already masked the way a panel shows them, with one sentinel entry appended.
+
+    A gather points every cell outside a pair's data at the sentinel (index ``len(book.sessions)``), so each field
+    is a single fancy-indexing take: no per-cell ``np.where`` against the validity mask and no special case for an
+    empty book. Values where no usable return ends are NaN (spans 0); the sentinel is not present, not valid, NaT
+    and ``no_data``.
+    """
+
+    sentinel: int
+    valid: BoolArray  # a usable (security, benchmark) return pair ends on the session
+    estimation_ok: BoolArray  # valid and allowed into estimation
+    sessions: DateArray  # datetime64[D]
+    returns: FloatArray
+    benchmark_returns: FloatArray
+    benchmark_sums: FloatArray
+    spans: FloatArray  # float for arithmetic, 0 where not valid
+    status: Int8Array
+
+    @classmethod
+    def of(cls, book: SeriesBook) -> Padded:
+        size = len(book.sessions)
+        valid = np.zeros(size + 1, dtype=bool)
+        valid[:size] = valid_flat(book, np.arange(size))
+        sessions = np.empty(size + 1, dtype="datetime64[D]")
+        sessions[:size] = book.sessions.astype("datetime64[D]")
+        sessions[size] = NAT
+        status = np.append(book.status, np.int8(NO_DATA_CODE)).astype(np.int8)
+
+        def masked(values: npt.NDArray[Any], fill: float) -> FloatArray:
+            out: FloatArray = np.full(size + 1, fill, dtype=np.float64)
+            out[:size] = np.where(valid[:size], values, fill)
+            return out
+
+        return cls(
+            sentinel=size,
+            valid=valid,
+            estimation_ok=valid & np.append(book.estimation_ok, False),
+            sessions=sessions,
+            returns=masked(book.returns, np.nan),
+            benchmark_returns=masked(book.benchmark_returns, np.nan),
+            benchmark_sums=masked(book.benchmark_sums, np.nan),
+            spans=masked(book.spans, 0.0),
+            status=status,
+        )
+
+    def index(self, start: IntArray, end: IntArray, origin: IntArray, known: BoolArray, rel: IntArray,
+              ) -> tuple[IntArray, BoolArray]:  # fmt: skip
+        """(T, N) flat indices of rows ``origin + rel`` of each column (the sentinel outside ``[start, end)`` or
+        where ``known`` is false), and which cells are present."""
+        index = origin[None, :] + rel[:, None]
+        present = known[None, :] & (index >= start[None, :]) & (index < end[None, :])
+        out: IntArray = np.where(present, index, self.sentinel)
+        return out, present
+
 
 @dataclass(frozen=True)
 class Pairs:
@@ -166,12 +229,13 @@ def _extension(book: SeriesBook, pairs: Pairs, at: Located, rel_last: int, most:
     index = start + at.position + rel_last
     inside = at.known & (index >= start) & (index < end)
     safe = np.where(inside, index, 0)
-    open_ = inside & ~valid_flat(book, safe)
+    valid = book.padded.valid
+    open_ = inside & ~valid[np.where(inside, index, book.padded.sentinel)]
     if not open_.any():
         return 0
     ahead = safe[open_, None] + np.arange(1, most + 1)[None, :]
     room = ahead < end[open_, None]
-    ok = room & valid_flat(book, np.where(room, ahead, 0))
+    ok = room & valid[np.where(room, ahead, book.padded.sentinel)]
     first = np.where(ok.any(axis=1), ok.argmax(axis=1) + 1, np.minimum(most, end[open_] - 1 - safe[open_]))
     return int(first.max(initial=0))
 
@@ -188,26 +252,13 @@ def valid_flat(book: SeriesBook, index: IntArray) -> BoolArray:
 
 def gather(book: SeriesBook, pairs: Pairs, rel_first: int, rel_last: int, extend: int = 0) -> EventPanel:
     """Every pair's arrays at relative sessions ``rel_first..rel_last`` (plus the rows a halt running on the last
-    one needs, at most ``extend``) as the columns of one panel: one fancy-indexing gather per field."""
+    one needs, at most ``extend``) as the columns of one panel: one fancy-indexing take per field."""
     at = locate(book, pairs)
     rel_last += _extension(book, pairs, at, rel_last, extend)
     rel = np.arange(rel_first, rel_last + 1, dtype=np.int64)
     start, end = book.offsets[pairs.security], book.offsets[pairs.security + 1]
-    index = start[None, :] + at.position[None, :] + rel[:, None]
-    present = at.known[None, :] & (index >= start[None, :]) & (index < end[None, :])
-    index = np.where(present, index, 0)
-    if not len(book.sessions):
-        present[:] = False
-    valid = present & valid_flat(book, index) if len(book.sessions) else present
-
-    def take(values: npt.NDArray[Any], fill: float) -> npt.NDArray[Any]:
-        if not len(values):
-            return np.full(index.shape, fill)
-        out: npt.NDArray[Any] = np.where(valid, values[index], fill)
-        return out
-
-    status = np.where(present, book.status[index], NO_DATA_CODE) if len(book.sessions) else index * 0 + NO_DATA_CODE
-    dates = np.where(present, book.sessions[index], 0) if len(book.sessions) else index * 0
+    padded = book.padded
+    index, present = padded.index(start, end, start + at.position, at.known, rel)
     return EventPanel(
         names=book.symbols,
         benchmark_names=book.benchmarks,
@@ -217,14 +268,14 @@ def gather(book: SeriesBook, pairs: Pairs, rel_first: int, rel_last: int, extend
         problem_code=at.problem,
         waiting=np.isin(at.problem, (UNKNOWN_DAY0, NO_PRICES_YET)),
         rel=rel,
-        dates=np.where(present, dates.astype("datetime64[D]"), NAT),
+        dates=padded.sessions[index],
         present=present,
-        valid=valid,
-        ret=take(book.returns, np.nan).astype(np.float64),
-        bench=take(book.benchmark_returns, np.nan).astype(np.float64),
-        bench_sum=take(book.benchmark_sums, np.nan).astype(np.float64),
-        span=take(book.spans, 0).astype(np.float64),
-        status=status.astype(np.int8),
-        estimation_ok=valid & book.estimation_ok[index] if len(book.sessions) else valid,
+        valid=padded.valid[index],
+        ret=padded.returns[index],
+        bench=padded.benchmark_returns[index],
+        bench_sum=padded.benchmark_sums[index],
+        span=padded.spans[index],
+        status=padded.status[index],
+        estimation_ok=padded.estimation_ok[index],
         delisted_on=book.delisted_on[pairs.security],
     )
