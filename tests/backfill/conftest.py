@@ -23,21 +23,12 @@ from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from tests.backfill.dbcompare import snapshot
 from tests.conftest import FIXTURES, SHARED_DATA
+from tests.recent_prices import write_trimmed_prices
 
 FEEDS = FIXTURES / "backfill" / "feeds"  # 2019-22210 (reconstructed) and 2019-10616 (Huawei, synthetic)
 PRICES = SHARED_DATA / "prices"
 SINCE, UNTIL = date(2019, 1, 1), date(2019, 12, 31)
 HUAWEI_SUPPLIERS = {"NPTN", "LITE", "QRVO", "SWKS", "AVGO", "MU", "QCOM", "INTC"}
-
-
-def write_trimmed_prices(directory: Path, first: str = "2016-01-01", last: str = "2020-06-30") -> Path:
-    """The real price files cut to the years the 2019 rules need: the same bars, a quarter of the rows to load."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for source in sorted(PRICES.glob("*.csv")):
-        lines = source.read_text(encoding="utf-8").splitlines()
-        kept = [line for line in lines[1:] if first <= line[:10] <= last]
-        (directory / source.name).write_text("\n".join([lines[0], *kept]) + "\n", encoding="utf-8")
-    return directory
 
 
 @pytest.fixture(scope="session")

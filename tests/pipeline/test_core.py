@@ -1,4 +1,5 @@
-"""The pipeline on the October 2019 rule: saved Federal Register responses, the real prices, a simulated clock.
+"""The pipeline on the October 2019 rule: saved Federal Register responses, the real prices (2016-2020, the years
+its studies read: `tests.recent_prices`), a simulated clock.
 
 One story, told on SQLite and PostgreSQL: the published rule arrives on 2019-10-09, is dated by its
 public-inspection filing (2019-10-07 16:15 ET, after the US close), matches the four listed targets and Ambarella,
@@ -37,9 +38,9 @@ from monitor.pipeline.bars import SourceBars
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from tests.conftest import SHARED_DATA, event_by_number
+from tests.recent_prices import recent_prices
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
-PRICES = SHARED_DATA / "prices"
 TARGETS = {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"}
 
 
@@ -49,7 +50,9 @@ def at(text: str) -> datetime:
 
 class Story:
     def __init__(self, sessions: sessionmaker[Session], tmp_path: Path, start: datetime, **options: object) -> None:
-        self.settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{PRICES}"}, study={"placebo_draws": 40})
+        self.settings = Settings(
+            data_dir=tmp_path, prices={"source": f"dir:{recent_prices()}"}, study={"placebo_draws": 40}
+        )
         self.sessions = sessions
         self.clock = SimulatedClock(start)
         clients = build_clients(self.settings, source=f"dir:{RULE_DIR}", clock=self.clock, sleep=lambda _: None)
@@ -59,7 +62,7 @@ class Story:
             self.settings,
             self.clock,
             calendars=calendars_from_settings(self.settings),
-            price_source=CsvDirectorySource(PRICES),
+            price_source=CsvDirectorySource(recent_prices()),
             options=PipelineOptions(**options),  # type: ignore[arg-type]
         )
 
@@ -287,7 +290,7 @@ def test_an_injected_bar_reader_still_sees_no_future_bar(sessions: sessionmaker[
         calendars=calendars_from_settings(settings),
         price_source=None,
         options=PipelineOptions(alerts=False, backfill=True),
-        bars=SourceBars(CsvDirectorySource(PRICES)),
+        bars=SourceBars(CsvDirectorySource(recent_prices())),
     )
     pipeline.handle(poller.poll(FeedName.DOCUMENTS).arrivals)
     clock.set(at("2019-10-09T21:00:00"))
@@ -345,7 +348,7 @@ class _OutageSource:
     """The real prices behind a switch: down until told otherwise (an outage over day 0)."""
 
     def __init__(self) -> None:
-        self.inner = CsvDirectorySource(PRICES)
+        self.inner = CsvDirectorySource(recent_prices())
         self.name = self.inner.name
         self.down = True
 
