@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 
 from monitor.db.tables import DailyPrice
+from monitor.pipeline.bars import History
 from monitor.prices.exchanges import normalise_symbol
 
 if TYPE_CHECKING:
@@ -32,16 +33,30 @@ STUDY_COLUMNS = ("adj_close", "volume")
 
 @dataclass
 class CachedStoreBars:
+    """Each symbol's stored bars, read once: as a frame (``bars_many``) and as arrays (``histories``, which the
+    studies of a backfill slice by position: no frame per (event, symbol))."""
+
     sessions: sessionmaker[Session]
     problems: dict[str, str] = field(default_factory=dict)
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _histories: dict[str, History] = field(default_factory=dict)
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
+        wanted = self._load(symbols)
+        return {symbol: _between(self._frames[symbol], start, end) for symbol in wanted}
+
+    def histories(self, symbols: Iterable[str]) -> dict[str, History]:
+        wanted = self._load(symbols)
+        return {symbol: self._histories[symbol] for symbol in wanted}
+
+    def _load(self, symbols: Iterable[str]) -> list[str]:
         wanted = list(dict.fromkeys(normalise_symbol(symbol) for symbol in symbols))
         missing = [symbol for symbol in wanted if symbol not in self._frames]
         for first in range(0, len(missing), READ_CHUNK):
-            self._frames.update(self._read(missing[first : first + READ_CHUNK]))
-        return {symbol: _between(self._frames[symbol], start, end) for symbol in wanted}
+            frames = self._read(missing[first : first + READ_CHUNK])
+            self._frames.update(frames)
+            self._histories.update({symbol: _history(frame) for symbol, frame in frames.items()})
+        return wanted
 
     def _read(self, symbols: list[str]) -> dict[str, pd.DataFrame]:
         """One query for a chunk of symbols, split into per-symbol frames with numpy (no per-row objects)."""
@@ -84,6 +99,14 @@ def _fetch_plain(session: Session, query: ClauseElement) -> list[tuple[Any, ...]
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def _history(frame: pd.DataFrame) -> History:
+    """The frame's columns as contiguous arrays (copied once per symbol and run)."""
+    import numpy as np
+
+    values = frame.to_numpy(dtype="float64")
+    return History(frame.index.asi8, np.ascontiguousarray(values[:, 0]), np.ascontiguousarray(values[:, 1]))
 
 
 def _between(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:

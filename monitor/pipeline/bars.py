@@ -17,6 +17,8 @@ from monitor.clock import Clock
 from monitor.errors import InputError, NoPriceData
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
     from monitor.db.tables.prices import PriceSyncState
@@ -31,6 +33,45 @@ class BarReader(Protocol):
     """Daily bars for many symbols (the ``PriceSource`` frame shape); a symbol without any maps to an empty frame."""
 
     def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]: ...
+
+
+@dataclass(frozen=True)
+class History:
+    """One symbol's stored bars as arrays, in date order: what a study reads (the adjusted close and the volume).
+
+    A backfill reads each symbol once into one of these and every event slices it by position, instead of
+    building a frame per (event, symbol)."""
+
+    dates: npt.NDArray[np.int64]  # nanoseconds since the epoch (midnight of the bar's date)
+    close: npt.NDArray[np.float64]  # adjusted close
+    volume: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The bars of ``history`` a study may see: positions ``lo`` to ``hi`` (exclusive)."""
+
+    history: History
+    lo: int
+    hi: int
+
+    @property
+    def dates(self) -> npt.NDArray[np.int64]:
+        return self.history.dates[self.lo : self.hi]
+
+    @property
+    def close(self) -> npt.NDArray[np.float64]:
+        return self.history.close[self.lo : self.hi]
+
+    @property
+    def volume(self) -> npt.NDArray[np.float64]:
+        return self.history.volume[self.lo : self.hi]
+
+
+class HistoryReader(BarReader, Protocol):
+    """A bar reader that also holds whole histories as arrays (``monitor.backfill.bars.CachedStoreBars``)."""
+
+    def histories(self, symbols: Iterable[str]) -> dict[str, History]: ...
 
 
 @dataclass
@@ -159,6 +200,53 @@ class FinalBars:
                 out[symbol] = frame.iloc[: lo + settled_count]
             else:
                 out[symbol] = frame[np.concatenate([np.ones(lo, dtype=bool), middle, np.zeros(len(frame) - hi, bool)])]
+        return out
+
+    def visible(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Visible] | None:
+        """What ``bars_many`` would show, as positions in the inner reader's array histories (None when it keeps
+        none, or when a symbol's final bars are not one run from its first: then frames are the way). Symbols are
+        keyed as the inner reader keys them."""
+        import numpy as np
+        import pandas as pd
+
+        from monitor.prices.exchanges import listing
+
+        inner = self.inner
+        if not hasattr(inner, "histories"):
+            return None
+        histories: dict[str, History] = inner.histories(symbols)
+        self.problems.update(getattr(inner, "problems", {}))
+        first, last = pd.Timestamp(start).value, pd.Timestamp(end).value
+        settled = np.datetime64(self.settled_through(), "ns").astype(np.int64)
+        beyond = np.datetime64(self.now.date() + timedelta(days=1), "ns").astype(np.int64)
+        spans: dict[str, tuple[str, int, int, int, int]] = {}
+        undecided: dict[str, set[int]] = {}
+        for symbol, history in histories.items():
+            a = int(np.searchsorted(history.dates, first, side="left"))
+            b = int(np.searchsorted(history.dates, last, side="right"))
+            values = history.dates[a:b]
+            lo = a + int(np.searchsorted(values, settled, side="right"))
+            hi = a + int(np.searchsorted(values, beyond, side="right"))
+            calendar = listing(symbol).calendar
+            spans[symbol] = (calendar, a, b, lo, hi)
+            if lo < b:
+                undecided.setdefault(calendar, set()).update(history.dates[lo:hi].tolist())
+        verdicts: dict[str, dict[int, bool]] = {}
+        for calendar, dates in undecided.items():
+            ordered = pd.DatetimeIndex(np.array(sorted(dates), dtype="datetime64[ns]"))
+            final = self.calendars.final_mask(calendar, ordered, self.now, self.margin_minutes)
+            verdicts[calendar] = dict(zip(ordered.asi8.tolist(), np.asarray(final, dtype=bool).tolist(), strict=True))
+        out: dict[str, Visible] = {}
+        for symbol, (calendar, a, b, lo, hi) in spans.items():
+            history = histories[symbol]
+            if lo == b:
+                out[symbol] = Visible(history, a, b)
+                continue
+            middle = [verdicts[calendar][value] for value in history.dates[lo:hi].tolist()]
+            count = sum(middle)
+            if not all(middle[:count]):  # final bars after one that is not: only a frame mask can say it
+                return None
+            out[symbol] = Visible(history, a, lo + count)
         return out
 
     def settled_through(self) -> date:

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.clock import parse_instant
 from monitor.errors import CalendarOutOfRange, InputError
 from monitor.logs import get_logger
 from monitor.models import StudyStatus
-from monitor.pipeline.bars import BarReader
+from monitor.pipeline.bars import BarReader, FinalBars, Visible
 from monitor.study import Aggregate, EventResult, SecurityResult, SecuritySeries, StudyParams, run_event
 
 if TYPE_CHECKING:
@@ -182,15 +182,22 @@ def prepare(
     symbols = [s for cal in ranges for subject, bench in plans[cal] for s in (subject.symbol, bench)]
     if not symbols:
         return [], stubs
-    frames = bars.bars_many(symbols, min(r[1] for r in ranges.values()), max(r[2] for r in ranges.values()))
+    lowest, highest = min(r[1] for r in ranges.values()), max(r[2] for r in ranges.values())
+    shown = _visible(bars, calendars, ranges, symbols, lowest, highest)
+    laid: _Laid
+    if shown is not None:
+        laid = _ArrayBars(shown)
+    else:
+        frames = bars.bars_many(symbols, lowest, highest)
+        for calendar, (_, start, end) in list(ranges.items()):
+            if _observe(calendars, calendar, start, end, [frames[b] for b in {b for _, b in plans[calendar]}]):
+                ranges[calendar] = (when.day0(calendars, calendar), start, end)  # the corrected calendar's day 0
+        laid = _FrameBars(frames)
     problems: Mapping[str, str] = getattr(bars, "problems", {})
-    for calendar, (_, start, end) in list(ranges.items()):
-        if _observe(calendars, calendar, start, end, [frames[b] for b in {b for _, b in plans[calendar]}]):
-            ranges[calendar] = (when.day0(calendars, calendar), start, end)  # the corrected calendar's day 0
     series: list[SecuritySeries] = []
     for calendar, (day0, start, end) in ranges.items():
         built, failed = _calendar_series(
-            calendars, calendar, day0, start, end, plans[calendar], frames, problems, params.max_daily_move,
+            calendars, calendar, day0, start, end, plans[calendar], laid, problems, params.max_daily_move,
             params.window,
         )  # fmt: skip
         series.extend(built)
@@ -230,6 +237,91 @@ def _observe(calendars: Calendars, calendar: str, start: date, end: date, benchm
     return calendars.observe(calendar, dates, through=max(dates))
 
 
+class _Laid(Protocol):
+    """An event's bars as a study sees them: the last one of each symbol, and all of them laid on sessions."""
+
+    def last_date(self, symbol: str) -> date | None: ...
+
+    def on_sessions(
+        self, symbols: Sequence[str], sessions: pd.DatetimeIndex
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
+
+
+@dataclass(frozen=True)
+class _FrameBars:
+    """Bars read as frames (a price store, a CSV directory, a live source)."""
+
+    frames: Mapping[str, pd.DataFrame]
+
+    def last_date(self, symbol: str) -> date | None:
+        frame = self.frames[symbol]
+        return None if frame.empty else frame.index[-1].date()
+
+    def on_sessions(
+        self, symbols: Sequence[str], sessions: pd.DatetimeIndex
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        from monitor.prices.returns import lay_frames
+
+        return lay_frames({symbol: self.frames[symbol] for symbol in symbols}, sessions)
+
+
+@dataclass(frozen=True)
+class _ArrayBars:
+    """Bars shown as positions in per-symbol array histories (a backfill's): the same numbers as ``lay_frames``
+    gives for the frames they stand for, without a frame per (event, symbol)."""
+
+    shown: Mapping[str, Visible]
+
+    def last_date(self, symbol: str) -> date | None:
+        import numpy as np
+
+        dates = self.shown[symbol].dates
+        return None if not len(dates) else np.datetime64(int(dates[-1]), "ns").astype("datetime64[D]").item()
+
+    def on_sessions(
+        self, symbols: Sequence[str], sessions: pd.DatetimeIndex
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        import numpy as np
+
+        count, width = len(sessions), len(symbols)
+        prices = np.full((count, width), np.nan)
+        volumes = np.full((count, width), np.nan)
+        has_bar = np.zeros((count, width), dtype=bool)
+        keys = sessions.values.astype("datetime64[ns]").view("i8")
+        for column, symbol in enumerate(symbols):
+            bars = self.shown[symbol]
+            dates = bars.dates
+            if not len(dates):
+                continue
+            positions = np.searchsorted(keys, dates)
+            inside = positions < count
+            inside[inside] = keys[positions[inside]] == dates[inside]
+            rows = positions[inside]
+            prices[rows, column] = bars.close[inside]
+            volumes[rows, column] = bars.volume[inside]
+            has_bar[rows, column] = True
+        return prices, volumes, has_bar
+
+
+def _visible(
+    bars: BarReader,
+    calendars: Calendars,
+    ranges: Mapping[str, tuple[date, date, date]],
+    symbols: Sequence[str],
+    lowest: date,
+    highest: date,
+) -> dict[str, Visible] | None:
+    """The bars to show as array positions when the reader keeps array histories (a backfill's), else None: frames.
+    A calendar on its provisional stretch is corrected by index bars (``_observe``), which reads frames."""
+    if not isinstance(bars, FinalBars):
+        return None
+    for calendar, (_, start, end) in ranges.items():
+        span = calendars.provisional(calendar)
+        if span is not None and not (end < span[0] or start > span[1]):
+            return None
+    return bars.visible(symbols, lowest, highest)
+
+
 def _calendar_series(
     calendars: Calendars,
     calendar: str,
@@ -237,7 +329,7 @@ def _calendar_series(
     start: date,
     end: date,
     members: list[tuple[Subject, str]],
-    frames: Mapping[str, pd.DataFrame],
+    laid: _Laid,
     problems: Mapping[str, str],
     move_bound: float | None = None,
     window: tuple[int, int] = (-5, 5),
@@ -246,20 +338,20 @@ def _calendar_series(
     price guards on (bad prices, spikes and moves beyond the limit flagged: ``monitor.prices.returns``)."""
     import numpy as np
 
-    from monitor.prices.returns import HALTED, NO_DATA, returns_panel
+    from monitor.prices.returns import HALTED, NO_DATA, returns_from_arrays
 
     stubs: dict[str, SecurityResult] = {}
-    present = [frames[s.symbol] for s, _ in members if not frames[s.symbol].empty]
-    last_bar = max((frame.index[-1].date() for frame in present), default=None)
+    last_bar = max((d for s, _ in members if (d := laid.last_date(s.symbol)) is not None), default=None)
     if last_bar is None:
         for subject, benchmark in members:
             reason = problems.get(subject.symbol, f"no prices for {subject.symbol}")
             stubs[subject.symbol] = _stub(subject, benchmark, StudyStatus.INSUFFICIENT_DATA, reason, day0)
         return [], stubs
     sessions = calendars.sessions(calendar, start, max(min(end, last_bar), start))
-    stocks = returns_panel({s.symbol: frames[s.symbol] for s, _ in members}, sessions, move_bound=move_bound)
+    names = [s.symbol for s, _ in members]
+    stocks = returns_from_arrays(names, sessions, *laid.on_sessions(names, sessions), move_bound=move_bound)
     benchmarks = sorted({b for _, b in members})
-    levels = returns_panel({b: frames[b] for b in benchmarks}, sessions).prices
+    levels = returns_from_arrays(benchmarks, sessions, *laid.on_sessions(benchmarks, sessions)).prices
     days = sessions.values.astype("datetime64[D]")
     out: list[SecuritySeries] = []
     for column, (subject, benchmark) in enumerate(members):

@@ -59,10 +59,11 @@ class ReturnPanel:
         return mask
 
 
-def _matrices(
+def lay_frames(
     bars_by_symbol: Mapping[str, pd.DataFrame], sessions: pd.DatetimeIndex
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(adj_close, volume, has_bar) reindexed to ``sessions``; bars on other dates are ignored."""
+    """(adj_close, volume, has_bar) reindexed to ``sessions``, one column per frame; bars on other dates are
+    ignored."""
     count = len(sessions)
     width = len(bars_by_symbol)
     prices = np.full((count, width), np.nan)
@@ -99,9 +100,30 @@ def returns_panel(
     ``move_bound`` turns the guards on: the bound for markets without price limits (A-shares use their board's
     limit), e.g. 1.0 for +100%/−50% in one session.
     """
-    symbols = tuple(bars_by_symbol)
     sessions = pd.DatetimeIndex(sessions).as_unit("ns")
-    prices, volumes, has_bar = _matrices(bars_by_symbol, sessions)
+    prices, volumes, has_bar = lay_frames(bars_by_symbol, sessions)
+    return returns_from_arrays(
+        tuple(bars_by_symbol), sessions, prices, volumes, has_bar, through=through,
+        zero_volume_is_halt=zero_volume_is_halt, move_bound=move_bound,
+    )  # fmt: skip
+
+
+def returns_from_arrays(
+    symbols: Sequence[str],
+    sessions: pd.DatetimeIndex,
+    prices: np.ndarray,
+    volumes: np.ndarray,
+    has_bar: np.ndarray,
+    *,
+    through: date | Sequence[date | None] | None = None,
+    zero_volume_is_halt: Sequence[bool] | None = None,
+    move_bound: float | None = None,
+) -> ReturnPanel:
+    """``returns_panel`` from bars already laid on ``sessions``: (T, N) adjusted closes and volumes (NaN where
+    there is no bar) and ``has_bar``. A backfill lays every event's bars from one array history per symbol instead
+    of a frame per (event, symbol); ``prices`` and ``has_bar`` are not modified."""
+    symbols = tuple(symbols)
+    sessions = pd.DatetimeIndex(sessions).as_unit("ns")
     count, width = prices.shape
     if zero_volume_is_halt is None:
         zero_volume_is_halt = [not is_index(symbol) for symbol in symbols]

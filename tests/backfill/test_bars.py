@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.backfill.bars import STUDY_COLUMNS, CachedStoreBars
 from monitor.clock import SimulatedClock
 from monitor.config import Settings
+from monitor.pipeline.bars import FinalBars
+from monitor.pipeline.studies import EventTime, Subject, prepare
+from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from monitor.prices.store import PriceStore, read_bars_many
+from monitor.study import SecurityResult, SecuritySeries, StudyParams
 
 
 def test_the_cache_is_the_store(sessions: sessionmaker[Session], tmp_path: Path, trimmed_prices: Path) -> None:
@@ -37,3 +43,54 @@ def test_the_cache_is_the_store(sessions: sessionmaker[Session], tmp_path: Path,
     assert cache.cached == 4
     one_day = cache.bars_many(["AMBA"], date(2019, 10, 8), date(2019, 10, 8))["AMBA"]
     assert one_day["adj_close"].iloc[0] == pytest.approx(expected["AMBA"].loc["2019-10-08", "adj_close"])
+
+
+class FramesOnly:
+    """The same cache seen only through frames: the path every other caller of a study takes."""
+
+    def __init__(self, inner: CachedStoreBars) -> None:
+        self.inner = inner
+
+    def bars_many(self, symbols: Iterable[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
+        return self.inner.bars_many(symbols, start, end)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2019, 10, 11, 21, tzinfo=UTC),  # inside the window: later bars hidden, Hikvision back from its halt
+        datetime(2019, 10, 16, 9, tzinfo=UTC),  # mainland closed for the window, New York not yet
+        datetime(2019, 11, 30, tzinfo=UTC),  # long after
+    ],
+)
+def test_studies_read_from_array_histories_exactly_as_from_frames(
+    sessions: sessionmaker[Session], tmp_path: Path, trimmed_prices: Path, now: datetime
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    calendars = calendars_from_settings(settings)
+    store = PriceStore.from_settings(sessions, settings, clock=SimulatedClock(datetime(2021, 1, 4, tzinfo=UTC)))
+    symbols = ["002415.SZ", "002236.SZ", "AMBA", "NVDA", "0981.HK", "^GSPC", "000300.SS", "^HSI"]
+    assert {r.status for r in store.refresh_many(symbols, CsvDirectorySource(trimmed_prices))} == {"ok"}
+    subjects = [Subject(s) for s in symbols[:5]] + [Subject("AMBA2"), Subject("300188.SZ")]  # no prices: stubs
+    subjects.append(Subject("NVDA", earlier_day0s=(date(2019, 5, 16),)))  # twice: the second is ignored
+    cache = CachedStoreBars(sessions)
+    when = EventTime.parse("2019-10-07T20:30:00Z")
+    params = StudyParams()
+
+    def prepared(reader: object) -> tuple[list[SecuritySeries], dict[str, SecurityResult]]:
+        final = FinalBars(reader, calendars, now=now, margin_minutes=30)  # type: ignore[arg-type]
+        return prepare(subjects, when, params, final, calendars)
+
+    assert FinalBars(cache, calendars, now=now, margin_minutes=30).visible(symbols, date(2018, 1, 1), date(2020, 1, 1))
+    arrays, array_stubs = prepared(cache)
+    frames, frame_stubs = prepared(FramesOnly(cache))
+    assert array_stubs == frame_stubs
+    assert [s.symbol for s in arrays] == [s.symbol for s in frames]
+    assert {s.symbol for s in arrays} == {"AMBA", "NVDA", "002415.SZ", "002236.SZ", "0981.HK"}
+    for got, expected in zip(arrays, frames, strict=True):
+        assert (got.benchmark, got.day0, got.listed_on, got.delisted_on) == (
+            expected.benchmark, expected.day0, expected.listed_on, expected.delisted_on,
+        )  # fmt: skip
+        for name in ("sessions", "returns", "benchmark_returns", "benchmark_sums", "spans", "halted", "status",
+                     "excluded"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=f"{got.symbol} {name}")
