@@ -46,13 +46,16 @@ def is_terminal() -> bool:
 def _build(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Table:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
     for index, column in enumerate(columns):
         if column.identifier:
             # the header may wrap between its words; the values never do
             longest = max([len(plain(row[index])) for row in rows] + [len(w) for w in column.name.split()])
-            table.add_column(column.name, justify=column.justify, no_wrap=True, min_width=longest)
+            # a Text's own no_wrap wins over its column's: the header wraps, the values stay whole
+            header = Text(column.name, no_wrap=False, overflow="fold")
+            table.add_column(header, justify=column.justify, no_wrap=True, min_width=longest)
         else:  # wraps between words; only a word longer than WORD is folded
             words = [len(word) for row in rows for word in plain(row[index]).split()] + [len(column.name)]
             table.add_column(column.name, justify=column.justify, overflow="fold", min_width=min(max(words), WORD))
@@ -74,14 +77,41 @@ def fit(
     while True:
         table = _build(title, [columns[i] for i in kept], [[row[i] for i in kept] for row in rows])
         # measured unbounded: Measurement.get would clamp the minimum to the width asked about
-        needed = Measurement.get(console, console.options.update_width(10_000), table).minimum
-        if needed <= width:
+        measured = Measurement.get(console, console.options.update_width(10_000), table)
+        if measured.minimum <= width:
+            if measured.maximum > width:
+                _share(table, width - measured.minimum, console)
             return table, dropped
         if not order:
             return None, dropped
         _, index = order.pop(0)
         kept.remove(index)
         dropped.append(columns[index].name)
+
+
+def _share(table: Table, spare: int, console: Console) -> None:
+    """Fix the widths of the free-text columns of a table that fits only with some of them wrapped: each gets its
+    minimum, then the ``spare`` columns are shared out evenly, a column that needs less than its share taking only
+    what makes it whole (so short cells stay on one line). Left to itself, rich narrows every wrapping column alike
+    down to the width, below the minimum of some (a number cut short)."""
+    from rich.measure import Measurement
+
+    options = console.options.update_width(10_000)
+    least: dict[int, int] = {}
+    needs: dict[int, int] = {}  # what each wrapping column would still take to be on one line
+    for index, column in enumerate(table.columns):
+        cells = [Measurement.get(console, options, cell) for cell in [column.header, *column.cells]]
+        least[index] = max([column.min_width or 0] + [m.minimum for m in cells])
+        if not column.no_wrap:
+            needs[index] = max(m.maximum for m in cells) - least[index]
+    waiting = sorted((need, index) for index, need in needs.items() if need > 0)
+    for position, (need, index) in enumerate(waiting):
+        share = min(need, spare // (len(waiting) - position))
+        spare -= share
+        table.columns[index].width = least[index] + share
+    for index in needs:  # whole already at their minimum: fixed there too, so rich narrows none of them
+        if table.columns[index].width is None:
+            table.columns[index].width = least[index]
 
 
 def emit(

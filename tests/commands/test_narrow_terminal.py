@@ -94,3 +94,33 @@ def test_a_url_is_never_cut_and_a_too_narrow_terminal_gets_records(
     monkeypatch.setenv("TTY_COMPATIBLE", "0")  # piped: tab-separated
     emit(columns, rows, title="rules")
     assert capsys.readouterr().out.splitlines() == ["# rules", "rule\turl\tnote", "\t".join(rows[0])]
+
+
+@pytest.mark.parametrize("width", [80, 83, 86, 100])
+def test_free_text_columns_share_the_width_without_cutting_a_word(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Several wrapping columns in a tight table: each keeps at least its longest word (rich, left alone, narrowed
+    them all alike and cut the last one's '-12.8% (-1.89)' to '-12.8% (-' from 80 to 86 columns)."""
+    columns = [
+        Column("symbol", identifier=True),
+        Column("security"),
+        Column("day 0", identifier=True),
+        Column("traded"),
+        Column("first-trade AR", justify="right"),
+        Column("CAR [-5,+5] (t)", justify="right"),
+    ]
+    rows = [
+        ["002415.SZ", "Hikvision", "2019-10-08", "halted 10-08, 10-09; first trade 10-10", "-6.5%", "-12.8% (-1.89)"],
+        ["300188.SZ", "Meiya Pico", "2019-10-08", "10-08", "-2.3%", "-6.2% (-0.78)"],
+    ]
+    terminal(monkeypatch, width)
+    emit(columns, rows, title="The reaction")
+    out = _ANSI.sub("", capsys.readouterr().out)
+    assert "hidden at this width" not in out
+    words = out.split()
+    for row in rows:
+        for cell in row:
+            for word in cell.split():
+                assert word in words, (word, out)
+    assert max(len(line) for line in out.splitlines()) <= width
