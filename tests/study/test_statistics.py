@@ -128,3 +128,17 @@ def test_column_ranks_match_scipy_with_ties_and_gaps():
     x[rng.random((40, 7)) < 0.2] = np.nan
     x[:, 3] = np.nan
     np.testing.assert_allclose(column_ranks(x), rankdata(x, axis=0, nan_policy="omit"), equal_nan=True)
+
+
+def test_column_ranks_mix_columns_with_and_without_ties():
+    """Distinct-valued columns take the sort-order shortcut, tied ones the averaging; both must match scipy."""
+    from monitor.study.statistics import column_ranks
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(60, 9))  # continuous: no ties
+    x[:, 2] = np.round(x[:, 2], 1)  # ties
+    x[rng.random((60, 9)) < 0.15] = np.nan
+    x[5, 4], x[6, 4], x[7, 6] = np.inf, -np.inf, np.inf  # not finite: left out like NaN
+    x[:, 7] = 0.5  # one value throughout
+    expected = rankdata(np.where(np.isfinite(x), x, np.nan), axis=0, nan_policy="omit")
+    np.testing.assert_array_equal(column_ranks(x), expected)
