@@ -30,9 +30,9 @@ from monitor.prices.sources import CsvDirectorySource
 from tests.conftest import SHARED_DATA
 from tests.fakes.sinks import FakeSink
 from tests.feeds.test_raw_text import rule_2019_as_text
+from tests.recent_prices import recent_prices
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
-PRICES = SHARED_DATA / "prices"
 Sessions = sessionmaker[Session]
 
 
@@ -64,7 +64,7 @@ class Rig:
         (saved / "public_inspection_2019-22210.txt").write_text(rule_2019_as_text(), encoding="utf-8")
         self.settings = Settings(
             data_dir=tmp_path,
-            prices={"source": f"dir:{PRICES}"},
+            prices={"source": f"dir:{recent_prices()}"},
             study={"placebo_draws": 20},
             alerts={"charts": False},
             network={"max_retries": retries},
@@ -86,7 +86,7 @@ class Rig:
             self.settings,
             self.clock,
             calendars=calendars,
-            price_source=CsvDirectorySource(PRICES),
+            price_source=CsvDirectorySource(recent_prices()),
         )
         self.tasks = DaemonTasks(
             sessions=sessions,

@@ -26,9 +26,9 @@ from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from tests.conftest import SHARED_DATA
 from tests.feeds import renderings as r
+from tests.recent_prices import recent_prices
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
-PRICES = SHARED_DATA / "prices"
 TARGETS = {"002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ", "AMBA"}
 
 
@@ -43,12 +43,16 @@ def test_a_preamble_naming_no_entity_still_names_the_tickers_at_the_filing(
     shutil.copy(RULE_DIR / "public_inspection_2019-10-07.json", saved)
     (saved / "public_inspection_2019-22210.txt").write_text(text, encoding="utf-8")
 
-    settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{PRICES}"}, study={"placebo_draws": 20})
+    settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{recent_prices()}"}, study={"placebo_draws": 20})
     clock = SimulatedClock(datetime(2019, 10, 7, 20, 20, tzinfo=UTC))
     clients = build_clients(settings, source=f"dir:{saved}", clock=clock, sleep=lambda _: None)
     poller = build_poller(settings, sessions, clock, clients)
     pipeline = Pipeline(
-        sessions, settings, clock, calendars=calendars_from_settings(settings), price_source=CsvDirectorySource(PRICES)
+        sessions,
+        settings,
+        clock,
+        calendars=calendars_from_settings(settings),
+        price_source=CsvDirectorySource(recent_prices()),
     )
     pipeline.handle(poller.poll_public_inspection(since=date(2019, 10, 7)).arrivals)
 

@@ -33,9 +33,9 @@ from monitor.pipeline import Pipeline
 from monitor.prices.calendars import calendars_from_settings
 from monitor.prices.sources import CsvDirectorySource
 from tests.conftest import SHARED_DATA, event_by_number
+from tests.recent_prices import recent_prices
 
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
-PRICES = SHARED_DATA / "prices"
 REAL_EPOCH = "?1570479300"  # 2019-10-07 20:15 UTC
 STALE_2015 = "?1420070400"  # 2015-01-01 00:00 UTC: years before the filing
 STALE_DAYS = "?1569700800"  # 2019-09-28 20:00 UTC: ten days before publication, within any plausible lead
@@ -71,7 +71,7 @@ class Daemon:
     """The daemon's poll-then-pipeline step on saved responses and a simulated clock."""
 
     def __init__(self, sessions: sessionmaker[Session], tmp_path: Path, source: Path, start: datetime) -> None:
-        settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{PRICES}"}, study={"placebo_draws": 0})
+        settings = Settings(data_dir=tmp_path, prices={"source": f"dir:{recent_prices()}"}, study={"placebo_draws": 0})
         self.clock = SimulatedClock(start)
         clients = build_clients(settings, source=f"dir:{source}", clock=self.clock, sleep=lambda _: None)
         self.poller = build_poller(settings, sessions, self.clock, clients)
@@ -80,7 +80,7 @@ class Daemon:
             settings,
             self.clock,
             calendars=calendars_from_settings(settings),
-            price_source=CsvDirectorySource(PRICES),
+            price_source=CsvDirectorySource(recent_prices()),
         )
 
     def poll(self, feed: FeedName) -> None:
