@@ -87,11 +87,12 @@ def test_match_imports_no_prices_study_scheduler_or_alerts(tmp_path: Path) -> No
 
 
 def test_match_on_a_written_index_needs_no_orm_or_migration_machinery(tmp_path: Path) -> None:
-    """Once the index file of the universe's version exists, a cold match asks one plain query and reads the file."""
+    """Once the index file of the universe's version exists, a cold match on the embedded database reads its version
+    with sqlite3 alone (no SQLAlchemy at all) and then the file."""
     imported(["match", "Hikvision", "--json"], tmp_path)  # seeds the database and writes the index file
     names = imported(["match", "Hangzhou Hikvision Digital Technology Co., Ltd.", "--json"], tmp_path)
     assert "monitor.matching.persisted" in names
-    assert loaded(names, ("alembic", "sqlalchemy.orm", "monitor.db.tables", "monitor.matching.store", "pypinyin")) == []
+    assert loaded(names, ("alembic", "sqlalchemy", "monitor.db.tables", "monitor.matching.store", "pypinyin")) == []
 
 
 def test_help_is_quick_as_a_whole_process() -> None:

@@ -73,13 +73,19 @@ def match(
 
 def _stored_matcher(context: AppContext, settings: MatchingSettings) -> Matcher:
     """The matcher over the index file of the stored universe's version: opened straight away when it is written
-    (one plain query for the version, no ORM), else seeded and built through the storage layer first."""
+    (the embedded database read with sqlite3 alone, another database with one plain query and no ORM), else seeded
+    and built through the storage layer first."""
     from monitor.matching.matcher import Matcher
-    from monitor.matching.persisted import current_index
+    from monitor.matching.persisted import current_index, embedded_current_index
 
     cache = context.settings.data_dir / "cache"
-    with context.engine().connect() as connection:
-        index = current_index(connection, cache)
+    index = None
+    if context.settings.uses_embedded_database:
+        database = Path(context.settings.effective_database_url.removeprefix("sqlite:///"))
+        index = embedded_current_index(database, cache)
+    if index is None:
+        with context.engine().connect() as connection:
+            index = current_index(connection, cache)
     if index is not None:
         return Matcher(index, settings)
     from monitor.matching.store import stored_matcher

@@ -8,11 +8,9 @@ hand. A PostgreSQL database is shared infrastructure: commands refuse to touch i
 from __future__ import annotations
 
 import fcntl
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from monitor.db.engine import redacted, short_reason
+from monitor.db.revisions import shipped_head
 from monitor.errors import DatabaseNotMigrated, StorageError
 
 if TYPE_CHECKING:
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_LOCK_KEY = 0x454E544C  # "ENTL"
 _VERSION_TABLE = "alembic_version"  # alembic's default, which env.py keeps
-_REVISION_LINE = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']\s*$", re.MULTILINE)
-_DOWN_REVISION_LINE = re.compile(r"^down_revision\b[^=]*=\s*(?:None|[\"']([^\"']+)[\"'])\s*$", re.MULTILINE)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -61,29 +58,6 @@ class SchemaStatus:
     @property
     def up_to_date(self) -> bool:
         return self.current == self.head
-
-
-@lru_cache(maxsize=1)
-def shipped_head() -> str | None:
-    """The newest shipped migration, read from the version files' ``revision`` and ``down_revision`` lines.
-
-    Every command checks the schema before it runs, and alembic's own answer (``head_revision``) costs importing
-    alembic and its DDL machinery, a fifth of a cold ``monitor match``. None when the files do not form one plain
-    chain (a merge, a tuple ``down_revision``): then only alembic is trusted. Tests hold it equal to alembic's head.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (_MIGRATIONS / "versions").glob("*.py"):
-        source = script.read_text(encoding="utf-8")
-        revision = _REVISION_LINE.findall(source)
-        down = _DOWN_REVISION_LINE.search(source)
-        if len(revision) != 1 or down is None:
-            return None
-        revisions.add(revision[0])
-        if down.group(1):
-            parents.add(down.group(1))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 and len(revisions) == len(parents) + 1 else None
 
 
 def _quick_status(engine: Engine) -> SchemaStatus | None:

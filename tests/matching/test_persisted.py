@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.db.engine import make_engine, session_factory
+from monitor.db.migrate import alembic_config, upgrade
 from monitor.matching.csv_files import seed_universe
 from monitor.matching.index import MatchIndex
 from monitor.matching.matcher import Matcher
-from monitor.matching.persisted import StoredIndex, current_index, write_index
+from monitor.matching.persisted import StoredIndex, current_index, embedded_current_index, write_index
 from monitor.matching.store import save_securities, stored_matcher, universe_version
 from monitor.models import Security
 
@@ -96,3 +99,28 @@ def test_current_index_opens_only_the_file_of_the_current_version(
         save_securities(session, [acme], source="import:test")
     with sessions.begin() as session:
         assert current_index(session.connection(), tmp_path) is None  # a new version: the old file is not used
+
+
+def test_embedded_database_read_with_sqlite3_finds_the_same_file(tmp_path: Path) -> None:
+    """The cold match's stdlib path and the engine path compute the same version, so they open the same file."""
+    database = tmp_path / "monitor.db"
+    cache = tmp_path / "cache"
+    assert embedded_current_index(database, cache) is None  # no database yet
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    assert embedded_current_index(database, cache) is None  # an empty universe: seed first
+    with sessions.begin() as session:
+        stored_matcher(session, cache)
+    opened = embedded_current_index(database, cache)
+    assert opened is not None
+    with engine.connect() as connection:
+        through_engine = current_index(connection, cache)
+    assert through_engine is not None
+    assert opened.path == through_engine.path
+    opened.close()
+    through_engine.close()
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "-1")
+    assert embedded_current_index(database, cache) is None  # not at the shipped head: the engine path upgrades it
+    engine.dispose()
