@@ -74,12 +74,12 @@ class Kept:
                                       np.arange(height, dtype=np.int64))  # fmt: skip
         return EventRowsView(
             present=present,
-            valid=padded.valid[index],
-            dates=padded.sessions[index],
-            ret=padded.returns[index],
-            bench=padded.benchmark_returns[index],
-            span=padded.spans[index],
-            status=padded.status[index],
+            valid=padded.valid.take(index),
+            dates=padded.sessions.take(index),
+            ret=padded.returns.take(index),
+            bench=padded.benchmark_returns.take(index),
+            span=padded.spans.take(index),
+            status=padded.status.take(index),
         )
 
 

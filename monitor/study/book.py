@@ -77,8 +77,10 @@ class SeriesBook:
         touched = count[at + 1] - count[np.maximum(at + 1 - np.maximum(spans, 1), 0)] > 0
         low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
-        def day_or(value: date | None, default: int) -> int:
-            return default if value is None else int(_days(np.asarray([value], dtype="datetime64[D]"))[0])
+        def day_or(values: list[date | None], default: int) -> IntArray:
+            days = np.array(values, dtype="datetime64[D]")  # None reads as NaT
+            out: IntArray = np.where(np.isnat(days), default, days.view(np.int64))
+            return out
 
         return cls(
             symbols=tuple(s.symbol for s in series),
@@ -91,8 +93,8 @@ class SeriesBook:
             spans=spans,  # type: ignore[arg-type]
             status=status,  # type: ignore[arg-type]
             estimation_ok=(status != SUSPECT_CODE) & ~touched,
-            listed_on=np.array([day_or(s.listed_on, low) for s in series], dtype=np.int64),
-            delisted_on=np.array([day_or(s.delisted_on, high) for s in series], dtype=np.int64),
+            listed_on=day_or([s.listed_on for s in series], low),
+            delisted_on=day_or([s.delisted_on for s in series], high),
             keys=owner * _DAY + sessions,
         )
 
@@ -268,14 +270,14 @@ def gather(book: SeriesBook, pairs: Pairs, rel_first: int, rel_last: int, extend
         problem_code=at.problem,
         waiting=np.isin(at.problem, (UNKNOWN_DAY0, NO_PRICES_YET)),
         rel=rel,
-        dates=padded.sessions[index],
+        dates=padded.sessions.take(index),
         present=present,
-        valid=padded.valid[index],
-        ret=padded.returns[index],
-        bench=padded.benchmark_returns[index],
-        bench_sum=padded.benchmark_sums[index],
-        span=padded.spans[index],
-        status=padded.status[index],
-        estimation_ok=padded.estimation_ok[index],
+        valid=padded.valid.take(index),
+        ret=padded.returns.take(index),
+        bench=padded.benchmark_returns.take(index),
+        bench_sum=padded.benchmark_sums.take(index),
+        span=padded.spans.take(index),
+        status=padded.status.take(index),
+        estimation_ok=padded.estimation_ok.take(index),
         delisted_on=book.delisted_on[pairs.security],
     )

@@ -18,7 +18,7 @@ from monitor.models import DayStatus, StudyStatus
 from monitor.study.aggregate import daily_aar, dependence, window_tests
 from monitor.study.batch import EventStats, Kept, LazySecurities
 from monitor.study.book import Pairs, SeriesBook, gather
-from monitor.study.inputs import NAT, BoolArray, EventPanel, IntArray, SecuritySeries
+from monitor.study.inputs import BoolArray, EventPanel, IntArray, SecuritySeries
 from monitor.study.normal import fit
 from monitor.study.params import StudyParams, window_label
 from monitor.study.placebo import placebo_test
@@ -36,7 +36,7 @@ _USABLE = np.array([CODE[StudyStatus.COMPLETE], CODE[StudyStatus.PARTIAL], CODE[
 def run_event(series: Sequence[SecuritySeries], params: StudyParams) -> EventResult:
     """Study one event for all of its securities (each with its own day 0, calendar and benchmark)."""
     count = len(series)
-    day0 = np.array([NAT if s.day0 is None else np.datetime64(s.day0, "D") for s in series], dtype="datetime64[D]")
+    day0 = np.array([s.day0 for s in series], dtype="datetime64[D]")  # None reads as NaT
     pairs = Pairs(np.zeros(count, dtype=np.int64), np.arange(count, dtype=np.int64), day0)
     return run_events(SeriesBook.of(series, params.exclude_dates), pairs, params, events=1)[0]
 

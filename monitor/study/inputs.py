@@ -259,6 +259,6 @@ def build_panel(series: Sequence[SecuritySeries], rel_first: int, rel_last: int,
     from monitor.study.book import Pairs, SeriesBook, gather
 
     count = len(series)
-    day0 = np.array([NAT if s.day0 is None else np.datetime64(s.day0, "D") for s in series], dtype="datetime64[D]")
+    day0 = np.array([s.day0 for s in series], dtype="datetime64[D]")  # None reads as NaT
     pairs = Pairs(np.zeros(count, dtype=np.int64), np.arange(count, dtype=np.int64), day0)
     return gather(SeriesBook.of(series), pairs, rel_first, rel_last, extend)
