@@ -11,8 +11,9 @@ import pytest
 from jobs.instance_lock import InstanceLock
 from monitor.cli import main
 from tests.e2e.feed_server import FeedServer
-from tests.e2e.harness import PRICES, card, file_the_2019_rule, quiet_feeds
+from tests.e2e.harness import card, file_the_2019_rule, quiet_feeds
 from tests.fakes.slack_server import FakeSlack
+from tests.recent_prices import recent_prices
 
 pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
@@ -29,7 +30,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FeedS
             "MONITOR_SLACK__CHANNEL": slack.channel,
             "MONITOR_SLACK__BASE_URL": slack.base_url,
             "MONITOR_SLACK__MIN_POST_INTERVAL_SECONDS": "0",
-            "MONITOR_PRICES__SOURCE": f"dir:{PRICES}",
+            "MONITOR_PRICES__SOURCE": f"dir:{recent_prices()}",
             "MONITOR_STUDY__PLACEBO_DRAWS": "20",
             "MONITOR_ALERTS__CHARTS": "false",
             "MONITOR_NETWORK__MAX_RETRIES": "0",

@@ -1,4 +1,5 @@
-"""The end-to-end tests' session: one seeded data directory (``harness.seeded_template``) their daemons start from."""
+"""The end-to-end tests' session: the seeded data directory and price files its daemons share
+(``harness.session_inputs``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import seeded_template
+from tests.e2e.harness import session_inputs
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _session_inputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Placed for the session and built on the first daemon's demand, so a run that starts none pays nothing."""
-    seeded_template.place(tmp_path_factory.mktemp("seeded"))
+    session_inputs.place(tmp_path_factory.mktemp("session-inputs"))
     yield
-    seeded_template.place(None)
+    session_inputs.place(None)

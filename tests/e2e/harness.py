@@ -4,7 +4,7 @@ The October 2019 rule is the story: its public-inspection filing (16:15 ET on 20
 appears on a local Federal Register server, with the rule's text standing in for the PI raw text (SYNTHETIC: the
 reconstructed XML with its tags stripped, as the feed tests use it). The daemon replays simulated time
 (``--replay-start/--replay-speed/--replay-anchor``) so the sessions that follow close within seconds, with prices
-from the real CSV files in ``../shared/data/prices``.
+from the real CSV files in ``../shared/data/prices`` (in tests cut to 2016-2020: ``SessionInputs``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.conftest import SHARED_DATA, postgres_url
 from tests.e2e.feed_server import FeedServer
 from tests.fakes.slack_server import FakeSlack
 from tests.feeds.test_raw_text import rule_2019_as_text
+from tests.recent_prices import write_trimmed_prices
 
 REPO = Path(__file__).resolve().parents[2]
 RULE_DIR = SHARED_DATA / "feeds" / "entity_list_2019-22210"
@@ -114,36 +115,47 @@ class Replay:
         return self.start + timedelta(seconds=max(0.0, wall - self.anchor) * self.speed)
 
 
-class SeededTemplate:
-    """A data directory whose SQLite database is migrated and holds the shipped universe, built once per session.
+class SessionInputs:
+    """What the e2e session's daemons share, built once on first use: a seeded data directory and the price files.
 
     A daemon's first start on an empty data directory migrates the database and seeds about 5,200 listings (3-4 s
-    of a loaded machine's time per daemon); tests that are not about that first start begin from a copy of this
-    directory instead, as a daemon restarted on an installed host does. The e2e conftest places it for the session;
-    without it (benchmarks) every daemon starts on an empty data directory.
+    of a loaded machine's time per daemon); tests that are not about that first start begin from a copy of a data
+    directory where that was done once, as a daemon restarted on an installed host does. Prices are the real files
+    cut to 2016-2020 (``tests.recent_prices``): the same bars in every window the 2019 rule's studies read, without
+    the decades a daemon's first price refresh would otherwise store. The e2e conftest places both for the session;
+    without it (benchmarks) every daemon starts on an empty data directory with the full price files.
     """
 
     def __init__(self) -> None:
         self.root: Path | None = None
-        self._built = False
+        self._built: set[str] = set()
 
     def place(self, root: Path | None) -> None:
         self.root = root
-        self._built = False
+        self._built = set()
 
-    def copy_to(self, data_dir: Path) -> bool:
-        """Copy the template to ``data_dir`` (which must not exist yet); False when no template is placed."""
+    def copy_data_dir(self, data_dir: Path) -> bool:
+        """Copy the seeded data directory to ``data_dir`` (which must not exist yet); False when none is placed."""
         if self.root is None:
             return False
         template = self.root / "data"
-        if not self._built:
-            self._build(template)
-            self._built = True
+        if "data" not in self._built:
+            self._seed(template)
+            self._built.add("data")
         shutil.copytree(template, data_dir)
         return True
 
+    def prices(self) -> Path:
+        if self.root is None:
+            return PRICES
+        directory = self.root / "prices"
+        if "prices" not in self._built:
+            write_trimmed_prices(directory)
+            self._built.add("prices")
+        return directory
+
     @staticmethod
-    def _build(data_dir: Path) -> None:
+    def _seed(data_dir: Path) -> None:
         """What a daemon's first start writes: the schema at head, then the seed with the market universe (the
         default ``matching.market_universe``, which ``daemon_env`` leaves in force)."""
         from monitor.config import Settings
@@ -165,7 +177,7 @@ class SeededTemplate:
                 leftover.unlink()  # the migration's lock file: a daemon makes its own
 
 
-seeded_template = SeededTemplate()
+session_inputs = SessionInputs()
 
 
 def daemon_env(
@@ -178,9 +190,9 @@ def daemon_env(
     **extra: str,
 ) -> dict[str, str]:
     """The daemon's environment, its data directory ``tmp_path / "data"``. Unless ``first_start`` (or a
-    ``database_url``), that directory begins as a copy of the session's seeded template, when one is placed."""
+    ``database_url``), that directory begins as a copy of the session's seeded one, when one is placed."""
     if database_url is None and not first_start:
-        seeded_template.copy_to(tmp_path / "data")
+        session_inputs.copy_data_dir(tmp_path / "data")
     env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
     env.update(
         {
@@ -188,7 +200,7 @@ def daemon_env(
             "MONITOR_DATA_DIR": str(tmp_path / "data"),
             "MONITOR_FEDERAL_REGISTER_URL": feeds.federal_register_url,
             "MONITOR_CSL_URL": feeds.csl_url,
-            "MONITOR_PRICES__SOURCE": f"dir:{PRICES}",
+            "MONITOR_PRICES__SOURCE": f"dir:{session_inputs.prices()}",
             "MONITOR_POLL__PUBLIC_INSPECTION_SECONDS": "1",
             "MONITOR_POLL__PUBLIC_INSPECTION_BURST_SECONDS": "1",
             "MONITOR_POLL__DOCUMENTS_SECONDS": "2",

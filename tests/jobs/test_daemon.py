@@ -19,8 +19,9 @@ from monitor.clock import SimulatedClock
 from monitor.commands import compose
 from monitor.errors import ConfigError, DatabaseInUse, FeedUnavailable
 from tests.e2e.feed_server import FeedServer
-from tests.e2e.harness import PRICES, TARGETS, card, file_the_2019_rule, quiet_feeds, replies
+from tests.e2e.harness import TARGETS, card, file_the_2019_rule, quiet_feeds, replies
 from tests.fakes.slack_server import FakeSlack
+from tests.recent_prices import recent_prices
 
 pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
@@ -46,7 +47,7 @@ def context_for(
         "federal_register_url": feeds.federal_register_url,
         "csl_url": feeds.csl_url,
         "slack": slack.settings(**({"bot_token": token} if token else {})),
-        "prices": {"source": f"dir:{PRICES}"},
+        "prices": {"source": f"dir:{recent_prices()}"},
         "study": {"placebo_draws": 20},
         "alerts": {"charts": False},
         "network": {"timeout_seconds": 1, "max_retries": 0},
