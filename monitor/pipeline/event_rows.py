@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Settings
@@ -111,42 +111,64 @@ def open_studies(
     calendars: Calendars,
     params: StudyParams,
 ) -> None:
-    """A pending study per confirmed security; day 0 is (re)computed from the event's announcement."""
+    """A pending study per confirmed security; day 0 is (re)computed from the event's announcement.
+
+    New studies go in as one multi-row insert, not as ORM objects: a backfill opens tens of thousands, and the
+    session's unit of work cost more than the rest of each rule's matching and storing."""
     existing = {study.symbol: study for study in session.scalars(select(Study).where(Study.event_id == event.id))}
+    day0s: dict[str, date | MonitorError] = {}  # per exchange calendar: every security of one shares its day 0
+    fresh: list[dict[str, Any]] = []
     for symbol, match in best.items():
         security = securities.get(symbol)
         if not match.confirmed or security is None:
             continue
-        try:
-            day0 = calendars.day0(symbol, event.announced_at, mic=security.exchange_mic)
-        except MonitorError as exc:  # a calendar past its data: the study stays pending, never guessed
-            log.warning("day0_unavailable", symbol=symbol, event_id=event.id, error=str(exc))
-            day0 = None
+        found = _day0(calendars, symbol, security.exchange_mic, event.announced_at, day0s)
+        day0 = found if isinstance(found, date) else None
+        if isinstance(found, MonitorError):  # a calendar past its data: the study stays pending, never guessed
+            log.warning("day0_unavailable", symbol=symbol, event_id=event.id, error=str(found))
         study = existing.get(symbol)
         if study is None:
             # From the universe's listing dates: SenseTime (listed 2021) for a 2019 rule is listed_later at once.
             status, reason = not_trading(
                 security.listed_on, security.delisted_on, day0 or event.announced_at.date()
             ) or (StudyStatus.PENDING, None)
-            session.add(
-                Study(
-                    event_id=event.id,
-                    symbol=symbol,
-                    relation=match.relation.value,
-                    benchmark=security.benchmark,
-                    status=status.value,
-                    reason=reason,
-                    day0=day0,
-                    model=params.model,
-                    estimation=params.estimation,
-                    gap=params.gap,
-                    window_start=params.window[0],
-                    window_end=params.window[1],
-                )
+            fresh.append(
+                {
+                    "event_id": event.id,
+                    "symbol": symbol,
+                    "relation": match.relation.value,
+                    "benchmark": security.benchmark,
+                    "status": status.value,
+                    "reason": reason,
+                    "day0": day0,
+                    "model": params.model,
+                    "estimation": params.estimation,
+                    "gap": params.gap,
+                    "window_start": params.window[0],
+                    "window_end": params.window[1],
+                }
             )
         else:
             study.relation = match.relation.value
             study.day0 = day0
+    if fresh:
+        session.execute(insert(Study), fresh)  # in ``best``'s order, as the objects were flushed
+
+
+def _day0(
+    calendars: Calendars, symbol: str, mic: str | None, announced_at: datetime, known: dict[str, date | MonitorError]
+) -> date | MonitorError:
+    """The security's day 0 on its exchange, worked out once per calendar (``known``), or why there is none."""
+    try:
+        calendar = calendars.name_for(symbol, mic=mic)
+    except MonitorError as exc:
+        return exc
+    if calendar not in known:
+        try:
+            known[calendar] = calendars.day0_on(calendar, announced_at)
+        except MonitorError as exc:
+            known[calendar] = exc
+    return known[calendar]
 
 
 def enqueue_card(

@@ -425,3 +425,33 @@ def test_follow_ups_report_one_exchange_and_one_window(sessions: sessionmaker[Se
     for card in (first, last):
         for headline in card.headlines:
             assert said.setdefault(headline.group, headline.caar) == headline.caar
+
+
+def test_studies_are_opened_in_one_insert_with_each_exchanges_day0(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """No ORM object per study (a backfill opens tens of thousands); day 0 on each security's own exchange."""
+    from sqlalchemy import event as orm_events
+
+    flushed: list[str] = []
+
+    def counted(mapper: object, connection: object, target: Study) -> None:
+        flushed.append(target.symbol)
+
+    orm_events.listen(Study, "before_insert", counted)
+    try:
+        story = Story(sessions, tmp_path, at("2019-10-09T12:00:00"), alerts=False, backfill=True)
+        story.poll(FeedName.DOCUMENTS)
+    finally:
+        orm_events.remove(Study, "before_insert", counted)
+    assert flushed == []
+    event = event_by_number(sessions, "2019-22210")
+    with sessions() as session:
+        opened = dict(session.execute(select(Study.symbol, Study.day0).where(Study.event_id == event.id)).all())
+    assert TARGETS | {"AMBA"} <= set(opened)
+    # Filed 2019-10-07 16:15 ET: after the New York close, so 10-08 there; Shenzhen was closed for Golden Week
+    # until 10-08.
+    assert {opened[symbol] for symbol in TARGETS | {"AMBA"}} == {date(2019, 10, 8)}
+    with sessions() as session:
+        statuses = set(session.scalars(select(Study.status).where(Study.event_id == event.id)))
+    assert statuses <= {"pending", "listed_later"}  # opened, not studied yet (SenseTime was listed in 2021)
