@@ -73,35 +73,49 @@ class Fit:
 
 
 def fit(model: Model, ret: FloatArray, bench: FloatArray, span: FloatArray, valid: BoolArray) -> Fit:
-    """Estimate the model for every column of the (rows, N) estimation-window arrays in one pass."""
+    """Estimate the model for every column of the (rows, N) estimation-window arrays in one pass.
+
+    When no return spans more than one session (no halt in any column's estimation window, the usual case) every
+    weight 1/k and factor k is 1; multiplying by 1 is exact, so those passes are skipped with the same numbers."""
     count = ret.shape[1]
     n = valid.sum(axis=0).astype(np.int64)
-    k = np.where(valid, span, 0.0)
+    unit = float(span.max(initial=0.0)) <= 1.0
     r = np.where(valid, ret, 0.0)
     b = np.where(valid, bench, 0.0)
-    inv_k = np.where(valid, 1.0 / np.where(valid, span, 1.0), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sessions = k.sum(axis=0)
+        if unit:
+            sessions = n.astype(np.float64)  # Σk of ones, exact
+            inv_k = None
+        else:
+            sessions = np.where(valid, span, 0.0).sum(axis=0)
+            inv_k = np.where(valid, 1.0 / span, 0.0)
+
+        def per_k(x: FloatArray) -> FloatArray:
+            return x if inv_k is None else x * inv_k
+
+        def k_times(x: FloatArray) -> FloatArray:
+            return x if unit else span * x
+
         rbar = r.sum(axis=0) / sessions
         bbar = b.sum(axis=0) / sessions
-        bc = np.where(valid, bench - span * bbar, 0.0)
-        smm = (bc * bc * inv_k).sum(axis=0)
+        bc = np.where(valid, bench - k_times(bbar), 0.0)
+        smm = per_k(bc * bc).sum(axis=0)
         if model == "market":
-            rc = np.where(valid, ret - span * rbar, 0.0)
-            beta = (bc * rc * inv_k).sum(axis=0) / smm
+            rc = np.where(valid, ret - k_times(rbar), 0.0)
+            beta = per_k(bc * rc).sum(axis=0) / smm
             alpha = rbar - beta * bbar
-            residuals = np.where(valid, ret - alpha * span - beta * bench, np.nan)
+            residuals = np.where(valid, ret - k_times(alpha) - beta * bench, np.nan)
             centred = residuals
         elif model == "constant-mean":
             alpha, beta = rbar, np.zeros(count)
-            residuals = np.where(valid, ret - alpha * span, np.nan)
+            residuals = np.where(valid, ret - k_times(alpha), np.nan)
             centred = residuals
         else:  # market-adjusted: nothing estimated, but s² demeans with ddof 1 as the methods note prescribes
             alpha, beta = np.zeros(count), np.ones(count)
             residuals = np.where(valid, ret - bench, np.nan)
             dbar = np.where(valid, residuals, 0.0).sum(axis=0) / sessions
-            centred = np.where(valid, residuals - span * dbar, np.nan)
+            centred = np.where(valid, residuals - k_times(dbar), np.nan)
         df = n - DDOF[model]
-        ssr = np.where(valid, centred * centred * inv_k, 0.0).sum(axis=0)
+        ssr = np.where(valid, per_k(centred * centred), 0.0).sum(axis=0)
         s2 = np.where(df > 0, ssr / np.maximum(df, 1), np.nan)
     return Fit(model, n, sessions, alpha, beta, s2, df, bbar, smm, residuals)

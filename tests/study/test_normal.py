@@ -93,3 +93,18 @@ def test_problems_name_the_cause():
         f.problems(40, -265, -16)[0]
         == f"only {valid[:, 0].sum()} valid returns in the estimation window [-265,-16]; 40 needed"
     )
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+def test_columns_without_halts_fit_the_same_whether_or_not_another_column_has_one(model):
+    """A chunk with no multi-session return skips the 1/k weights; a halt in any one column brings them back for all.
+    Columns are fitted independently, so the halt-free columns must come out bit for bit the same either way."""
+    ret, bench, span, valid = _sample(3, cols=5, halts=False)
+    h_ret, h_bench, h_span, h_valid = _sample(4, cols=1, halts=True)
+    assert h_span.max() > 1
+    alone = fit(model, ret, bench, span, valid)
+    mixed = fit(
+        model, *(np.hstack(pair) for pair in ((ret, h_ret), (bench, h_bench), (span, h_span), (valid, h_valid)))
+    )
+    for name in ("n", "sessions", "alpha", "beta", "s2", "df", "bbar", "smm", "residuals"):
+        np.testing.assert_array_equal(getattr(mixed, name)[..., :5], getattr(alone, name), err_msg=name)
