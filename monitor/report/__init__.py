@@ -56,7 +56,7 @@ def write_report(
     An asked-for event that has no study and is not in it is an error naming it.
     ``chart_cache``: a directory keeping completed events' charts between reports (drawing is most of a report's
     time); a chart is reused only while its event's stored study is unchanged."""
-    from monitor.report.charts import ChartCache, cross_event_chart, draw_all
+    from monitor.report.charts import ChartCache, cross_event_chart, start_drawing
     from monitor.report.csv_out import write_csv
     from monitor.report.data import load_events
     from monitor.report.html_out import render
@@ -84,25 +84,32 @@ def write_report(
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot create the directory: {exc.strerror or exc}") from None
     panels = len(events) <= PANEL_EVENTS
-    charts = draw_all(events, panels=panels, cache=ChartCache(chart_cache) if chart_cache is not None else None)
+    html_path, csv_path = out_dir / HTML_NAME, out_dir / CSV_NAME
+    cache = ChartCache(chart_cache) if chart_cache is not None else None
+    # The event charts are drawn in worker processes while this one writes the CSV and works out the summary.
+    with start_drawing(events, panels=panels, cache=cache) as drawing:
+        try:
+            rows = write_csv(csv_path, events)
+        except OSError as exc:
+            raise InputError(f"--out {out_dir}: cannot write the report: {exc.strerror or exc}") from None
+        summary = cross_event_summary(events)
+        across = cross_event_chart(events) if len(events) > 1 else None
+        charts = drawing.result()
     if on_event is not None:
         for event in events:
             on_event(event.event_id)
-    summary = cross_event_summary(events)
     html = render(
         events,
         summary,
         charts,
-        cross_event_chart(events) if len(events) > 1 else None,
+        across,
         generated_at=now,
         parameters=[event.parameters for event in events],
         panels=panels,
         not_studied=skipped,
     )
-    html_path, csv_path = out_dir / HTML_NAME, out_dir / CSV_NAME
     try:
         html_path.write_text(html, encoding="utf-8")
-        rows = write_csv(csv_path, events)
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot write the report: {exc.strerror or exc}") from None
     log.info("report_written", html=str(html_path), csv=str(csv_path), events=len(events), rows=rows)

@@ -237,8 +237,22 @@ _SHARED: list[EventRecord] = []  # set before forking: the children inherit it i
 def draw_all(
     events: Sequence[EventRecord], *, panels: bool, workers: int | None = None, cache: ChartCache | None = None
 ) -> dict[int, dict[str, bytes | None]]:
-    """Every event's charts, keyed by event id. With a ``cache``, a completed event's charts drawn before from the
-    same study are reused, and the newly drawn ones of completed events are kept for next time."""
+    """Every event's charts, keyed by event id (``start_drawing`` and its ``result`` at once)."""
+    with start_drawing(events, panels=panels, workers=workers, cache=cache) as drawing:
+        return drawing.result()
+
+
+def start_drawing(
+    events: Sequence[EventRecord], *, panels: bool, workers: int | None = None, cache: ChartCache | None = None
+) -> Drawing:
+    """Start drawing every event's charts: large reports are split between forked processes where the platform can
+    fork (each draws on its own figure) and go on while the caller does other work (the CSV, the summary); small
+    ones are drawn in this process when the result is asked for. With a ``cache``, a completed event's charts
+    drawn before from the same study are reused, and the newly drawn ones of completed events are kept."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
     kinds = ("event", "panels") if panels else ("event",)
     out: dict[int, dict[str, bytes | None]] = {}
     keys: dict[int, dict[str, str]] = {}
@@ -252,13 +266,62 @@ def draw_all(
                 out[event.event_id].update({kind: value.png for kind, value in found.items() if value is not None})
                 continue
         todo.append(event)
-    drawn = _draw_many(todo, panels=panels, workers=workers) if todo else {}
-    if cache is not None:
-        for event_id, charts in drawn.items():
-            for kind, key in keys.get(event_id, {}).items():
-                cache.put(key, charts[kind])
-    out.update(drawn)
-    return out
+    drawing = Drawing(out, keys, todo, panels, cache)
+    count = workers or min(os.cpu_count() or 1, 4)
+    if len(todo) < PARALLEL_FROM or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return drawing
+    _SHARED[:] = todo
+    try:
+        drawing.pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"))
+        jobs = [(range(start, len(todo), count), panels) for start in range(count)]
+        drawing.futures = [drawing.pool.submit(_draw_shared, job) for job in jobs]
+    except BaseException:
+        drawing.close()
+        raise
+    return drawing
+
+
+class Drawing:
+    """Charts being drawn (``start_drawing``); ``result`` waits for them. A context manager: leaving it stops the
+    worker processes, whether or not the result was taken."""
+
+    def __init__(
+        self,
+        ready: dict[int, dict[str, bytes | None]],
+        keys: dict[int, dict[str, str]],
+        todo: list[EventRecord],
+        panels: bool,
+        cache: ChartCache | None,
+    ) -> None:
+        self.ready, self.keys, self.todo, self.panels, self.cache = ready, keys, todo, panels, cache
+        self.pool: Any = None  # a ProcessPoolExecutor when the drawing is split between processes
+        self.futures: list[Any] = []
+
+    def result(self) -> dict[int, dict[str, bytes | None]]:
+        drawn: dict[int, dict[str, bytes | None]] = {}
+        if self.pool is not None:
+            for future in self.futures:
+                drawn.update(future.result())
+            self.close()
+        elif self.todo:
+            drawn = _draw(self.todo, range(len(self.todo)), self.panels)
+        if self.cache is not None:
+            for event_id, charts in drawn.items():
+                for kind, key in self.keys.get(event_id, {}).items():
+                    self.cache.put(key, charts[kind])
+        return {**self.ready, **drawn}
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        _SHARED.clear()
+
+    def __enter__(self) -> Drawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def completed(event: EventRecord) -> bool:
@@ -273,15 +336,13 @@ def chart_key(event: EventRecord, kind: str) -> str:
 
     import matplotlib
 
-    shown = (
-        CHART_VERSION,
-        matplotlib.__version__,
-        kind,
-        event.window,
-        tuple((s.symbol, s.relation, s.status, s.days) for s in event.studies),
-        tuple(sorted((key, stats.aar) for key, stats in event.groups.items())),
-    )
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
+    digest = hashlib.sha256(repr((CHART_VERSION, matplotlib.__version__, kind, event.window)).encode())
+    for study in event.studies:  # the fields the charts read, as plain tuples (a dataclass repr is 5x slower)
+        days = tuple((d.rel_day, d.ar, d.car, d.halted) for d in study.days)
+        digest.update(repr((study.symbol, study.relation, study.status, days)).encode())
+    for key, stats in sorted(event.groups.items()):
+        digest.update(repr((key, tuple((d.get("rel_day"), d.get("aar")) for d in stats.aar))).encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -320,31 +381,6 @@ class ChartCache:
                 raise
         except OSError as exc:
             log.warning("chart_cache_unwritable", directory=str(self.directory), error=str(exc))
-
-
-def _draw_many(
-    events: Sequence[EventRecord], *, panels: bool, workers: int | None = None
-) -> dict[int, dict[str, bytes | None]]:
-    """Every event's charts, split between forked processes for large reports where the platform can fork (each
-    process draws on its own figure), otherwise in this one."""
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-    count = workers or min(os.cpu_count() or 1, 4)
-    if len(events) < PARALLEL_FROM or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _draw(events, range(len(events)), panels)
-    _SHARED[:] = events
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            parts = pool.map(_draw_shared, [(range(start, len(events), count), panels) for start in range(count)])
-            out: dict[int, dict[str, bytes | None]] = {}
-            for part in parts:
-                out.update(part)
-            return out
-    finally:
-        _SHARED.clear()
 
 
 def _draw_shared(job: tuple[range, bool]) -> dict[int, dict[str, bytes | None]]:

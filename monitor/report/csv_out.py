@@ -25,7 +25,23 @@ def columns(windows: Sequence[str]) -> list[str]:
     return [*FIXED, *per_window, *TRAILING]
 
 
+def _true_false(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _empty(value: None) -> str:
+    return ""
+
+
+# Exact types first (a report writes hundreds of thousands of cells); anything else goes through ``_cell``'s checks.
+_PLAIN: dict[type, Any] = {float: repr, type(None): _empty, bool: _true_false, int: str}
+
+
 def _cell(value: Any) -> str:
+    plain = _PLAIN.get(type(value))
+    if plain is not None:
+        out: str = plain(value)
+        return out
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -167,14 +167,14 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None) -> lis
         .outerjoin(SecurityRow, SecurityRow.symbol == Study.symbol)
         .where(Study.event_id.in_(ids))
         .order_by(Study.event_id, Study.id)
-    ):
+    ).all():
         studies_by_event.setdefault(found.event_id, []).append(found)
     study_ids = [found.id for rows in studies_by_event.values() for found in rows]
     days: dict[int, list[DayPoint]] = {}
     for chunk in _chunks(study_ids, 5000):
         for study_id, rel_day, day, ret, ar, ar_t, car, sessions, halted, status in connection.execute(
             select(*DAY_COLUMNS).where(StudyDay.study_id.in_(chunk)).order_by(StudyDay.study_id, StudyDay.rel_day)
-        ):
+        ).all():  # fetched at once: iterating the result fetches row by row, at twice the cost
             point = DayPoint(int(rel_day), day, ret, ar, ar_t, car, int(sessions), bool(halted), str(status))
             days.setdefault(int(study_id), []).append(point)
     groups: dict[int, dict[str, GroupStats]] = {}

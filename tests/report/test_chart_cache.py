@@ -19,13 +19,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def _counting_draws(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     drawn: list[list[int]] = []
-    real = charts._draw_many
+    real = charts._draw
 
-    def counted(events: Sequence[EventRecord], **options: object) -> dict[int, dict[str, bytes | None]]:
-        drawn.append([e.event_id for e in events])
-        return real(events, **options)  # type: ignore[arg-type]
+    def counted(events: Sequence[EventRecord], positions: range, panels: bool) -> dict[int, dict[str, bytes | None]]:
+        drawn.append([events[i].event_id for i in positions])
+        return real(events, positions, panels)
 
-    monkeypatch.setattr(charts, "_draw_many", counted)
+    monkeypatch.setattr(charts, "_draw", counted)
     return drawn
 
 
@@ -88,3 +88,19 @@ def test_the_event_figure_does_not_measure_tick_labels_for_axis_labels_it_lacks(
     assert png is not None
     assert png.startswith(PNG)
     assert calls == []
+
+
+def test_a_large_report_is_drawn_by_workers_while_the_caller_goes_on(tmp_path: Path) -> None:
+    """From ``PARALLEL_FROM`` events the drawing is forked off at once (the report writes its CSV meanwhile); the
+    pixels are the ones this process would draw, and the completed events' charts are kept."""
+    many = [event(i, [study(i, f"S{i:02d}", car=-0.01 * (i % 7))]) for i in range(1, charts.PARALLEL_FROM + 5)]
+    cache = ChartCache(tmp_path / "charts")
+    with charts.start_drawing(many, panels=False, workers=2, cache=cache) as drawing:
+        assert drawing.pool is not None  # the workers are drawing before anyone asks for the result
+        assert len(drawing.futures) == 2
+        drawn = drawing.result()
+    assert set(drawn) == {e.event_id for e in many}
+    here = EventChart()
+    for sample in (many[0], many[17], many[-1]):
+        assert drawn[sample.event_id]["event"] == here.render(sample)
+    assert len(list((tmp_path / "charts").glob("*.png"))) == len(many)
