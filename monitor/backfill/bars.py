@@ -73,10 +73,13 @@ class CachedStoreBars:
         out = {symbol: _empty() for symbol in symbols}
         if not rows:
             return out
-        names, dates, closes, volumes = zip(*rows, strict=True)
-        index = pd.DatetimeIndex(pd.to_datetime(np.array(dates, dtype="datetime64[D]")), name="date").as_unit("ns")
-        values = np.array([closes, volumes], dtype="float64").T  # None becomes NaN
-        labels = np.array(names, dtype=object)
+        # One structured array from the tuples (numpy parses the ISO dates; None becomes NaN): 4x faster than
+        # splitting a million tuples into columns in Python.
+        table = np.array(rows, dtype=[("symbol", object), ("date", "datetime64[D]"), ("close", "float64"),
+                                      ("volume", "float64")])  # fmt: skip
+        index = pd.DatetimeIndex(table["date"].astype("datetime64[ns]"), name="date")
+        values = np.column_stack([table["close"], table["volume"]])
+        labels = table["symbol"]
         cuts = np.flatnonzero(labels[1:] != labels[:-1]) + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(labels)], strict=True):
             # No ``attrs``: pandas deep-copies them on every slice, and a backfill slices these thousands of times.

@@ -94,3 +94,28 @@ def test_studies_read_from_array_histories_exactly_as_from_frames(
         for name in ("sessions", "returns", "benchmark_returns", "benchmark_sums", "spans", "halted", "status",
                      "excluded"):  # fmt: skip
             np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=f"{got.symbol} {name}")
+
+
+def test_missing_closes_and_volumes_read_as_nan_and_symbols_stay_apart(sessions: sessionmaker[Session]) -> None:
+    from monitor.db.tables import DailyPrice
+
+    bars = [  # written in no particular order; two symbols whose names sort next to each other
+        ("ABC", date(2019, 10, 9), None, 5.0e5),
+        ("ABC", date(2019, 10, 8), 10.5, None),
+        ("ABCD", date(2019, 10, 8), 3.25, 0.0),
+        ("ABC", date(2019, 10, 10), 11.0, 4.0e5),
+    ]
+    with sessions.begin() as session:
+        session.add_all(
+            DailyPrice(symbol=s, date=d, adj_close=c, close=c, volume=v, source="test") for s, d, c, v in bars
+        )
+    cache = CachedStoreBars(sessions)
+    frames = cache.bars_many(["ABC", "ABCD"], None, None)
+    abc = frames["ABC"]
+    assert [stamp.date() for stamp in abc.index] == [date(2019, 10, 8), date(2019, 10, 9), date(2019, 10, 10)]
+    np.testing.assert_array_equal(abc["adj_close"].to_numpy(), [10.5, np.nan, 11.0])
+    np.testing.assert_array_equal(abc["volume"].to_numpy(), [np.nan, 5.0e5, 4.0e5])
+    assert frames["ABCD"]["adj_close"].tolist() == [3.25]
+    history = cache.histories(["ABC"])["ABC"]
+    assert history.dates.tolist() == list(abc.index.asi8)
+    np.testing.assert_array_equal(history.close, [10.5, np.nan, 11.0])
