@@ -92,7 +92,7 @@ def dependence(
     sd = np.where(rows_in >= 2, sd, np.nan)
 
     # Rank summaries: ranks per column over its own pooled estimation and event values.
-    u_est, u_evt = rank_scores(np.where(used[None, :], scaled, np.nan), np.where(used[None, :], scores, np.nan))
+    u_est, u_evt = rank_scores(scaled, scores, used)
     mean_est = _segment_mean(u_est, starts)
     mean_evt = _segment_mean(u_evt, starts)
     pooled = np.vstack([mean_est, mean_evt])

@@ -121,12 +121,19 @@ def _pairwise_products(x: FloatArray, finite: BoolArray) -> float | None:
 
 def column_ranks(values: FloatArray) -> FloatArray:
     """Average ranks (1-based, ties averaged) down each column, NaN left as NaN: scipy's ``rankdata(axis=0,
-    nan_policy="omit")`` computed on contiguous rows, which is several times faster for our panel shapes.
-
-    Residuals of continuous returns almost never tie, so a column whose sorted finite values are all distinct takes
-    its ranks straight from the sort order (one scatter); only columns with a tie run the averaging passes."""
+    nan_policy="omit")`` computed on contiguous rows, which is several times faster for our panel shapes."""
     rows = np.ascontiguousarray(values.T)
     finite = np.isfinite(rows)
+    out: FloatArray = np.where(finite, row_ranks(rows, finite), np.nan).T
+    return out
+
+
+def row_ranks(rows: FloatArray, finite: BoolArray) -> FloatArray:
+    """Average ranks along each row of a C-contiguous array, over its ``finite`` cells (the others' values are
+    meaningless).
+
+    Residuals of continuous returns almost never tie, so a row whose sorted finite values are all distinct takes
+    its ranks straight from the sort order (one scatter); only rows with a tie run the averaging passes."""
     order = np.argsort(np.where(finite, rows, np.inf), axis=1)  # tie order is irrelevant: ties share one rank
     count, width = rows.shape
     flat = order + (np.arange(count, dtype=np.int64) * width)[:, None]  # flat takes: faster than *_along_axis
@@ -137,8 +144,7 @@ def column_ranks(values: FloatArray) -> FloatArray:
     if tied.any():
         pick = np.flatnonzero(tied)
         ranks[pick] = _tied_ranks(ordered[pick], order[pick])
-    out: FloatArray = np.where(finite, ranks, np.nan).T
-    return out
+    return ranks
 
 
 def _tied_ranks(ordered: FloatArray, order: IntArray) -> FloatArray:
@@ -155,13 +161,23 @@ def _tied_ranks(ordered: FloatArray, order: IntArray) -> FloatArray:
     return ranks
 
 
-def rank_scores(estimation: FloatArray, event: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Corrado U = rank/(M_i+1) − 0.5 over each security's pooled estimation residuals and event ARs."""
-    pooled = np.vstack([estimation, event])
-    ranks = column_ranks(pooled)
-    m = np.isfinite(pooled).sum(axis=0)
-    u = ranks / (m + 1.0) - 0.5
-    return u[: len(estimation)], u[len(estimation) :]
+def rank_scores(
+    estimation: FloatArray, event: FloatArray, used: BoolArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Corrado U = rank/(M_i+1) − 0.5 over each security's pooled estimation residuals and event ARs (NaN where a
+    value is missing, and in every column ``used`` leaves out). The pooled values are laid out one security per
+    row, so ranking, counting and scaling all run along contiguous memory."""
+    est_rows = len(estimation)
+    rows = np.empty((estimation.shape[1], est_rows + len(event)))
+    rows[:, :est_rows] = estimation.T
+    rows[:, est_rows:] = event.T
+    if used is not None:
+        rows[~used] = np.nan
+    finite = np.isfinite(rows)
+    m = finite.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        u = np.where(finite, row_ranks(rows, finite) / (m[:, None] + 1.0) - 0.5, np.nan).T
+    return u[:est_rows], u[est_rows:]
 
 
 @dataclass(frozen=True)
