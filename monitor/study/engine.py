@@ -54,8 +54,8 @@ def run_events(book: SeriesBook, pairs: Pairs, params: StudyParams, *, events: i
     cuts = np.flatnonzero(np.diff(pairs.event)) + 1 if len(pairs) else np.zeros(0, dtype=np.int64)
     bounds = np.concatenate(([0], cuts, [len(pairs)])).astype(np.int64)
     per_chunk = chunk_pairs(params)
-    if len(pairs) > per_chunk:
-        _keep_scratch_mapped(params)
+    if len(pairs):
+        _keep_scratch_mapped(params, min(len(pairs), per_chunk))
     begin = 0
     while len(pairs) and begin < len(bounds) - 1:  # one loop step per chunk of whole events
         end = int(np.searchsorted(bounds, bounds[begin] + per_chunk, side="right")) - 1
@@ -69,8 +69,9 @@ def run_events(book: SeriesBook, pairs: Pairs, params: StudyParams, *, events: i
     return [result if result is not None else _empty(params) for result in out]
 
 
-def _keep_scratch_mapped(params: StudyParams) -> None:
-    """Let the allocator keep one chunk's temporaries mapped for the next chunk instead of returning them.
+def _keep_scratch_mapped(params: StudyParams, pairs: int) -> None:
+    """Let the allocator keep one chunk's temporaries mapped for the next chunk (or the next call: a pipeline
+    studies one event at a time) instead of returning them.
 
     glibc's malloc hands a freed heap top back to the system once it exceeds twice its dynamic mmap threshold
     (128 KB at start). A chunk's temporaries (~14 MB at 400 pairs) are freed at its end, so a fresh process
@@ -79,7 +80,7 @@ def _keep_scratch_mapped(params: StudyParams) -> None:
     twice the block), as any numpy program freeing a large array does; the block is never written, so it costs
     two system calls and no memory. Other allocators ignore it.
     """
-    size = min(SCRATCH_ARRAYS * _rows(params) * chunk_pairs(params) * 8, MALLOC_DYNAMIC_MAX)
+    size = min(SCRATCH_ARRAYS * _rows(params) * pairs * 8, MALLOC_DYNAMIC_MAX)
     np.empty(size, dtype=np.uint8)  # allocated and freed at once
 
 

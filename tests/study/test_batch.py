@@ -112,28 +112,48 @@ def test_estimation_exclusions_refit_without_those_sessions(universe):
 FAULTS_SCRIPT = """
 import resource, sys
 import numpy as np
-from monitor.study import StudyParams
+from monitor.study import StudyParams, run_event
 from monitor.study.book import Pairs, SeriesBook
 from monitor.study.engine import run_events
-from tests.study._synthetic import market
+from tests.study._synthetic import as_date, market
+
+
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
 
 m = market(n=200, days=700, e=650, seed=3)
-book = SeriesBook.of(m.all_series())
-rng = np.random.default_rng(2)
-rows = np.sort(rng.choice(np.arange(300, 690), size=400))
-security = np.concatenate([np.sort(rng.choice(200, size=40, replace=False)) for _ in rows])
-pairs = Pairs(np.repeat(np.arange(len(rows)), 40), security, np.repeat(m.sessions[rows], 40))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-kept = run_events(book, pairs, StudyParams())
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+series = m.all_series()
+if sys.argv[1] == "batch":
+    book = SeriesBook.of(series)
+    rng = np.random.default_rng(2)
+    rows = np.sort(rng.choice(np.arange(300, 690), size=400))
+    security = np.concatenate([np.sort(rng.choice(200, size=40, replace=False)) for _ in rows])
+    pairs = Pairs(np.repeat(np.arange(len(rows)), 40), security, np.repeat(m.sessions[rows], 40))
+    before = faults()
+    kept = run_events(book, pairs, StudyParams())
+else:  # one event at a time, as the pipeline studies them; the first call sets the process up
+    days = [as_date(day) for day in m.sessions[600:621]]
+    run_event([s.at(days[0]) for s in series], StudyParams())
+    before = faults()
+    for day in days[1:]:  # results dropped: each holds its own book of the whole histories
+        run_event([s.at(day) for s in series], StudyParams()).aggregate
+print(faults() - before)
 """
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the page-fault churn is glibc malloc's trimming")
-def test_a_long_batch_in_a_fresh_process_does_not_refault_its_temporaries_every_chunk():
-    """16,000 pairs (27 chunks) keep ~8 MB of results; before the fix the process faulted in the chunk's returned
-    temporaries every chunk (161,190 faults), now about the results' own pages (~6,000)."""
-    done = subprocess.run([sys.executable, "-c", FAULTS_SCRIPT], capture_output=True, text=True, check=True,
+@pytest.mark.parametrize(
+    ("mode", "bound"),
+    [
+        ("batch", 20_000),  # 16,000 pairs in 27 chunks keep ~8 MB of results: about 6,000 faults (161,190 before)
+        ("events", 5_000),  # 20 events of 200 securities, one call each: under 100 (39,451 before: 2,000 a call)
+    ],
+)
+def test_a_fresh_process_does_not_refault_the_engine_temporaries_every_chunk_or_call(mode, bound):
+    """glibc returned a chunk's freed temporaries to the system and faulted them back in on the next chunk or call;
+    now the pages stay mapped and only the kept results fault in."""
+    done = subprocess.run([sys.executable, "-c", FAULTS_SCRIPT, mode], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])  # fmt: skip
     faults = int(done.stdout.split()[-1])
-    assert faults < 20_000, faults
+    assert faults < bound, faults
