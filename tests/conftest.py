@@ -17,6 +17,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,27 @@ def postgres_url() -> str:
             f"PostgreSQL half skipped: set {POSTGRES_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test to run it"
         )
     return url
+
+
+@contextmanager
+def postgres_schema(*, migrated: bool) -> Iterator[str]:
+    """A database URL on a fresh PostgreSQL schema of its own (dropped afterwards); skips without PostgreSQL."""
+    base = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        if migrated:
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import text
 
 from monitor.cli import main
 from monitor.db.engine import make_engine
-from tests.conftest import postgres_url
+from tests.conftest import postgres_schema
 
 pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses
 
@@ -116,34 +115,23 @@ def test_db_status_reports_pending_migrations(capsys: pytest.CaptureFixture[str]
 def test_db_upgrade_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     """On a schema of its own (search_path in the URL, as an operator would pin one): CREATE DATABASE copies the
     template and takes up to a minute on a busy machine; what is tested is the command, not the server."""
-    url = postgres_url()
-    schema = f"monitor_cli_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    target = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    try:
-        os.environ["MONITOR_DATABASE_URL"] = target
-        code, out, _ = run(capsys, "db", "upgrade")
-        assert code == 0, out
-        assert "upgraded from empty to" in out
-        code, out, _ = run(capsys, "db", "upgrade")
-        assert "nothing to do" in out
-        code, out, _ = run(capsys, "db", "status", "--json")
-        assert code == 0, out
-        status = json.loads(out)
-        assert (status["dialect"], status["up_to_date"]) == ("postgresql", True)
-        assert status["revision"] == status["head"]
-        with admin.connect() as connection:
+    with postgres_schema(migrated=False) as target:
+        try:
+            os.environ["MONITOR_DATABASE_URL"] = target
+            code, out, _ = run(capsys, "db", "upgrade")
+            assert code == 0, out
+            assert "upgraded from empty to" in out
+            code, out, _ = run(capsys, "db", "upgrade")
+            assert "nothing to do" in out
+        finally:
+            del os.environ["MONITOR_DATABASE_URL"]
+        engine = make_engine(target)
+        with engine.connect() as connection:
             tables = connection.execute(
-                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s"), {"s": schema}
+                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
             ).scalar_one()
-        assert tables > 10  # the schema named in the URL got the tables, not public
-    finally:
-        del os.environ["MONITOR_DATABASE_URL"]
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        engine.dispose()
+    assert tables > 10  # the schema named in the URL got the tables, not public
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from monitor.db.engine import make_engine
-from tests.conftest import SHARED_DATA, postgres_url
+from tests.conftest import SHARED_DATA
 from tests.e2e.feed_server import FeedServer
 from tests.fakes.slack_server import FakeSlack
 from tests.feeds.test_raw_text import rule_2019_as_text
@@ -270,6 +268,11 @@ class DaemonProcess:
 
         wait_for(f"the daemon to answer /healthz\n{self.logs()}", up, timeout=timeout)
 
+    def wait_warm(self, timeout: float) -> None:
+        """Until the start-up warm-up (match index, name spotter, calendars) is done: a filing that reaches a daemon
+        which has been running, as the latency bounds assume (the first seconds of a process are the benchmark's)."""
+        wait_for("the warm-up", lambda: "job='warm'" in self.logs(), timeout=timeout)
+
     def assert_running(self) -> None:
         assert self.process is not None
         code = self.process.poll()
@@ -323,26 +326,3 @@ def card(slack: FakeSlack) -> dict[str, Any] | None:
 def replies(slack: FakeSlack, root: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Follow-ups in the card's thread, by dedup key."""
     return {dedup_key(m) or m["ts"]: m for m in slack.thread(slack.channel, str(root["ts"]))}
-
-
-@contextmanager
-def postgres_schema(*, migrated: bool) -> Iterator[str]:
-    """A database URL on a fresh PostgreSQL schema of its own (dropped afterwards); skips without PostgreSQL."""
-    from monitor.db.migrate import upgrade
-
-    base = postgres_url()
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    try:
-        if migrated:
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import postgres_schema
 from tests.e2e.feed_server import FeedServer
 from tests.e2e.harness import (
     FILED_AT,
@@ -31,7 +32,6 @@ from tests.e2e.harness import (
     daemon_env,
     dedup_key,
     file_the_2019_rule,
-    postgres_schema,
     quiet_feeds,
     replies,
     running,
@@ -99,7 +99,7 @@ def test_a_filed_rule_reaches_slack_within_a_poll_and_its_follow_ups_follow_the_
             assert "(seeded from the shipped seed)" in daemon.logs()
             # Filed once the start-up warm-up is done, as a filing reaches a daemon that has been running: the bound
             # is the detection path's, not the first seconds of a process's life (benchmarks.daemon measures both).
-            wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
+            daemon.wait_warm(HARD_TIMEOUT)
             filed = time.monotonic()
             file_the_2019_rule(feeds)
             root = wait_for("the detected card", lambda: card(slack), timeout=HARD_TIMEOUT)
@@ -220,7 +220,7 @@ def test_a_federal_register_outage_is_survived_reported_and_caught_up(tmp_path: 
             wait_for(
                 "ready", lambda: (r := daemon.get("/readyz")) is not None and r.status_code == 200, timeout=HARD_TIMEOUT
             )
-            wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
+            daemon.wait_warm(HARD_TIMEOUT)
             feeds.outage()
             outage_began = time.time()
             file_the_2019_rule(feeds)

@@ -107,7 +107,7 @@ def test_the_filing_card_names_the_tickers_and_publication_reconciles_it_once(tm
             daemon.wait_started()
             # Filed once the start-up warm-up is done: a filing in the first seconds of a daemon's life waits for
             # the match index like any first alert did before the warm-up (what the benchmark's phases include).
-            wait_for("the warm-up", lambda: "job='warm'" in daemon.logs(), timeout=HARD_TIMEOUT)
+            daemon.wait_warm(HARD_TIMEOUT)
             file_on_public_inspection(feeds, raw_text=raw_text, pdf=pdf)
             filed = time.monotonic()  # the issue listing the filing is on disk: any later answer serves it
             root = wait_for("the detected card", lambda: card(slack), timeout=HARD_TIMEOUT)

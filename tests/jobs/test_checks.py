@@ -16,7 +16,8 @@ from monitor.config import Settings
 from monitor.db.tables import SecurityRow
 from monitor.errors import ConfigError, DatabaseNotMigrated
 from monitor.prices.calendars import Calendars
-from tests.e2e.harness import free_port, postgres_schema
+from tests.conftest import postgres_schema
+from tests.e2e.harness import free_port
 from tests.fakes.slack_server import FakeSlack
 
 pytestmark = pytest.mark.integration  # local HTTP servers or subprocesses

@@ -44,6 +44,17 @@ def test_stored_index_matches_like_the_one_in_memory(indexes: tuple[MatchIndex, 
     assert Matcher(stored).match_name(name) == Matcher(memory).match_name(name)
 
 
+# A listing no seed holds, with a name nothing else matches: adding it changes the universe's version.
+ACME = Security(
+    symbol="ACME",
+    issuer_name="Acmezzz Widgets",
+    exchange_mic="XNAS",
+    country="US",
+    currency="USD",
+    benchmark="^GSPC",
+)
+
+
 def test_stored_index_answers_the_same_lookups(indexes: tuple[MatchIndex, StoredIndex]) -> None:
     memory, stored = indexes
     assert stored.stats == memory.stats
@@ -59,16 +70,8 @@ def test_a_changed_universe_gets_a_new_file(sessions: sessionmaker[Session], tmp
         version = universe_version(session)
     assert [m.symbol for m in first.match_name("Hikvision")][:1] == ["002415.SZ"]
     assert [path.name.endswith(f"{version}.sqlite") for path in tmp_path.iterdir()] == [True]
-    acme = Security(
-        symbol="ACME",
-        issuer_name="Acmezzz Widgets",
-        exchange_mic="XNAS",
-        country="US",
-        currency="USD",
-        benchmark="^GSPC",
-    )
     with sessions.begin() as session:
-        save_securities(session, [acme], source="import:test")
+        save_securities(session, [ACME], source="import:test")
         second = stored_matcher(session, tmp_path)
         assert universe_version(session) != version
     assert [m.symbol for m in second.match_name("Acmezzz Widgets")] == ["ACME"]
@@ -87,16 +90,8 @@ def test_current_index_opens_only_the_file_of_the_current_version(
     assert opened is not None
     assert [m.symbol for m in Matcher(opened).match_name("Hikvision")][:1] == ["002415.SZ"]
     opened.close()
-    acme = Security(
-        symbol="ACME",
-        issuer_name="Acmezzz Widgets",
-        exchange_mic="XNAS",
-        country="US",
-        currency="USD",
-        benchmark="^GSPC",
-    )
     with sessions.begin() as session:
-        save_securities(session, [acme], source="import:test")
+        save_securities(session, [ACME], source="import:test")
     with sessions.begin() as session:
         assert current_index(session.connection(), tmp_path) is None  # a new version: the old file is not used
 
