@@ -77,20 +77,12 @@ def postgres_url() -> str:
 def postgres_schema(*, migrated: bool) -> Iterator[str]:
     """A database URL on a fresh PostgreSQL schema of its own (dropped afterwards); skips without PostgreSQL."""
     base = postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    schema = _new_schema(admin, base, migrated=migrated)
     try:
-        if migrated:
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-        yield url
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _drop_schema(admin, schema)
         admin.dispose()
 
 
@@ -176,15 +168,16 @@ def _no_commit_flush(connection: Any, _record: Any) -> None:
     connection.commit()
 
 
-def _new_schema(admin: Engine, url: str) -> str:
+def _new_schema(admin: Engine, url: str, *, migrated: bool = True) -> str:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, schema=schema)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    if migrated:
+        engine = make_engine(url, schema=schema)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
     return schema
 
 
